@@ -1,0 +1,32 @@
+import type { EventKey } from './event-types.js';
+
+/**
+ * One listener registered on one key. Instances are created once per `on()` and never reshaped, so the
+ * dispatch loop stays monomorphic.
+ */
+export class Registration {
+  /** Set when a `once` listener has been claimed by a dispatch, so no other dispatch runs it. */
+  spent = false;
+  /** Cleanup for an `AbortSignal` option; set by the dispatcher. */
+  detach: (() => void) | undefined = undefined;
+
+  constructor(
+    readonly key: EventKey,
+    /** What the dispatcher calls: the listener itself, or a subscriber's method bound to it. */
+    readonly call: (event: never) => unknown,
+    /** What the user registered (the function, or the subscriber's method), for `off()` and introspection. */
+    readonly listener: (...args: never[]) => unknown,
+    readonly priority: number,
+    /** Global registration order: the tie-breaker among equal priorities. */
+    readonly sequence: number,
+    readonly once: boolean,
+    readonly subscriber: object | undefined,
+    /** Display name, e.g. `Mailer.onOrderPlaced`. */
+    readonly name: string,
+  ) {}
+}
+
+/** Higher priority first; among equal priorities, earlier registration first. */
+export function compareRegistrations(a: Registration, b: Registration): number {
+  return b.priority - a.priority || a.sequence - b.sequence;
+}

@@ -1,0 +1,47 @@
+import { InvalidArgumentError } from '../errors/invalid-argument-error.js';
+
+/**
+ * Rejects option keys the component does not know, naming the key: a misspelt `priorty` must fail
+ * loudly rather than silently fall back to the default.
+ */
+export function assertKnownOptions(
+  options: object | undefined,
+  known: readonly string[],
+  where: string,
+): void {
+  if (options === undefined) return;
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidArgumentError(`${where}: options must be an object, got ${describeValue(options)}`);
+  }
+  for (const key of Object.keys(options)) {
+    if (!known.includes(key)) {
+      throw new InvalidArgumentError(
+        `${where}: unknown option "${key}" (known options: ${known.join(', ')})`,
+      );
+    }
+  }
+}
+
+/** Checks that a value, when given, is a safe integer; returns it or the fallback. */
+export function integerOption(value: unknown, fallback: number, name: string, min = -Infinity): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
+    const range = min === -Infinity ? 'an integer' : `an integer >= ${min}`;
+    throw new InvalidArgumentError(`${name} must be ${range}, got ${describeValue(value)}`);
+  }
+  return value;
+}
+
+/** A short, safe description of any value for an error message. */
+export function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (value === undefined) return 'undefined';
+  if (typeof value === 'string')
+    return JSON.stringify(value.length > 60 ? value.slice(0, 57) + '...' : value);
+  if (typeof value === 'function') return `function ${value.name || '(anonymous)'}`;
+  if (typeof value === 'object') {
+    const ctor = (value as { constructor?: unknown }).constructor;
+    return typeof ctor === 'function' && ctor.name ? `an instance of ${ctor.name}` : 'an object';
+  }
+  return `${typeof value} ${String(value)}`;
+}
