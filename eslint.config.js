@@ -18,6 +18,8 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'separate-type-imports' }],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'import-x/no-cycle': 'error',
+      // The dispatcher rejects with exactly what a listener threw, whatever its type.
+      '@typescript-eslint/prefer-promise-reject-errors': ['error', { allowThrowingUnknown: true }],
     },
   },
   {
@@ -32,6 +34,17 @@ export default tseslint.config(
       '@typescript-eslint/no-empty-function': 'off',
       '@typescript-eslint/require-await': 'off',
       '@typescript-eslint/unbound-method': 'off',
+    },
+  },
+  {
+    // Standard-decorator tests are type-checked by their own tsconfig (no experimentalDecorators).
+    files: ['**/*.tc39.test.ts', 'test/fixtures/tc39/**'],
+    languageOptions: {
+      parserOptions: {
+        projectService: false,
+        project: './tsconfig.tc39.json',
+        tsconfigRootDir: import.meta.dirname,
+      },
     },
   },
   {

@@ -105,7 +105,7 @@ export class Flusher<Tx = InMemoryTransaction> {
    * record order. Resolves to the dispatched events.
    */
   flush(...roots: EventsRoot[]): Promise<object[]> {
-    return this.transaction(async () => roots);
+    return this.transaction(() => Promise.resolve(roots));
   }
 
   /**

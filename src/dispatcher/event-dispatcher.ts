@@ -175,7 +175,7 @@ export class EventDispatcher<Named extends NamedEvents = NamedEvents> {
         key = classOf(eventOrName);
       }
     } catch (error) {
-      return Promise.reject(error as Error);
+      return Promise.reject(error);
     }
     const list = this.#registry.resolve(key);
     const stoppable = isStoppableValue(event);
@@ -188,7 +188,7 @@ export class EventDispatcher<Named extends NamedEvents = NamedEvents> {
       try {
         result = registration.call(event as never);
       } catch (error) {
-        if (!this.#collect) return Promise.reject(error as Error);
+        if (!this.#collect) return Promise.reject(error);
         (failures ??= []).push(failure(registration, error));
         continue;
       }

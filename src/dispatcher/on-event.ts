@@ -66,7 +66,7 @@ export function OnEvent(
 ): OnEventDecorator<never> {
   const explicitKey = typeof typeOrOptions === 'function' || typeof typeOrOptions === 'string';
   const key = explicitKey ? typeOrOptions : undefined;
-  const options = explicitKey ? maybeOptions : (typeOrOptions as OnEventOptions | undefined);
+  const options = explicitKey ? maybeOptions : typeOrOptions;
   if (typeOrOptions === '') throw new SubscriberDefinitionError('@OnEvent: the event name must not be empty');
   assertKnownOptions(options, ['priority'], '@OnEvent');
   const priority = integerOption(options?.priority, 0, '@OnEvent priority');
@@ -79,7 +79,7 @@ export function OnEvent(
     }
     decorateLegacy(first, second as string | symbol, third as PropertyDescriptor | undefined, key, priority);
   }
-  return decorate as OnEventDecorator<never>;
+  return decorate;
 }
 
 function isStandardContext(value: unknown): value is DecoratorContext {

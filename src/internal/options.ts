@@ -43,5 +43,7 @@ export function describeValue(value: unknown): string {
     const ctor = (value as { constructor?: unknown }).constructor;
     return typeof ctor === 'function' && ctor.name ? `an instance of ${ctor.name}` : 'an object';
   }
-  return `${typeof value} ${String(value)}`;
+  if (typeof value === 'symbol') return value.toString();
+  if (typeof value === 'bigint') return `bigint ${value.toString()}n`;
+  return `${typeof value} ${JSON.stringify(value) ?? ''}`;
 }
