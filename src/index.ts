@@ -32,7 +32,13 @@ export type { UnitOfWork } from './deferred/unit-of-work.js';
 export { InMemoryUnitOfWork } from './deferred/in-memory-unit-of-work.js';
 export type { InMemoryTransaction } from './deferred/in-memory-unit-of-work.js';
 export { Flusher } from './deferred/flusher.js';
-export type { BeforeCommitHook, EventDispatching, FlushScope, FlusherOptions } from './deferred/flusher.js';
+export type {
+  BeforeCommitHook,
+  EventDispatching,
+  FlushScope,
+  FlusherBaseOptions,
+  FlusherOptions,
+} from './deferred/flusher.js';
 
 // Errors
 export { InvalidArgumentError } from './errors/invalid-argument-error.js';

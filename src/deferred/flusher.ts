@@ -21,14 +21,9 @@ export interface EventDispatching {
  */
 export type BeforeCommitHook<Tx> = (events: readonly object[], tx: Tx) => void | Promise<void>;
 
-export interface FlusherOptions<Tx> {
+export interface FlusherBaseOptions<Tx> {
   /** Where released events are dispatched. */
   dispatcher: EventDispatching;
-  /**
-   * The transaction boundary.
-   * @defaultValue `new InMemoryUnitOfWork()`
-   */
-  unitOfWork?: UnitOfWork<Tx>;
   /**
    * Hooks run before commit (see `BeforeCommitHook`); more can be added with `addBeforeCommitHook`.
    * @defaultValue []
@@ -41,6 +36,18 @@ export interface FlusherOptions<Tx> {
    */
   maxRounds?: number;
 }
+
+/**
+ * Options of a `Flusher`. `unitOfWork` (the transaction boundary) defaults to a new
+ * `InMemoryUnitOfWork`, and so may only be left out when `Tx` is its transaction type.
+ */
+export type FlusherOptions<Tx> = FlusherBaseOptions<Tx> &
+  (InMemoryTransaction extends Tx
+    ? {
+        /** @defaultValue `new InMemoryUnitOfWork()` */
+        unitOfWork?: UnitOfWork<Tx>;
+      }
+    : { unitOfWork: UnitOfWork<Tx> });
 
 /** Handed to a `transaction()` callback to name roots besides (or instead of) returning them. */
 export interface FlushScope {

@@ -51,7 +51,7 @@ const noop = (): void => {};
  * dispatcher.on(OrderPlaced, (e) => mail(e.orderId), { priority: 10 });
  * await dispatcher.dispatch(new OrderPlaced('o-1', 42));
  */
-export class EventDispatcher<Named extends NamedEvents = NamedEvents> {
+export class EventDispatcher<Named extends NamedEvents = Record<string, unknown>> {
   readonly #registry = new ListenerRegistry();
   readonly #subscribers = new Map<object, Registration[]>();
   readonly #collect: boolean;

@@ -1,10 +1,13 @@
 import type { EventKey } from './event-types.js';
 
-/** The names of the methods of `S`. */
-export type MethodName<S> = {
-  [K in keyof S]-?: S[K] extends (...args: never[]) => unknown ? K : never;
-}[keyof S] &
-  string;
+/** The names of the methods of `S` that can be listeners (not `getSubscribedEvents` itself). */
+export type MethodName<S> = Exclude<
+  {
+    [K in keyof S]-?: S[K] extends (...args: never[]) => unknown ? K : never;
+  }[keyof S] &
+    string,
+  'getSubscribedEvents'
+>;
 
 /** `'method'`, `['method', priority]`, or a list of those, as in Symfony's `getSubscribedEvents()`. */
 export type MethodSubscription<S> =

@@ -7,8 +7,11 @@ export type EventClass<E extends object = object> = abstract new (...args: never
 /** What a listener is registered on: an event class, or a name for string-named events. */
 export type EventKey = EventClass | string;
 
-/** Payload types of string-named events, e.g. `{ 'user.login': { userId: string } }`. */
-export type NamedEvents = Record<string, unknown>;
+/**
+ * Payload types of string-named events, e.g. `{ 'user.login': { userId: string } }`. An interface works
+ * as well as a type alias.
+ */
+export type NamedEvents = object;
 
 /** A listener may be synchronous or return a promise; `dispatch()` awaits only what is thenable. */
 export type Listener<E> = (event: E) => unknown;
