@@ -5,6 +5,6 @@
  * It extends `TypeError`, so existing `instanceof TypeError` checks keep working.
  */
 export class InvalidArgumentError extends TypeError {
-  override readonly name = 'InvalidArgumentError';
-  readonly code = 'ERR_TIDINGS_INVALID_ARGUMENT' as const;
+  override readonly name: string = 'InvalidArgumentError';
+  readonly code: string = 'ERR_TIDINGS_INVALID_ARGUMENT';
 }

@@ -1,0 +1,60 @@
+/**
+ * Every name tidings puts on the broker and in Redis, built in one place: header names, the common
+ * dead-letter exchange and queue, the wait queues of repeats, repeat-counter keys.
+ */
+
+/** Headers tidings writes and reads. All start with `x-tidings-`, except the broker's own `x-death`. */
+export const HEADERS = {
+  /** How many times this message has been delivered to a handler before (0 on the first delivery). */
+  attempt: 'x-tidings-attempt',
+  /** The app id of the service whose dispatcher published the event; marks bridged events (no loops). */
+  origin: 'x-tidings-origin',
+  /** Why the message was dead-lettered: one of `DeadLetterReason`. */
+  deadReason: 'x-tidings-dead-reason',
+  errorName: 'x-tidings-error-name',
+  errorMessage: 'x-tidings-error-message',
+  errorStack: 'x-tidings-error-stack',
+  attempts: 'x-tidings-attempts',
+  firstFailureAt: 'x-tidings-first-failure-at',
+  lastFailureAt: 'x-tidings-last-failure-at',
+  originalQueue: 'x-tidings-original-queue',
+  originalExchange: 'x-tidings-original-exchange',
+  originalRoutingKey: 'x-tidings-original-routing-key',
+  consumerApp: 'x-tidings-consumer-app',
+  /** Set by the broker when it dead-letters (expired, rejected, maxlen, delivery-limit). */
+  death: 'x-death',
+} as const;
+
+/** Why a message ended in the dead-letter queue. */
+export type DeadLetterReason =
+  | 'repeats-exhausted'
+  | 'non-retryable'
+  | 'invalid-content'
+  | 'expired'
+  | 'rejected'
+  | 'maxlen'
+  | 'delivery-limit';
+
+/** Names of the common dead-letter exchange and queue of one application. */
+export interface DeadLetterNames {
+  exchange: string;
+  queue: string;
+}
+
+/** Documented defaults: exchange `<appId>.dead-letter` (fanout) and queue `<appId>.dead-letters`. */
+export function defaultDeadLetterNames(appId: string): DeadLetterNames {
+  return { exchange: `${appId}.dead-letter`, queue: `${appId}.dead-letters` };
+}
+
+/** The wait queue where repeats of `queue` sit for `delayMs` before they dead-letter back to it. */
+export function waitQueueName(queue: string, delayMs: number): string {
+  return `${queue}.wait.${delayMs}ms`;
+}
+
+/** The Redis key counting deliveries of one message on one queue. */
+export function repeatCounterKey(prefix: string, queue: string, messageId: string): string {
+  return `${prefix}${queue}:${messageId}`;
+}
+
+/** @defaultValue of the repeat counter key prefix. */
+export const DEFAULT_REPEAT_KEY_PREFIX = 'tidings:attempts:';
