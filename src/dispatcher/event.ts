@@ -3,7 +3,8 @@
  * calls `stopPropagation()`, listeners further down the priority order are not called.
  *
  * Any event class works without it; what the dispatcher looks for is an `isPropagationStopped()` method.
- * The flag is a private field, so it never appears in the event's JSON.
+ * The flag is a non-enumerable symbol property, set only once stopped: it never appears in the event's
+ * JSON, and instances built without running the constructor (events consumed from a broker) work too.
  *
  * @example
  * class OrderPlaced extends Event {
@@ -12,17 +13,17 @@
  * dispatcher.on(OrderPlaced, (e) => { if (fraud(e)) e.stopPropagation(); }, { priority: 100 });
  */
 export class Event {
-  #propagationStopped = false;
-
   /** Listeners after the current one will not be called for this event. */
   stopPropagation(): void {
-    this.#propagationStopped = true;
+    Object.defineProperty(this, STOPPED, { value: true, configurable: true });
   }
 
   isPropagationStopped(): boolean {
-    return this.#propagationStopped;
+    return (this as { [STOPPED]?: boolean })[STOPPED] === true;
   }
 }
+
+const STOPPED = Symbol('tidings.propagation-stopped');
 
 /** Anything with `isPropagationStopped()`: the dispatcher's test for "can this event stop?". */
 export interface StoppableEvent {

@@ -1,0 +1,598 @@
+import amqplib from 'amqplib';
+import type { Channel, ChannelModel, ConfirmChannel } from 'amqplib';
+import { EventEmitter } from 'eventemitter3';
+import { ConnectionLostError } from '../../errors/connection-lost-error.js';
+import { InvalidArgumentError } from '../../errors/invalid-argument-error.js';
+import { TransportClosedError } from '../../errors/transport-closed-error.js';
+import { UnroutableError } from '../../errors/unroutable-error.js';
+import { Backoff, type BackoffOptions } from '../../internal/backoff.js';
+import { assertKnownOptions, describeValue, integerOption } from '../../internal/options.js';
+import { Signal, beforeDeadline, sleep } from '../../internal/signal.js';
+import { uuidv7 } from '../../internal/uuid-v7.js';
+import { WaitQueue } from '../../internal/wait-queue.js';
+import type {
+  Consumer,
+  ConsumeOptions,
+  Delivery,
+  DeliveryHandler,
+  MessageProperties,
+  OutgoingMessage,
+  PublishOptions,
+  QueueStats,
+  Topology,
+  Transport,
+  TransportEvents,
+} from '../transport.js';
+import { AmqpConsumer } from './amqp-consumer.js';
+import { parseAmqpUrl, redactSecrets, redactUrl } from './amqp-url.js';
+import { ConfirmPublisher } from './confirm-publisher.js';
+import {
+  amqpErrorCode,
+  amqpErrorDetail,
+  declareTopology,
+  UNRECOVERABLE_CONNECTION_CODES,
+} from './topology.js';
+
+/** TLS settings for `amqps://` URLs, handed to `tls.connect`. */
+export interface AmqpTlsOptions {
+  ca?: string | Buffer | (string | Buffer)[];
+  cert?: string | Buffer;
+  key?: string | Buffer;
+  passphrase?: string;
+  servername?: string;
+  /** @defaultValue true */
+  rejectUnauthorized?: boolean;
+}
+
+export interface AmqpTransportOptions {
+  /**
+   * One broker URL or several; reconnects go round them in turn.
+   * @defaultValue 'amqp://guest:guest@127.0.0.1:5672'
+   */
+  url?: string | readonly string[];
+  /** @defaultValue 30 (0 disables heartbeats) */
+  heartbeatSeconds?: number;
+  tls?: AmqpTlsOptions;
+  /** Shown in the RabbitMQ management UI. @defaultValue 'tidings' */
+  connectionName?: string;
+  /** How long a publish may wait for a connection, a window slot and the broker's confirm. @defaultValue 10000 */
+  publishTimeoutMs?: number;
+  /** Unconfirmed publishes at most; further publishes wait for a slot (backpressure). @defaultValue 1000 */
+  maxUnconfirmed?: number;
+  /** TCP connect timeout of one attempt. @defaultValue 10000 */
+  connectTimeoutMs?: number;
+  /** Attempts of the first connection before `connect()` rejects; reconnects never give up. @defaultValue 10 */
+  maxConnectAttempts?: number;
+  /** Delays between connection attempts. @defaultValue `{ initialDelayMs: 100, maxDelayMs: 10000, factor: 2, jitter: 0.5 }` */
+  reconnect?: BackoffOptions;
+  /** How long `close()` waits for running handlers and pending publishes. @defaultValue 10000 */
+  closeTimeoutMs?: number;
+}
+
+const OPTION_KEYS = [
+  'url',
+  'heartbeatSeconds',
+  'tls',
+  'connectionName',
+  'publishTimeoutMs',
+  'maxUnconfirmed',
+  'connectTimeoutMs',
+  'maxConnectAttempts',
+  'reconnect',
+  'closeTimeoutMs',
+];
+
+type State = 'idle' | 'connecting' | 'open' | 'closing' | 'closed';
+
+/**
+ * The RabbitMQ transport, over amqplib. Confirmed, mandatory publishes that settle exactly once;
+ * consumers on channels of their own; reconnection with backoff and jitter over one or several URLs,
+ * after which the remembered topology is declared again and consumers resume.
+ *
+ * @example
+ * const transport = new AmqpTransport({ url: process.env.AMQP_URL });
+ * await transport.declare({ exchanges: [{ name: 'order', type: 'topic' }] });
+ * await transport.publish({ exchange: 'order', routingKey: 'order.placed', content, properties: {} });
+ */
+export class AmqpTransport extends EventEmitter<TransportEvents> implements Transport {
+  readonly #urls: string[];
+  readonly #secrets: string[];
+  readonly #heartbeatSeconds: number;
+  readonly #socketOptions: Record<string, unknown>;
+  readonly #publishTimeoutMs: number;
+  readonly #maxUnconfirmed: number;
+  readonly #maxConnectAttempts: number;
+  readonly #backoff: Backoff;
+  readonly #closeTimeoutMs: number;
+
+  #state: State = 'idle';
+  #connection: ChannelModel | undefined;
+  #connecting: Promise<void> | undefined;
+  #everConnected = false;
+  #urlIndex = 0;
+  #publisher: ConfirmPublisher | undefined;
+  #publisherOpening: Promise<ConfirmPublisher> | undefined;
+  #getChannel: Promise<Channel> | undefined;
+  #blocked = false;
+  readonly #changed = new Signal();
+  /** Publishes waiting for a slot in the window of unconfirmed messages, in publish order. */
+  readonly #slots = new WaitQueue();
+  readonly #topologies: Topology[] = [];
+  readonly #knownExchanges = new Set<string>(['']);
+  readonly #consumers = new Set<AmqpConsumer>();
+  readonly #stopping = new AbortController();
+  #closing: Promise<void> | undefined;
+
+  constructor(options: AmqpTransportOptions = {}) {
+    super();
+    assertKnownOptions(options, OPTION_KEYS, 'AmqpTransport');
+    const urls = options.url === undefined ? ['amqp://guest:guest@127.0.0.1:5672'] : [options.url].flat();
+    if (urls.length === 0) throw new InvalidArgumentError('AmqpTransport: url must name at least one broker');
+    this.#heartbeatSeconds = integerOption(
+      options.heartbeatSeconds,
+      30,
+      'AmqpTransport: heartbeatSeconds',
+      0,
+    );
+    for (const url of urls) {
+      if (typeof url !== 'string') {
+        throw new InvalidArgumentError(`AmqpTransport: url must be a string, got ${describeValue(url)}`);
+      }
+      parseAmqpUrl(url, this.#heartbeatSeconds); // fail now, with the URL redacted, not at first use
+    }
+    this.#urls = urls;
+    this.#secrets = urls.map((url) => parseAmqpUrl(url, 0).password).filter((secret) => secret !== 'guest');
+    this.#publishTimeoutMs = integerOption(
+      options.publishTimeoutMs,
+      10_000,
+      'AmqpTransport: publishTimeoutMs',
+      1,
+    );
+    this.#maxUnconfirmed = integerOption(options.maxUnconfirmed, 1000, 'AmqpTransport: maxUnconfirmed', 1);
+    this.#maxConnectAttempts = integerOption(
+      options.maxConnectAttempts,
+      10,
+      'AmqpTransport: maxConnectAttempts',
+      1,
+    );
+    this.#closeTimeoutMs = integerOption(options.closeTimeoutMs, 10_000, 'AmqpTransport: closeTimeoutMs', 0);
+    this.#backoff = new Backoff(options.reconnect, 'AmqpTransport: reconnect');
+    this.#socketOptions = {
+      timeout: integerOption(options.connectTimeoutMs, 10_000, 'AmqpTransport: connectTimeoutMs', 1),
+      clientProperties: { connection_name: options.connectionName ?? 'tidings' },
+      ...options.tls,
+    };
+  }
+
+  /** Whether a connection is open right now. */
+  get connected(): boolean {
+    return this.#state === 'open';
+  }
+
+  connect(): Promise<void> {
+    if (this.#state === 'open') return Promise.resolve();
+    if (this.#state === 'closing' || this.#state === 'closed') {
+      return Promise.reject(new TransportClosedError('connect'));
+    }
+    this.#connecting ??= this.#connectLoop().finally(() => {
+      this.#connecting = undefined;
+    });
+    return this.#connecting;
+  }
+
+  async declare(topology: Topology): Promise<void> {
+    this.#assertOpenForWork('declare');
+    const connection = await this.#open();
+    await declareTopology(connection, topology);
+    this.#topologies.push(topology);
+    for (const exchange of topology.exchanges ?? []) this.#knownExchanges.add(exchange.name);
+  }
+
+  publish(message: OutgoingMessage, options: PublishOptions = {}): Promise<void> {
+    try {
+      this.#assertOpenForWork('publish');
+      assertOutgoing(message);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const timeoutMs =
+      options.timeoutMs === undefined
+        ? this.#publishTimeoutMs
+        : integerOption(options.timeoutMs, this.#publishTimeoutMs, 'publish: timeoutMs', 1);
+    const messageId = message.properties.messageId ?? uuidv7();
+    // Fast path: connected, room in the window, nothing to wait for — no timers beyond the confirm's own.
+    const publisher = this.#publisher;
+    if (
+      this.#state === 'open' &&
+      publisher !== undefined &&
+      !publisher.closed &&
+      !this.#blocked &&
+      publisher.inFlight < this.#maxUnconfirmed &&
+      this.#slots.size === 0 &&
+      publisher.waitForDrain() === undefined &&
+      this.#knownExchanges.has(message.exchange)
+    ) {
+      return publisher.publish(message, messageId, timeoutMs);
+    }
+    return this.#publishWhenReady(message, messageId, timeoutMs);
+  }
+
+  /** Waits (up to the publish timeout) for a connection, a window slot, the broker to unblock, a drain. */
+  async #publishWhenReady(message: OutgoingMessage, messageId: string, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    const late = () =>
+      new ConnectionLostError(
+        `Could not publish message ${messageId} within ${timeoutMs} ms: no open connection or no free slot ` +
+          `in the window of ${this.#maxUnconfirmed} unconfirmed messages`,
+      );
+    for (;;) {
+      this.#assertOpenForWork('publish');
+      await beforeDeadline(this.connect(), deadline, late);
+      const publisher = await beforeDeadline(this.#ensurePublisher(), deadline, late);
+      if (this.#blocked) {
+        await beforeDeadline(this.#changed.wait(), deadline, late);
+        continue;
+      }
+      if (publisher.inFlight >= this.#maxUnconfirmed) {
+        await this.#slots.wait(deadline, late);
+        continue;
+      }
+      const drain = publisher.waitForDrain();
+      if (drain !== undefined) {
+        await beforeDeadline(drain, deadline, late);
+        continue;
+      }
+      if (!this.#knownExchanges.has(message.exchange)) {
+        await this.#checkExchange(message.exchange, message.routingKey, messageId);
+        continue;
+      }
+      return publisher.publish(message, messageId, Math.max(1, deadline - Date.now()));
+    }
+  }
+
+  async consume(queue: string, handler: DeliveryHandler, options: ConsumeOptions): Promise<Consumer> {
+    this.#assertOpenForWork('consume');
+    if (typeof queue !== 'string' || queue === '') {
+      throw new InvalidArgumentError(
+        `consume: queue must be a non-empty string, got ${describeValue(queue)}`,
+      );
+    }
+    if (typeof handler !== 'function') {
+      throw new InvalidArgumentError(`consume: handler must be a function, got ${describeValue(handler)}`);
+    }
+    assertKnownOptions(options, ['prefetch'], 'consume');
+    const prefetch = integerOption(options?.prefetch, 10, 'consume: prefetch', 1);
+    const consumer = new AmqpConsumer(
+      queue,
+      prefetch,
+      handler,
+      (error) => this.#emitError(error),
+      (cancelled) => this.#consumers.delete(cancelled),
+    );
+    const connection = await this.#open();
+    await consumer.attach(await this.#consumerChannel(connection, consumer));
+    this.#consumers.add(consumer);
+    return consumer;
+  }
+
+  async get(queue: string): Promise<Delivery | undefined> {
+    this.#assertOpenForWork('get');
+    const connection = await this.#open();
+    this.#getChannel ??= connection.createChannel().then((channel) => {
+      channel.on('error', () => {});
+      channel.on('close', () => {
+        this.#getChannel = undefined;
+      });
+      return channel;
+    });
+    const channel = await this.#getChannel;
+    let message;
+    try {
+      message = await channel.get(queue, { noAck: false });
+    } catch (error) {
+      throw this.#sanitize(error, `Cannot get a message from queue "${queue}"`);
+    }
+    if (message === false) return undefined;
+    let settled = false;
+    const settle = (action: () => void): boolean => {
+      if (settled) return false;
+      settled = true;
+      try {
+        action();
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const properties = message.properties as MessageProperties;
+    return {
+      queue,
+      exchange: message.fields.exchange,
+      routingKey: message.fields.routingKey,
+      redelivered: message.fields.redelivered,
+      content: message.content,
+      properties: { ...properties, headers: (properties.headers ?? {}) },
+      ack: () => settle(() => channel.ack(message)),
+      nack: ({ requeue }) => settle(() => channel.nack(message, false, requeue)),
+    };
+  }
+
+  async queueStats(queue: string): Promise<QueueStats | undefined> {
+    try {
+      return await this.#withChannel(async (channel) => {
+        const reply = await channel.checkQueue(queue);
+        return { messageCount: reply.messageCount, consumerCount: reply.consumerCount };
+      });
+    } catch (error) {
+      if (amqpErrorCode(error) === 404) return undefined;
+      throw this.#sanitize(error, `Cannot inspect queue "${queue}"`);
+    }
+  }
+
+  async purgeQueue(queue: string): Promise<number> {
+    return this.#withChannel(async (channel) => (await channel.purgeQueue(queue)).messageCount);
+  }
+
+  async deleteQueue(queue: string): Promise<void> {
+    await this.#withChannel((channel) => channel.deleteQueue(queue));
+  }
+
+  async deleteExchange(exchange: string): Promise<void> {
+    await this.#withChannel((channel) => channel.deleteExchange(exchange));
+    this.#knownExchanges.delete(exchange);
+  }
+
+  close(options: { timeoutMs?: number } = {}): Promise<void> {
+    this.#closing ??= this.#shutDown(
+      integerOption(options.timeoutMs, this.#closeTimeoutMs, 'close: timeoutMs', 0),
+    );
+    return this.#closing;
+  }
+
+  async #shutDown(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    const wasOpen = this.#state === 'open';
+    this.#state = 'closing';
+    this.#stopping.abort();
+    this.#changed.notify();
+    this.#slots.rejectAll(new TransportClosedError('publish'));
+    const waitAtMost = (work: Promise<unknown>) =>
+      beforeDeadline(work, deadline, () => new Error('deadline')).catch(() => {});
+    // Stop deliveries and let running handlers finish (and settle) while the channels are still open.
+    await waitAtMost(Promise.allSettled([...this.#consumers].map((consumer) => consumer.cancel())));
+    const publisher = this.#publisher;
+    if (publisher !== undefined) {
+      await waitAtMost(
+        (async () => {
+          while (publisher.inFlight > 0 && !publisher.closed) await this.#changed.wait();
+        })(),
+      );
+    }
+    const connection = this.#connection;
+    this.#connection = undefined;
+    this.#state = 'closed';
+    publisher?.channelClosed(new TransportClosedError('publish'));
+    for (const consumer of this.#consumers) consumer.detach();
+    this.#consumers.clear();
+    if (connection !== undefined) {
+      try {
+        await connection.close();
+      } catch {
+        // Already closing or closed.
+      }
+    }
+    if (wasOpen) this.emit('disconnected', { url: this.#currentUrl() });
+  }
+
+  async #connectLoop(): Promise<void> {
+    this.#state = 'connecting';
+    for (let attempt = 0; ; attempt++) {
+      const url = this.#urls[this.#urlIndex % this.#urls.length]!;
+      try {
+        await this.#establish(url);
+        return;
+      } catch (error) {
+        if (this.#stopping.signal.aborted) throw new TransportClosedError('connect');
+        const code = amqpErrorCode(error);
+        const sanitized = this.#sanitize(error, `Cannot connect to ${redactUrl(url)}`);
+        if (code !== undefined && UNRECOVERABLE_CONNECTION_CODES.includes(code)) {
+          this.#state = 'idle';
+          throw sanitized;
+        }
+        if (!this.#everConnected && attempt + 1 >= this.#maxConnectAttempts) {
+          this.#state = 'idle';
+          throw sanitized;
+        }
+        this.#urlIndex++;
+        await sleep(this.#backoff.delayMs(attempt), this.#stopping.signal);
+      }
+    }
+  }
+
+  async #establish(url: string): Promise<void> {
+    const target = parseAmqpUrl(url, this.#heartbeatSeconds);
+    const connection = await amqplib.connect(target, this.#socketOptions);
+    try {
+      connection.on('error', () => {
+        // The 'close' that follows carries the same error; handled there.
+      });
+      connection.on('close', (error?: Error) => this.#onConnectionClosed(connection, error));
+      connection.on('blocked', (reason: string) => {
+        this.#blocked = true;
+        this.emit('blocked', reason);
+      });
+      connection.on('unblocked', () => {
+        this.#blocked = false;
+        this.#changed.notify();
+        while (this.#slots.wakeOne());
+        this.emit('unblocked');
+      });
+      for (const topology of this.#topologies) await declareTopology(connection, topology);
+      for (const consumer of this.#consumers) {
+        await consumer.attach(await this.#consumerChannel(connection, consumer));
+      }
+    } catch (error) {
+      await connection.close().catch(() => {});
+      throw error;
+    }
+    if (this.#stopping.signal.aborted) {
+      await connection.close().catch(() => {});
+      throw new TransportClosedError('connect');
+    }
+    this.#connection = connection;
+    this.#state = 'open';
+    this.#everConnected = true;
+    this.#changed.notify();
+    this.emit('connected', { url: redactUrl(url) });
+  }
+
+  #onConnectionClosed(connection: ChannelModel, error: Error | undefined): void {
+    if (connection !== this.#connection) return;
+    this.#connection = undefined;
+    this.#getChannel = undefined;
+    const lost = new ConnectionLostError(
+      `The connection to ${this.#currentUrl()} was lost${error ? `: ${redactSecrets(error.message, this.#secrets)}` : ''}`,
+    );
+    this.#publisher?.channelClosed(lost);
+    this.#publisher = undefined;
+    for (const consumer of this.#consumers) consumer.detach();
+    this.emit('disconnected', { url: this.#currentUrl(), ...(error ? { error: lost } : {}) });
+    if (this.#state !== 'open') return;
+    this.#state = 'connecting';
+    this.connect().catch((reconnectError: unknown) => this.#emitError(reconnectError));
+  }
+
+  async #open(): Promise<ChannelModel> {
+    for (;;) {
+      await this.connect();
+      if (this.#connection !== undefined) return this.#connection;
+    }
+  }
+
+  #ensurePublisher(): Promise<ConfirmPublisher> {
+    if (this.#publisher !== undefined && !this.#publisher.closed) return Promise.resolve(this.#publisher);
+    this.#publisherOpening ??= (async () => {
+      const connection = await this.#open();
+      const channel: ConfirmChannel = await connection.createConfirmChannel();
+      const publisher = new ConfirmPublisher(channel, () => this.#onPublishSettled());
+      let channelError: Error | undefined;
+      channel.on('error', (error: Error) => {
+        channelError = error;
+      });
+      channel.on('close', () => {
+        // A channel error (publishing to a deleted exchange, say) closes only this channel; the next
+        // publish opens a new one.
+        publisher.channelClosed(
+          new ConnectionLostError(
+            `The publishing channel closed before the broker confirmed the message` +
+              (channelError ? `: ${redactSecrets(channelError.message, this.#secrets)}` : ''),
+          ),
+        );
+        if (this.#publisher === publisher) this.#publisher = undefined;
+        this.#changed.notify();
+      });
+      this.#publisher = publisher;
+      return publisher;
+    })().finally(() => {
+      this.#publisherOpening = undefined;
+    });
+    return this.#publisherOpening;
+  }
+
+  #onPublishSettled(): void {
+    if (!this.#blocked) this.#slots.wakeOne();
+    this.#changed.notify();
+  }
+
+  async #consumerChannel(connection: ChannelModel, consumer: AmqpConsumer): Promise<Channel> {
+    const channel = await connection.createChannel();
+    channel.on('error', (error: Error) =>
+      this.#emitError(this.#sanitize(error, `Consumer of "${consumer.queue}"`)),
+    );
+    channel.on('close', () => {
+      consumer.detach();
+      // The connection is alive but this channel closed (a channel error): consume again on a new one.
+      if (this.#connection === connection && this.#state === 'open' && !consumer.cancelled) {
+        this.#consumerChannel(connection, consumer)
+          .then((next) => consumer.attach(next))
+          .catch((error: unknown) =>
+            this.#emitError(this.#sanitize(error, `Cannot resume consumer of "${consumer.queue}"`)),
+          );
+      }
+    });
+    return channel;
+  }
+
+  async #checkExchange(exchange: string, routingKey: string, messageId: string): Promise<void> {
+    try {
+      await this.#withChannel((channel) => channel.checkExchange(exchange));
+    } catch (error) {
+      if (amqpErrorCode(error) === 404) {
+        throw new UnroutableError(exchange, routingKey, messageId, `NOT_FOUND - no exchange "${exchange}"`);
+      }
+      throw this.#sanitize(error, `Cannot check exchange "${exchange}"`);
+    }
+    this.#knownExchanges.add(exchange);
+  }
+
+  /** Runs `work` on a short-lived channel: a channel error (404, 406) closes only that channel. */
+  async #withChannel<T>(work: (channel: Channel) => Promise<T>): Promise<T> {
+    this.#assertOpenForWork('use the broker');
+    const connection = await this.#open();
+    const channel = await connection.createChannel();
+    channel.on('error', () => {});
+    try {
+      return await work(channel);
+    } finally {
+      await channel.close().catch(() => {});
+    }
+  }
+
+  #assertOpenForWork(operation: string): void {
+    if (this.#state === 'closing' || this.#state === 'closed') throw new TransportClosedError(operation);
+  }
+
+  #currentUrl(): string {
+    return redactUrl(this.#urls[this.#urlIndex % this.#urls.length]!);
+  }
+
+  #sanitize(error: unknown, context: string): Error {
+    if (error instanceof TransportClosedError) return error;
+    const message = error instanceof Error ? error.message : String(error);
+    const detail = amqpErrorDetail(message);
+    const sanitized = new Error(redactSecrets(`${context}: ${detail}`, this.#secrets));
+    const code = amqpErrorCode(error);
+    if (code !== undefined) (sanitized as Error & { amqpCode?: number }).amqpCode = code;
+    return sanitized;
+  }
+
+  #emitError(error: unknown): void {
+    const asError = error instanceof Error ? error : new Error(String(error));
+    // eventemitter3 does not throw on an unheard 'error': nothing crashes if nobody listens.
+    this.emit('error', asError);
+  }
+}
+
+function assertOutgoing(message: OutgoingMessage): void {
+  if (typeof message !== 'object' || message === null) {
+    throw new InvalidArgumentError(`publish: expected a message object, got ${describeValue(message)}`);
+  }
+  if (typeof message.exchange !== 'string') {
+    throw new InvalidArgumentError(
+      `publish: exchange must be a string, got ${describeValue(message.exchange)}`,
+    );
+  }
+  if (typeof message.routingKey !== 'string') {
+    throw new InvalidArgumentError(
+      `publish: routingKey must be a string, got ${describeValue(message.routingKey)}`,
+    );
+  }
+  if (!Buffer.isBuffer(message.content)) {
+    throw new InvalidArgumentError(
+      `publish: content must be a Buffer, got ${describeValue(message.content)}`,
+    );
+  }
+  if (typeof message.properties !== 'object' || message.properties === null) {
+    throw new InvalidArgumentError('publish: properties must be an object');
+  }
+}

@@ -1,0 +1,212 @@
+import { EventEmitter } from 'eventemitter3';
+import {
+  eventNameOf,
+  type EventClass,
+  type Listener,
+  type ListenOptions,
+  type Unsubscribe,
+} from '../dispatcher/event-types.js';
+import { InvalidArgumentError } from '../errors/invalid-argument-error.js';
+import { InvalidContentError } from '../errors/invalid-content-error.js';
+import { assertKnownOptions, describeValue } from '../internal/options.js';
+import { createTransport } from './create-transport.js';
+import { hydrate } from './hydrate.js';
+import type { DeadLetterNames } from './names.js';
+import { Publisher } from './publisher.js';
+import { MemoryRepeatCounter } from './repeat/memory-repeat-counter.js';
+import type { RepeatCounter } from './repeat/repeat-counter.js';
+import { assertRoutingKey } from './routing.js';
+import { describeIssues, type StandardSchemaV1 } from './standard-schema.js';
+import {
+  Subscriber,
+  type ConsumedMessage,
+  type MessageHandler,
+  type SubscriberEvents,
+  type SubscriberOptions,
+} from './subscriber.js';
+import type { Transport } from './transport.js';
+
+/** What the bridge needs of a dispatcher: `EventDispatcher` fits. */
+export interface BridgedDispatcher {
+  on<E extends object>(type: EventClass<E>, listener: Listener<E>, options?: ListenOptions): Unsubscribe;
+  dispatch<E extends object>(event: E): Promise<E>;
+}
+
+export interface BridgeOptions {
+  dispatcher: BridgedDispatcher;
+  /** @defaultValue `createTransport()`: memory, or RabbitMQ when MESSAGE_BROKER=rabbitmq; closed by `close()` */
+  transport?: Transport;
+  /** This service's name: the `appId` of what it publishes and the prefix of its dead-letter names. @defaultValue process.env.TIDINGS_APP_ID ?? 'tidings' */
+  appId?: string;
+  /** Shared by the bridge's consumers. @defaultValue new MemoryRepeatCounter() */
+  repeatCounter?: RepeatCounter;
+  deadLetter?: Partial<DeadLetterNames>;
+}
+
+export interface ForwardOptions<E> {
+  /** At least two dot-separated parts; the first names the exchange (`order.placed` → `order`). */
+  routingKey: string;
+  /** The JSON payload of the event. @defaultValue the event itself (its own enumerable properties) */
+  toPayload?: (event: E) => unknown;
+  /** Priority of the forwarding listener. @defaultValue 0 */
+  priority?: number;
+}
+
+export interface BridgeConsumeOptions extends Omit<
+  SubscriberOptions,
+  'routes' | 'appId' | 'repeatCounter' | 'deadLetter'
+> {
+  /** Routing keys (or patterns) to bind the queue to. */
+  bind: readonly string[];
+  /** Event classes by event name (the `type` property) or routing key: consumed messages become these and are dispatched. */
+  events?: Readonly<Record<string, EventClass>>;
+  /** A Standard Schema validator (zod, valibot, arktype…), or one per event name / routing key. */
+  schema?: StandardSchemaV1 | Readonly<Record<string, StandardSchemaV1>>;
+  /** Instead of `events`: a plain function that handles each message. */
+  handler?: MessageHandler;
+}
+
+export type BridgeEvents = SubscriberEvents;
+
+/**
+ * Connects a dispatcher to a broker: `forward()` publishes chosen events (the publish is part of the
+ * dispatch, so a failure is the dispatch's error, never a lost event); `consume()` turns messages of a
+ * queue back into events and dispatches them, with repeats and dead-lettering. Events that came from the
+ * broker are never forwarded again.
+ *
+ * @example
+ * const bridge = new Bridge({ dispatcher, appId: 'orders' });
+ * bridge.forward(OrderPlaced, { routingKey: 'order.placed' });
+ * bridge.consume({ queue: 'billing.orders', bind: ['order.placed'], events: { 'order.placed': OrderPlaced } });
+ * await bridge.start();
+ */
+export class Bridge extends EventEmitter<BridgeEvents> {
+  readonly appId: string;
+  readonly transport: Transport;
+  readonly #dispatcher: BridgedDispatcher;
+  readonly #ownsTransport: boolean;
+  readonly #counter: RepeatCounter;
+  readonly #ownsCounter: boolean;
+  readonly #deadLetter: Partial<DeadLetterNames> | undefined;
+  readonly #publisher: Publisher;
+  readonly #consumed = new WeakSet<object>();
+  readonly #forwards: Unsubscribe[] = [];
+  readonly #subscribers: { subscriber: Subscriber; handler: MessageHandler }[] = [];
+  #started = false;
+
+  constructor(options: BridgeOptions) {
+    super();
+    assertKnownOptions(
+      options,
+      ['dispatcher', 'transport', 'appId', 'repeatCounter', 'deadLetter'],
+      'Bridge',
+    );
+    if (typeof options?.dispatcher?.on !== 'function') {
+      throw new InvalidArgumentError('Bridge: "dispatcher" must be an EventDispatcher');
+    }
+    this.#dispatcher = options.dispatcher;
+    this.appId = options.appId ?? process.env['TIDINGS_APP_ID'] ?? 'tidings';
+    this.#ownsTransport = options.transport === undefined;
+    this.transport = options.transport ?? createTransport();
+    this.#ownsCounter = options.repeatCounter === undefined;
+    this.#counter = options.repeatCounter ?? new MemoryRepeatCounter();
+    this.#deadLetter = options.deadLetter;
+    this.#publisher = new Publisher(this.transport, { appId: this.appId });
+  }
+
+  /** Publishes every dispatched `type` event (and subclass events) to the broker. */
+  forward<E extends object>(type: EventClass<E>, options: ForwardOptions<E>): this {
+    assertKnownOptions(options, ['routingKey', 'toPayload', 'priority'], `forward(${eventNameOf(type)})`);
+    const routingKey = assertRoutingKey(options?.routingKey);
+    const toPayload = options.toPayload ?? ((event: E) => event);
+    const eventName = eventNameOf(type);
+    const off = this.#dispatcher.on(
+      type,
+      async (event: E) => {
+        if (this.#consumed.has(event)) return; // it came from the broker: forwarding it again would loop
+        await this.#publisher.send(toPayload(event), routingKey, { eventName });
+      },
+      { priority: options.priority ?? 0 },
+    );
+    this.#forwards.push(off);
+    return this;
+  }
+
+  /** Consumes a queue into the dispatcher (or a handler). Takes effect on `start()`. */
+  consume(options: BridgeConsumeOptions): this {
+    const { bind, events, schema, handler, ...subscriberOptions } = options;
+    if ((events === undefined) === (handler === undefined)) {
+      throw new InvalidArgumentError(
+        `consume(${describeValue(options.queue)}): give either "events" or "handler"`,
+      );
+    }
+    const subscriber = new Subscriber(this.transport, {
+      ...subscriberOptions,
+      routes: bind,
+      appId: this.appId,
+      repeatCounter: this.#counter,
+      ...(this.#deadLetter !== undefined ? { deadLetter: this.#deadLetter } : {}),
+    });
+    subscriber.on('settled', (outcome) => this.emit('settled', outcome));
+    subscriber.on('warning', (warning) => this.emit('warning', warning));
+    subscriber.on('error', (error) => this.emit('error', error));
+    this.#subscribers.push({
+      subscriber,
+      handler: handler ?? ((message) => this.#dispatchConsumed(message, events!, schema)),
+    });
+    if (this.#started) void this.#subscribe(this.#subscribers.at(-1)!);
+    return this;
+  }
+
+  /** Connects, declares the topology and starts every consumer. */
+  async start(): Promise<void> {
+    this.#started = true;
+    await this.transport.connect();
+    for (const entry of this.#subscribers) await this.#subscribe(entry);
+  }
+
+  /** Stops forwarding and consuming (running handlers finish), then closes what the bridge created. */
+  async close(): Promise<void> {
+    for (const off of this.#forwards.splice(0)) off();
+    await Promise.all(this.#subscribers.map(({ subscriber }) => subscriber.close()));
+    if (this.#ownsTransport) await this.transport.close();
+    if (this.#ownsCounter) await this.#counter.close();
+  }
+
+  async #subscribe(entry: { subscriber: Subscriber; handler: MessageHandler }): Promise<void> {
+    await entry.subscriber.subscribe(entry.handler);
+  }
+
+  async #dispatchConsumed(
+    message: ConsumedMessage,
+    events: Readonly<Record<string, EventClass>>,
+    schema: BridgeConsumeOptions['schema'],
+  ): Promise<void> {
+    const name = typeof message.properties.type === 'string' ? message.properties.type : undefined;
+    const key = name !== undefined && Object.hasOwn(events, name) ? name : message.routingKey;
+    if (!Object.hasOwn(events, key)) {
+      throw new InvalidContentError(
+        `No event class for event "${name ?? '(no type)'}" / routing key "${message.routingKey}" on ${message.queue}`,
+      );
+    }
+    let payload = message.payload;
+    const validator = schemaFor(schema, key);
+    if (validator !== undefined) {
+      const result = await validator['~standard'].validate(payload);
+      if (result.issues !== undefined) {
+        throw new InvalidContentError(`The payload of "${key}" is invalid: ${describeIssues(result.issues)}`);
+      }
+      payload = result.value;
+    }
+    const event = hydrate(events[key]!, payload);
+    this.#consumed.add(event);
+    await this.#dispatcher.dispatch(event);
+  }
+}
+
+function schemaFor(schema: BridgeConsumeOptions['schema'], key: string): StandardSchemaV1 | undefined {
+  if (schema === undefined) return undefined;
+  if ('~standard' in schema) return schema as StandardSchemaV1;
+  const byName = schema;
+  return Object.hasOwn(byName, key) ? byName[key] : undefined;
+}

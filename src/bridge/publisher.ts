@@ -1,0 +1,92 @@
+import { assertKnownOptions, describeValue } from '../internal/options.js';
+import { InvalidArgumentError } from '../errors/invalid-argument-error.js';
+import { encodeMessage } from './envelope.js';
+import { assertRoutingKey, exchangeOf } from './routing.js';
+import type { PublishOptions, Transport } from './transport.js';
+
+export interface PublisherOptions {
+  /** Written as `appId` and as the origin header. @defaultValue process.env.TIDINGS_APP_ID, else undefined */
+  appId?: string;
+}
+
+export interface SendOptions extends PublishOptions {
+  headers?: Record<string, unknown>;
+  /** @defaultValue a new UUIDv7 */
+  messageId?: string;
+  correlationId?: string;
+  /** The AMQP `type` property. @defaultValue the routing key */
+  eventName?: string;
+  /** Publish to this exchange instead of the routing key's first part. */
+  exchange?: string;
+  /** Per-message TTL in milliseconds: an unconsumed message expires into the dead-letter queue. */
+  expirationMs?: number;
+}
+
+const SEND_OPTIONS = [
+  'headers',
+  'messageId',
+  'correlationId',
+  'eventName',
+  'exchange',
+  'expirationMs',
+  'timeoutMs',
+];
+
+/**
+ * The low-level publishing API, close to the seed library's: `send(payload, routingKey)`. The exchange
+ * is the routing key's first part (`order.created` → `order`, topic, durable), declared on first use.
+ * Resolves once the broker has confirmed the message; rejects with a typed error otherwise.
+ *
+ * @example
+ * const publisher = new Publisher(transport, { appId: 'orders' });
+ * const { messageId } = await publisher.send({ event_id: 11995, name: 'docx' }, 'order.created');
+ */
+export class Publisher {
+  readonly #transport: Transport;
+  readonly #appId: string | undefined;
+  readonly #declared = new Map<string, Promise<void>>();
+
+  constructor(transport: Transport, options: PublisherOptions = {}) {
+    if (typeof transport?.publish !== 'function') {
+      throw new InvalidArgumentError(`Publisher: expected a Transport, got ${describeValue(transport)}`);
+    }
+    assertKnownOptions(options, ['appId'], 'Publisher');
+    this.#transport = transport;
+    this.#appId = options.appId ?? process.env['TIDINGS_APP_ID'];
+  }
+
+  async send(
+    payload: unknown,
+    routingKey: string,
+    options: SendOptions = {},
+  ): Promise<{ messageId: string }> {
+    assertRoutingKey(routingKey);
+    assertKnownOptions(options, SEND_OPTIONS, 'send');
+    const exchange = options.exchange ?? exchangeOf(routingKey);
+    const message = encodeMessage(payload, {
+      appId: this.#appId,
+      eventName: options.eventName ?? routingKey,
+      messageId: options.messageId,
+      correlationId: options.correlationId,
+      headers: options.headers,
+      expirationMs: options.expirationMs,
+    });
+    await this.#declareExchange(exchange);
+    await this.#transport.publish(
+      { exchange, routingKey, ...message },
+      options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs },
+    );
+    return { messageId: message.properties.messageId };
+  }
+
+  /** Declares the exchange once per publisher (a topic exchange, durable), as the seed library did. */
+  #declareExchange(exchange: string): Promise<void> {
+    let declared = this.#declared.get(exchange);
+    if (declared === undefined) {
+      declared = this.#transport.declare({ exchanges: [{ name: exchange, type: 'topic', durable: true }] });
+      declared.catch(() => this.#declared.delete(exchange));
+      this.#declared.set(exchange, declared);
+    }
+    return declared;
+  }
+}

@@ -1,0 +1,421 @@
+import { EventEmitter } from 'eventemitter3';
+import { InvalidArgumentError } from '../errors/invalid-argument-error.js';
+import { InvalidContentError } from '../errors/invalid-content-error.js';
+import { NonRetryableError } from '../errors/non-retryable-error.js';
+import { assertKnownOptions, describeValue, integerOption } from '../internal/options.js';
+import { beforeDeadline } from '../internal/signal.js';
+import { deadLetterHeaders, repeatHeaders } from './dead-letter/dead-letter-headers.js';
+import { decodeBody, identify, type MessageIdentity } from './envelope.js';
+import {
+  defaultDeadLetterNames,
+  waitQueueName,
+  type DeadLetterNames,
+  type DeadLetterReason,
+} from './names.js';
+import { MemoryRepeatCounter } from './repeat/memory-repeat-counter.js';
+import type { RepeatCounter } from './repeat/repeat-counter.js';
+import { assertRoutingKey } from './routing.js';
+import { subscriberTopology } from './subscriber-topology.js';
+import type { Consumer, Delivery, MessageProperties, Transport } from './transport.js';
+
+export interface SubscriberOptions {
+  /** The queue to consume; declared durable, with the common dead-letter exchange. */
+  queue: string;
+  /** Binding keys (`order.created`, `order.*`, `order.#`); each binds the queue to its first part's exchange. */
+  routes: readonly string[];
+  /** Unsettled messages at most. @defaultValue 10 */
+  prefetch?: number;
+  /** Names the dead-letter exchange and queue, and who gave up on a message. @defaultValue process.env.TIDINGS_APP_ID ?? 'tidings' */
+  appId?: string;
+  /** Deliveries to the handler at most; then the message is dead-lettered (`repeats-exhausted`). @defaultValue 5 */
+  maxAttempts?: number;
+  /**
+   * Delay before repeat N (the last one applies to later repeats). 0 repeats at once. Each distinct
+   * delay gets a wait queue whose TTL dead-letters the copy back to this queue.
+   * @defaultValue [1000, 10000, 60000]
+   */
+  repeatDelaysMs?: readonly number[];
+  /** Counts deliveries outside the message, so crashes count too. @defaultValue new MemoryRepeatCounter() */
+  repeatCounter?: RepeatCounter;
+  /** A counter slower than this counts as unavailable (header count, warning). @defaultValue 500 */
+  repeatCounterTimeoutMs?: number;
+  /** @defaultValue `defaultDeadLetterNames(appId)`: `<appId>.dead-letter` and `<appId>.dead-letters` */
+  deadLetter?: Partial<DeadLetterNames>;
+  /** @defaultValue 'classic' */
+  queueType?: 'classic' | 'quorum';
+  /** Queue TTL (`x-message-ttl`): unconsumed messages expire into the dead-letter queue. */
+  messageTtlMs?: number;
+  /** Larger bodies are dead-lettered as `invalid-content`. @defaultValue 4194304 (4 MiB) */
+  maxContentBytes?: number;
+}
+
+/** What a handler receives. */
+export interface ConsumedMessage<P = unknown> {
+  readonly payload: P;
+  readonly messageId: string;
+  readonly headers: Readonly<Record<string, unknown>>;
+  readonly properties: Readonly<MessageProperties>;
+  /** The routing key it was published with (also for repeats, which come back through a wait queue). */
+  readonly routingKey: string;
+  readonly exchange: string;
+  readonly queue: string;
+  /** 1 on the first delivery to a handler, 2 on the first repeat, … */
+  readonly attempt: number;
+  readonly redelivered: boolean;
+}
+
+export type MessageHandler<P = unknown> = (message: ConsumedMessage<P>) => unknown;
+
+/** Where a message ended up: the subscriber emits one `settled` event per delivery. */
+export type SettledOutcome =
+  | { outcome: 'acked'; queue: string; messageId: string; attempt: number }
+  | {
+      outcome: 'repeated';
+      queue: string;
+      messageId: string;
+      attempt: number;
+      delayMs: number;
+      error: unknown;
+    }
+  | {
+      outcome: 'dead-lettered';
+      queue: string;
+      messageId: string;
+      attempt: number;
+      reason: DeadLetterReason;
+      error: unknown;
+    };
+
+export interface SubscriberEvents {
+  settled: [outcome: SettledOutcome];
+  /** The repeat counter is unavailable or slow: attempts are counted in the header alone meanwhile. */
+  warning: [warning: { code: 'repeat-counter-unavailable'; message: string; error: unknown }];
+  /** Settling failed (the copy could not be published); the message was returned to the queue. */
+  error: [error: Error];
+}
+
+const OPTION_KEYS = [
+  'queue',
+  'routes',
+  'prefetch',
+  'appId',
+  'maxAttempts',
+  'repeatDelaysMs',
+  'repeatCounter',
+  'repeatCounterTimeoutMs',
+  'deadLetter',
+  'queueType',
+  'messageTtlMs',
+  'maxContentBytes',
+];
+
+/**
+ * The low-level consuming API, close to the seed library's: declares the queue, its bindings, its wait
+ * queues and the common dead-letter queue, then hands each message to the handler. A handler that
+ * returns acks the message; one that throws gets it repeated (to this queue only, after a delay) until
+ * `maxAttempts`, then dead-lettered with the reason. Nothing is acked before its copy is confirmed.
+ *
+ * @example
+ * const subscriber = new Subscriber(transport, { queue: 'billing.orders', routes: ['order.created'] });
+ * subscriber.on('settled', (s) => log(s.outcome, s.messageId));
+ * await subscriber.subscribe(async ({ payload, attempt }) => bill(payload));
+ */
+export class Subscriber<P = unknown> extends EventEmitter<SubscriberEvents> {
+  readonly queue: string;
+  readonly routes: readonly string[];
+  readonly appId: string;
+  readonly deadLetter: DeadLetterNames;
+  readonly #transport: Transport;
+  readonly #prefetch: number;
+  readonly #maxAttempts: number;
+  readonly #delays: readonly number[];
+  readonly #counter: RepeatCounter;
+  readonly #counterTimeoutMs: number;
+  readonly #queueType: 'classic' | 'quorum' | undefined;
+  readonly #messageTtlMs: number | undefined;
+  readonly #maxContentBytes: number;
+  #consumer: Consumer | undefined;
+
+  constructor(transport: Transport, options: SubscriberOptions) {
+    super();
+    if (typeof transport?.consume !== 'function') {
+      throw new InvalidArgumentError(`Subscriber: expected a Transport, got ${describeValue(transport)}`);
+    }
+    assertKnownOptions(options, OPTION_KEYS, 'Subscriber');
+    if (typeof options.queue !== 'string' || options.queue === '') {
+      throw new InvalidArgumentError(
+        `Subscriber: queue must be a non-empty string, got ${describeValue(options.queue)}`,
+      );
+    }
+    if (!Array.isArray(options.routes) || options.routes.length === 0) {
+      throw new InvalidArgumentError(
+        `Subscriber: routes must list at least one routing key for ${options.queue}`,
+      );
+    }
+    this.#transport = transport;
+    this.queue = options.queue;
+    this.routes = options.routes.map((route) => assertRoutingKey(route));
+    this.appId = options.appId ?? process.env['TIDINGS_APP_ID'] ?? 'tidings';
+    this.deadLetter = { ...defaultDeadLetterNames(this.appId), ...options.deadLetter };
+    this.#prefetch = integerOption(options.prefetch, 10, 'Subscriber: prefetch', 1);
+    this.#maxAttempts = integerOption(options.maxAttempts, 5, 'Subscriber: maxAttempts', 1);
+    const delays = options.repeatDelaysMs ?? [1000, 10_000, 60_000];
+    if (!Array.isArray(delays))
+      throw new InvalidArgumentError('Subscriber: repeatDelaysMs must be a list of integers');
+    this.#delays = delays.map((delay, index) =>
+      integerOption(delay, 0, `Subscriber: repeatDelaysMs[${index}]`, 0),
+    );
+    this.#counter = options.repeatCounter ?? new MemoryRepeatCounter();
+    this.#counterTimeoutMs = integerOption(
+      options.repeatCounterTimeoutMs,
+      500,
+      'Subscriber: repeatCounterTimeoutMs',
+      1,
+    );
+    this.#queueType = options.queueType;
+    this.#messageTtlMs =
+      options.messageTtlMs === undefined
+        ? undefined
+        : integerOption(options.messageTtlMs, 0, 'Subscriber: messageTtlMs', 0);
+    this.#maxContentBytes = integerOption(
+      options.maxContentBytes,
+      4 * 1024 * 1024,
+      'Subscriber: maxContentBytes',
+      1,
+    );
+  }
+
+  /** Declares the topology and starts consuming. */
+  async subscribe(handler: MessageHandler<P>): Promise<void> {
+    if (typeof handler !== 'function') {
+      throw new InvalidArgumentError(`subscribe: handler must be a function, got ${describeValue(handler)}`);
+    }
+    if (this.#consumer !== undefined)
+      throw new InvalidArgumentError(`subscribe: ${this.queue} is already subscribed`);
+    await this.#transport.declare(
+      subscriberTopology({
+        queue: this.queue,
+        routes: this.routes,
+        deadLetter: this.deadLetter,
+        repeatDelaysMs: this.#delays,
+        queueType: this.#queueType,
+        messageTtlMs: this.#messageTtlMs,
+      }),
+    );
+    this.#consumer = await this.#transport.consume(
+      this.queue,
+      (delivery) => this.#handle(delivery, handler),
+      {
+        prefetch: this.#prefetch,
+      },
+    );
+  }
+
+  /** Stops consuming; resolves once running handlers have finished and settled their messages. */
+  async close(): Promise<void> {
+    const consumer = this.#consumer;
+    this.#consumer = undefined;
+    await consumer?.cancel();
+  }
+
+  async #handle(delivery: Delivery, handler: MessageHandler<P>): Promise<void> {
+    let payload: unknown;
+    let invalid: InvalidContentError | undefined;
+    try {
+      payload = decodeBody(delivery, { maxContentBytes: this.#maxContentBytes });
+    } catch (error) {
+      invalid = error as InvalidContentError;
+    }
+    const identity = identify(delivery, payload);
+    const counted = await this.#count(identity.messageId);
+    if (delivery.redelivered && (counted === undefined || counted <= identity.headerAttempt + 1)) {
+      // A previous delivery ended unsettled (the consumer crashed or lost its connection) and the counter
+      // cannot tell how often: count it in the header by re-sending, so crash loops stay bounded.
+      const attempt = identity.headerAttempt + 1;
+      const cutOff = new Error(
+        'The previous delivery ended without being settled (consumer crash or disconnect)',
+      );
+      if (attempt >= this.#maxAttempts)
+        return this.#deadLetterIt(delivery, identity, attempt, 'repeats-exhausted', cutOff);
+      return this.#repeat(delivery, identity, attempt, cutOff, 0);
+    }
+    const attempt = Math.max(identity.headerAttempt + 1, counted ?? 0);
+    if (invalid !== undefined)
+      return this.#deadLetterIt(delivery, identity, attempt, 'invalid-content', invalid);
+    if (attempt > this.#maxAttempts) {
+      const error = new Error(
+        `Delivered ${attempt - 1} times without being settled (did the handler crash its process?)`,
+      );
+      return this.#deadLetterIt(delivery, identity, attempt, 'repeats-exhausted', error);
+    }
+    try {
+      await handler({
+        payload: payload as P,
+        messageId: identity.messageId,
+        headers: delivery.properties.headers,
+        properties: delivery.properties,
+        routingKey: identity.routingKey,
+        exchange: identity.exchange,
+        queue: this.queue,
+        attempt,
+        redelivered: delivery.redelivered,
+      });
+    } catch (error) {
+      if (error instanceof InvalidContentError) {
+        return this.#deadLetterIt(delivery, identity, attempt, 'invalid-content', error);
+      }
+      if (isNonRetryable(error))
+        return this.#deadLetterIt(delivery, identity, attempt, 'non-retryable', error);
+      if (attempt >= this.#maxAttempts)
+        return this.#deadLetterIt(delivery, identity, attempt, 'repeats-exhausted', error);
+      return this.#repeat(delivery, identity, attempt, error, this.#delayFor(attempt));
+    }
+    delivery.ack();
+    await this.#forget(identity.messageId);
+    this.emit('settled', { outcome: 'acked', queue: this.queue, messageId: identity.messageId, attempt });
+  }
+
+  /** Sends a copy to this queue only (through its wait queue when delayed), then acks the original. */
+  async #repeat(
+    delivery: Delivery,
+    identity: MessageIdentity,
+    attempt: number,
+    error: unknown,
+    delayMs: number,
+  ) {
+    const headers = repeatHeaders(delivery.properties.headers, {
+      ...identity,
+      attempt,
+      error,
+      now: new Date(),
+    });
+    const routingKey = delayMs > 0 ? waitQueueName(this.queue, delayMs) : this.queue;
+    const copied = await this.#publishCopy(delivery, identity, '', routingKey, headers);
+    if (!copied) return;
+    delivery.ack();
+    this.emit('settled', {
+      outcome: 'repeated',
+      queue: this.queue,
+      messageId: identity.messageId,
+      attempt,
+      delayMs,
+      error,
+    });
+  }
+
+  /** Publishes a copy with the reason to the common dead-letter exchange, then acks the original. */
+  async #deadLetterIt(
+    delivery: Delivery,
+    identity: MessageIdentity,
+    attempt: number,
+    reason: DeadLetterReason,
+    error: unknown,
+  ): Promise<void> {
+    const headers = deadLetterHeaders(delivery.properties.headers, {
+      reason,
+      error,
+      attempts: attempt,
+      queue: this.queue,
+      exchange: identity.exchange,
+      routingKey: identity.routingKey,
+      consumerApp: this.appId,
+      now: new Date(),
+    });
+    const copied = await this.#publishCopy(
+      delivery,
+      identity,
+      this.deadLetter.exchange,
+      identity.routingKey,
+      headers,
+    );
+    if (!copied) return;
+    delivery.ack();
+    await this.#forget(identity.messageId);
+    this.emit('settled', {
+      outcome: 'dead-lettered',
+      queue: this.queue,
+      messageId: identity.messageId,
+      attempt,
+      reason,
+      error,
+    });
+  }
+
+  async #publishCopy(
+    delivery: Delivery,
+    identity: MessageIdentity,
+    exchange: string,
+    routingKey: string,
+    headers: Record<string, unknown>,
+  ): Promise<boolean> {
+    try {
+      await this.#transport.publish({
+        exchange,
+        routingKey,
+        content: delivery.content,
+        properties: { ...delivery.properties, messageId: identity.messageId, expiration: undefined, headers },
+      });
+      return true;
+    } catch (error) {
+      // The copy is not safe: keep the original (it comes back and is counted again).
+      delivery.nack({ requeue: true });
+      this.emit(
+        'error',
+        new Error(
+          `Could not settle message ${identity.messageId} of ${this.queue}; returned it to the queue`,
+          {
+            cause: error,
+          },
+        ),
+      );
+      return false;
+    }
+  }
+
+  #delayFor(attempt: number): number {
+    if (this.#delays.length === 0) return 0;
+    return this.#delays[Math.min(attempt - 1, this.#delays.length - 1)]!;
+  }
+
+  async #count(messageId: string): Promise<number | undefined> {
+    try {
+      return await beforeDeadline(
+        this.#counter.increment(this.queue, messageId),
+        Date.now() + this.#counterTimeoutMs,
+        () => new Error(`The repeat counter did not answer within ${this.#counterTimeoutMs} ms`),
+      );
+    } catch (error) {
+      this.#warnCounter(error);
+      return undefined;
+    }
+  }
+
+  async #forget(messageId: string): Promise<void> {
+    try {
+      await beforeDeadline(
+        this.#counter.forget(this.queue, messageId),
+        Date.now() + this.#counterTimeoutMs,
+        () => new Error(`The repeat counter did not answer within ${this.#counterTimeoutMs} ms`),
+      );
+    } catch (error) {
+      this.#warnCounter(error);
+    }
+  }
+
+  #warnCounter(error: unknown): void {
+    this.emit('warning', {
+      code: 'repeat-counter-unavailable',
+      message: `Repeat counter unavailable, counting attempts in the message header: ${(error as Error)?.message ?? String(error)}`,
+      error,
+    });
+  }
+}
+
+function isNonRetryable(error: unknown): boolean {
+  return (
+    error instanceof NonRetryableError ||
+    (typeof error === 'object' &&
+      error !== null &&
+      (error as { code?: unknown }).code === 'ERR_TIDINGS_NON_RETRYABLE')
+  );
+}
