@@ -37,6 +37,18 @@ export default defineConfig({
         },
       },
       {
+        // Against the real servers (RabbitMQ, Redis, PostgreSQL on localhost, or AMQP_URL, REDIS_URL,
+        // DATABASE_URL): .ci/run makes sure they answer before the tests start.
+        plugins: [legacyDecorators],
+        resolve: { alias },
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
         plugins: [standardDecorators],
         resolve: { alias },
         test: { name: 'tc39', include: ['test/**/*.tc39.test.ts'] },

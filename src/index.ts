@@ -48,3 +48,78 @@ export { ListenersFailedError } from './errors/listeners-failed-error.js';
 export type { ListenerFailure } from './errors/listeners-failed-error.js';
 export { AfterCommitError } from './errors/after-commit-error.js';
 export { FlushLoopLimitError } from './errors/flush-loop-limit-error.js';
+
+// Bridge
+export type {
+  BindingSpec,
+  Consumer,
+  ConsumeOptions,
+  Delivery,
+  DeliveryHandler,
+  ExchangeSpec,
+  MessageProperties,
+  OutgoingMessage,
+  PublishOptions,
+  QueueSpec,
+  QueueStats,
+  Topology,
+  Transport,
+  TransportEvents,
+} from './bridge/transport.js';
+export { createTransport } from './bridge/create-transport.js';
+export type { CreateTransportOptions } from './bridge/create-transport.js';
+export { AmqpTransport } from './bridge/amqp/amqp-transport.js';
+export type { AmqpTlsOptions, AmqpTransportOptions } from './bridge/amqp/amqp-transport.js';
+export { UNRECOVERABLE_CONNECTION_CODES } from './bridge/amqp/topology.js';
+export { MemoryTransport } from './bridge/memory/memory-transport.js';
+export type { MemoryTransportOptions } from './bridge/memory/memory-transport.js';
+export { MemoryBroker } from './bridge/memory/memory-broker.js';
+export { Publisher } from './bridge/publisher.js';
+export type { PublisherOptions, SendOptions } from './bridge/publisher.js';
+export { Subscriber } from './bridge/subscriber.js';
+export type {
+  ConsumedMessage,
+  MessageHandler,
+  SettledOutcome,
+  SubscriberEvents,
+  SubscriberOptions,
+} from './bridge/subscriber.js';
+export { Bridge } from './bridge/bridge.js';
+export type {
+  BridgeConsumeOptions,
+  BridgedDispatcher,
+  BridgeEvents,
+  BridgeOptions,
+  ForwardOptions,
+} from './bridge/bridge.js';
+export { DeadLetters, describeDeadLetter } from './bridge/dead-letter/dead-letters.js';
+export type {
+  DeadLetter,
+  DeadLetterFilter,
+  DeadLettersOptions,
+  ReplayOptions,
+  ReplaySummary,
+} from './bridge/dead-letter/dead-letters.js';
+export { HEADERS, defaultDeadLetterNames, waitQueueName } from './bridge/names.js';
+export type { DeadLetterNames, DeadLetterReason } from './bridge/names.js';
+export { assertRoutingKey, exchangeOf } from './bridge/routing.js';
+export { encodeMessage, CONTENT_TYPE } from './bridge/envelope.js';
+export type { FromPayload } from './bridge/hydrate.js';
+export type { StandardSchemaV1, StandardIssue, StandardResult } from './bridge/standard-schema.js';
+export type { RepeatCounter } from './bridge/repeat/repeat-counter.js';
+export { MemoryRepeatCounter } from './bridge/repeat/memory-repeat-counter.js';
+export type { MemoryRepeatCounterOptions } from './bridge/repeat/memory-repeat-counter.js';
+export { RedisRepeatCounter } from './bridge/repeat/redis-repeat-counter.js';
+export type { RedisRepeatCounterOptions } from './bridge/repeat/redis-repeat-counter.js';
+
+// Bridge errors
+export { UnroutableError } from './errors/unroutable-error.js';
+export { PublishNackedError } from './errors/publish-nacked-error.js';
+export { PublishTimeoutError } from './errors/publish-timeout-error.js';
+export { ConnectionLostError } from './errors/connection-lost-error.js';
+export { TransportClosedError } from './errors/transport-closed-error.js';
+export { TopologyConflictError } from './errors/topology-conflict-error.js';
+export { InvalidRoutingKeyError } from './errors/invalid-routing-key-error.js';
+export { InvalidContentError } from './errors/invalid-content-error.js';
+export { NonRetryableError } from './errors/non-retryable-error.js';
+export { RepeatCounterUnavailableError } from './errors/repeat-counter-unavailable-error.js';

@@ -1,3 +1,6 @@
+import { InvalidArgumentError } from '../errors/invalid-argument-error.js';
+import { describeValue } from '../internal/options.js';
+
 /**
  * Every name tidings puts on the broker and in Redis, built in one place: header names, the common
  * dead-letter exchange and queue, the wait queues of repeats, repeat-counter keys.
@@ -43,6 +46,9 @@ export interface DeadLetterNames {
 
 /** Documented defaults: exchange `<appId>.dead-letter` (fanout) and queue `<appId>.dead-letters`. */
 export function defaultDeadLetterNames(appId: string): DeadLetterNames {
+  if (typeof appId !== 'string' || appId === '') {
+    throw new InvalidArgumentError(`appId must be a non-empty string, got ${describeValue(appId)}`);
+  }
   return { exchange: `${appId}.dead-letter`, queue: `${appId}.dead-letters` };
 }
 
@@ -51,9 +57,12 @@ export function waitQueueName(queue: string, delayMs: number): string {
   return `${queue}.wait.${delayMs}ms`;
 }
 
-/** The Redis key counting deliveries of one message on one queue. */
+/**
+ * The Redis key counting deliveries of one message on one queue. The queue part is percent-encoded,
+ * so it holds no `:` and `a:b` + `c` can never meet `a` + `b:c`.
+ */
 export function repeatCounterKey(prefix: string, queue: string, messageId: string): string {
-  return `${prefix}${queue}:${messageId}`;
+  return `${prefix}${encodeURIComponent(queue)}:${messageId}`;
 }
 
 /** @defaultValue of the repeat counter key prefix. */

@@ -1,0 +1,285 @@
+import { InvalidArgumentError } from '../../errors/invalid-argument-error.js';
+import { assertKnownOptions, describeValue, integerOption } from '../../internal/options.js';
+import { sleep } from '../../internal/signal.js';
+import { identify } from '../envelope.js';
+import { defaultDeadLetterNames, HEADERS, type DeadLetterNames } from '../names.js';
+import type { Delivery, MessageProperties, Transport } from '../transport.js';
+import { replayHeaders } from './dead-letter-headers.js';
+
+/** One message of the dead-letter queue, as the tooling shows it. */
+export interface DeadLetter {
+  readonly messageId: string;
+  /** `repeats-exhausted`, `non-retryable`, `invalid-content` (written by tidings) or the broker's `expired`, `rejected`, `maxlen`, `delivery-limit`. */
+  readonly reason: string;
+  /** The queue it was consumed from (where a replay sends it). */
+  readonly queue: string | undefined;
+  readonly exchange: string;
+  readonly routingKey: string;
+  readonly attempts: number | undefined;
+  readonly error: { readonly name: string; readonly message: string } | undefined;
+  readonly firstFailureAt: string | undefined;
+  readonly lastFailureAt: string | undefined;
+  readonly consumerApp: string | undefined;
+  readonly content: Buffer;
+  readonly properties: Readonly<MessageProperties>;
+}
+
+export interface DeadLetterFilter {
+  /** Only messages that came from this queue. */
+  queue?: string;
+  /** Only messages dead-lettered for this reason. */
+  reason?: string;
+  /** Handle at most this many matching messages. @defaultValue all */
+  limit?: number;
+}
+
+export interface ReplayOptions extends DeadLetterFilter {
+  /** Say what would be replayed, change nothing. @defaultValue false */
+  dryRun?: boolean;
+  /** Replays per second at most. @defaultValue unlimited */
+  ratePerSecond?: number;
+  /** Called after each matching message. */
+  onProgress?: (progress: {
+    done: number;
+    total: number;
+    deadLetter: DeadLetter;
+    outcome: 'replayed' | 'failed' | 'dry-run';
+  }) => void;
+}
+
+export interface ReplaySummary {
+  /** Messages looked at. */
+  scanned: number;
+  replayed: number;
+  /** Messages that did not match the filter (left in place). */
+  skipped: number;
+  /** Matching messages that could not be sent back (left in place), with why. */
+  failed: { messageId: string; error: string }[];
+  dryRun: boolean;
+}
+
+export interface DeadLettersOptions {
+  /** @defaultValue process.env.TIDINGS_APP_ID ?? 'tidings' */
+  appId?: string;
+  deadLetter?: Partial<DeadLetterNames>;
+}
+
+/**
+ * The common dead-letter queue of an application, as an API (the `tidings dead-letters` CLI uses it):
+ * list, replay to the original queue with attempts reset, purge. Every operation acks a dead letter
+ * only after what replaces it is confirmed; what it does not handle stays in the queue, in order.
+ *
+ * @example
+ * const deadLetters = new DeadLetters(transport, { appId: 'billing' });
+ * const summary = await deadLetters.replay({ reason: 'repeats-exhausted', limit: 100 });
+ */
+export class DeadLetters {
+  readonly names: DeadLetterNames;
+  readonly #transport: Transport;
+
+  constructor(transport: Transport, options: DeadLettersOptions = {}) {
+    assertKnownOptions(options, ['appId', 'deadLetter'], 'DeadLetters');
+    this.#transport = transport;
+    this.names = {
+      ...defaultDeadLetterNames(options.appId ?? process.env['TIDINGS_APP_ID'] ?? 'tidings'),
+      ...options.deadLetter,
+    };
+  }
+
+  /** The dead letters matching the filter, oldest first; the queue is left as it was. */
+  async list(filter: DeadLetterFilter = {}): Promise<DeadLetter[]> {
+    const found: DeadLetter[] = [];
+    await this.#scan(filter, ['queue', 'reason', 'limit'], async (deadLetter) => {
+      found.push(deadLetter);
+      return 'keep';
+    });
+    return found;
+  }
+
+  /**
+   * Sends matching dead letters back to the queue they came from, with attempts reset and their original
+   * routing key kept, then removes each from the dead-letter queue once its copy is confirmed.
+   */
+  async replay(options: ReplayOptions = {}): Promise<ReplaySummary> {
+    const dryRun = options.dryRun === true;
+    const minIntervalMs =
+      options.ratePerSecond === undefined
+        ? 0
+        : 1000 / positive(options.ratePerSecond, 'replay: ratePerSecond');
+    const summary: ReplaySummary = { scanned: 0, replayed: 0, skipped: 0, failed: [], dryRun };
+    let done = 0;
+    const total = await this.#countMatching(options);
+    const counts = await this.#scan(
+      options,
+      ['queue', 'reason', 'limit', 'dryRun', 'ratePerSecond', 'onProgress'],
+      async (deadLetter, delivery) => {
+        const started = Date.now();
+        let outcome: 'replayed' | 'failed' | 'dry-run' = 'dry-run';
+        if (!dryRun) {
+          if (deadLetter.queue === undefined) {
+            summary.failed.push({ messageId: deadLetter.messageId, error: 'the original queue is unknown' });
+            outcome = 'failed';
+          } else {
+            try {
+              await this.#transport.publish({
+                exchange: '',
+                routingKey: deadLetter.queue,
+                content: delivery.content,
+                properties: {
+                  ...delivery.properties,
+                  messageId: deadLetter.messageId,
+                  expiration: undefined,
+                  headers: {
+                    ...replayHeaders(delivery.properties.headers),
+                    [HEADERS.originalExchange]: deadLetter.exchange,
+                    [HEADERS.originalRoutingKey]: deadLetter.routingKey,
+                  },
+                },
+              });
+              outcome = 'replayed';
+              summary.replayed++;
+            } catch (error) {
+              summary.failed.push({ messageId: deadLetter.messageId, error: (error as Error).message });
+              outcome = 'failed';
+            }
+          }
+        }
+        options.onProgress?.({ done: ++done, total, deadLetter, outcome });
+        const wait = minIntervalMs - (Date.now() - started);
+        if (wait > 0) await sleep(wait);
+        return outcome === 'replayed' ? 'remove' : 'keep';
+      },
+    );
+    summary.scanned = counts.scanned;
+    summary.skipped = counts.skipped;
+    return summary;
+  }
+
+  /** Removes matching dead letters (all of them without a filter). Returns how many. */
+  async purge(
+    filter: DeadLetterFilter & { dryRun?: boolean } = {},
+  ): Promise<{ purged: number; dryRun: boolean }> {
+    const dryRun = filter.dryRun === true;
+    const unfiltered =
+      filter.queue === undefined && filter.reason === undefined && filter.limit === undefined;
+    if (unfiltered && !dryRun) {
+      assertKnownOptions(filter, ['queue', 'reason', 'limit', 'dryRun'], 'purge');
+      return { purged: await this.#transport.purgeQueue(this.names.queue), dryRun };
+    }
+    let purged = 0;
+    await this.#scan(filter, ['queue', 'reason', 'limit', 'dryRun'], async () => {
+      purged++;
+      return dryRun ? 'keep' : 'remove';
+    });
+    return { purged, dryRun };
+  }
+
+  async #countMatching(filter: DeadLetterFilter): Promise<number> {
+    const { queue, reason, limit } = filter;
+    return (
+      await this.list({
+        ...(queue ? { queue } : {}),
+        ...(reason ? { reason } : {}),
+        ...(limit ? { limit } : {}),
+      })
+    ).length;
+  }
+
+  /**
+   * Looks at each message once (no more than the queue held when the scan began), holding every message
+   * it keeps unacked until the end, then returns those to the queue in their order.
+   */
+  async #scan(
+    filter: DeadLetterFilter,
+    known: readonly string[],
+    visit: (deadLetter: DeadLetter, delivery: Delivery) => Promise<'keep' | 'remove'>,
+  ): Promise<{ scanned: number; skipped: number }> {
+    assertKnownOptions(filter, known, 'dead letters');
+    const limit = filter.limit === undefined ? Infinity : integerOption(filter.limit, 0, 'limit', 1);
+    const stats = await this.#transport.queueStats(this.names.queue);
+    if (stats === undefined) return { scanned: 0, skipped: 0 };
+    const kept: Delivery[] = [];
+    let scanned = 0;
+    let skipped = 0;
+    let matched = 0;
+    try {
+      while (scanned < stats.messageCount && matched < limit) {
+        const delivery = await this.#transport.get(this.names.queue);
+        if (delivery === undefined) break;
+        scanned++;
+        const deadLetter = describeDeadLetter(delivery);
+        const matches =
+          (filter.queue === undefined || deadLetter.queue === filter.queue) &&
+          (filter.reason === undefined || deadLetter.reason === filter.reason);
+        if (!matches) {
+          skipped++;
+          kept.push(delivery);
+          continue;
+        }
+        matched++;
+        if ((await visit(deadLetter, delivery)) === 'remove') delivery.ack();
+        else kept.push(delivery);
+      }
+    } finally {
+      for (const delivery of kept) delivery.nack({ requeue: true });
+    }
+    return { scanned, skipped };
+  }
+}
+
+/** Reads what a dead letter says about itself: tidings' headers, else the broker's `x-death`. */
+export function describeDeadLetter(delivery: Delivery): DeadLetter {
+  const headers = delivery.properties.headers;
+  const death = latestDeath(headers[HEADERS.death]);
+  const identity = identify(delivery);
+  const text = (name: string) => (typeof headers[name] === 'string' ? (headers[name] as string) : undefined);
+  const reason =
+    text(HEADERS.deadReason) ?? (death?.reason === undefined ? 'unknown' : death.reason.replace('_', '-'));
+  const attempts = Number(headers[HEADERS.attempts] ?? Number.NaN);
+  const errorName = text(HEADERS.errorName);
+  const [deathRoutingKey] = death?.routingKeys ?? [];
+  return {
+    messageId: identity.messageId,
+    reason,
+    queue: text(HEADERS.originalQueue) ?? death?.queue,
+    exchange: text(HEADERS.originalExchange) ?? death?.exchange ?? delivery.exchange,
+    routingKey: text(HEADERS.originalRoutingKey) ?? deathRoutingKey ?? delivery.routingKey,
+    attempts: Number.isFinite(attempts) ? attempts : undefined,
+    error:
+      errorName === undefined ? undefined : { name: errorName, message: text(HEADERS.errorMessage) ?? '' },
+    firstFailureAt: text(HEADERS.firstFailureAt),
+    lastFailureAt: text(HEADERS.lastFailureAt),
+    consumerApp: text(HEADERS.consumerApp),
+    content: delivery.content,
+    properties: delivery.properties,
+  };
+}
+
+interface Death {
+  reason?: string;
+  queue?: string;
+  exchange?: string;
+  routingKeys?: string[];
+}
+
+/** The newest entry of RabbitMQ's `x-death` header (it keeps the newest first). */
+function latestDeath(value: unknown): Death | undefined {
+  if (!Array.isArray(value) || value.length === 0) return undefined;
+  const entry = value[0] as Record<string, unknown>;
+  const routingKeys = entry['routing-keys'];
+  return {
+    ...(typeof entry['reason'] === 'string' ? { reason: entry['reason'] } : {}),
+    ...(typeof entry['queue'] === 'string' ? { queue: entry['queue'] } : {}),
+    ...(typeof entry['exchange'] === 'string' ? { exchange: entry['exchange'] } : {}),
+    ...(Array.isArray(routingKeys)
+      ? { routingKeys: routingKeys.filter((key) => typeof key === 'string') }
+      : {}),
+  };
+}
+
+function positive(value: unknown, name: string): number {
+  if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value)) {
+    throw new InvalidArgumentError(`${name} must be a positive number, got ${describeValue(value)}`);
+  }
+  return value;
+}

@@ -1,0 +1,73 @@
+import { createServer, connect, type Server, type Socket } from 'node:net';
+
+/**
+ * A TCP proxy in front of a real server (RabbitMQ, Redis) for fault injection: `cut()` drops every
+ * connection as a broker restart or a network failure would; `pause()` refuses new connections until
+ * `resume()`. Only the test's own connections go through it, so other tests are not disturbed.
+ */
+export class TcpProxy {
+  readonly #server: Server;
+  readonly #sockets = new Set<Socket>();
+  #accepting = true;
+  port = 0;
+
+  private constructor(
+    readonly targetHost: string,
+    readonly targetPort: number,
+  ) {
+    this.#server = createServer((client) => this.#onClient(client));
+  }
+
+  static async start(targetHost: string, targetPort: number): Promise<TcpProxy> {
+    const proxy = new TcpProxy(targetHost, targetPort);
+    await new Promise<void>((resolve) => proxy.#server.listen(0, '127.0.0.1', resolve));
+    proxy.port = (proxy.#server.address() as { port: number }).port;
+    return proxy;
+  }
+
+  /** Connections currently open through the proxy (client and server side each count once). */
+  get connections(): number {
+    return this.#sockets.size / 2;
+  }
+
+  /** Destroys every open connection. */
+  cut(): void {
+    for (const socket of this.#sockets) socket.destroy();
+    this.#sockets.clear();
+  }
+
+  /** New connections are dropped at once until `resume()`; open ones are cut. */
+  pause(): void {
+    this.#accepting = false;
+    this.cut();
+  }
+
+  resume(): void {
+    this.#accepting = true;
+  }
+
+  async close(): Promise<void> {
+    this.cut();
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+  }
+
+  #onClient(client: Socket): void {
+    if (!this.#accepting) {
+      client.destroy();
+      return;
+    }
+    const upstream = connect(this.targetPort, this.targetHost);
+    for (const [from, to] of [
+      [client, upstream],
+      [upstream, client],
+    ] as const) {
+      this.#sockets.add(from);
+      from.on('error', () => to.destroy());
+      from.on('close', () => {
+        this.#sockets.delete(from);
+        to.destroy();
+      });
+      from.pipe(to);
+    }
+  }
+}

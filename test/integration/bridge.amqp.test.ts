@@ -1,0 +1,23 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll } from 'vitest';
+import { AmqpTransport, RedisRepeatCounter } from '../../src/index.js';
+import { bridgeScenarios, type ScenarioContext } from '../bridge/bridge-scenarios.js';
+import { AMQP_URL, REDIS_URL } from './servers.js';
+
+let context: ScenarioContext | undefined;
+
+bridgeScenarios('RabbitMQ with the Redis repeat counter', async () => {
+  context ??= {
+    transport: new AmqpTransport({ url: AMQP_URL }),
+    counter: new RedisRepeatCounter({
+      url: REDIS_URL,
+      keyPrefix: `tidings-test:${randomUUID().slice(0, 8)}:`,
+    }),
+  };
+  return context;
+});
+
+afterAll(async () => {
+  await context?.transport.close();
+  await context?.counter.close();
+});
