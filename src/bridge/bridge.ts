@@ -120,14 +120,13 @@ export class Bridge extends EventEmitter<BridgeEvents> {
     const routingKey = assertRoutingKey(options?.routingKey);
     const toPayload = options.toPayload ?? ((event: E) => event);
     const eventName = eventNameOf(type);
-    const off = this.#dispatcher.on(
-      type,
-      async (event: E) => {
-        if (this.#consumed.has(event)) return; // it came from the broker: forwarding it again would loop
-        await this.#publisher.send(toPayload(event), routingKey, { eventName });
-      },
-      { priority: options.priority ?? 0 },
-    );
+    const forwardToBroker = async (event: E): Promise<void> => {
+      if (this.#consumed.has(event)) return; // it came from the broker: forwarding it again would loop
+      await this.#publisher.send(toPayload(event), routingKey, { eventName });
+    };
+    // Named so that getListeners() and describeListeners() say what this listener is.
+    Object.defineProperty(forwardToBroker, 'name', { value: `Bridge.forward(${routingKey})` });
+    const off = this.#dispatcher.on(type, forwardToBroker, { priority: options.priority ?? 0 });
     this.#forwards.push(off);
     return this;
   }
