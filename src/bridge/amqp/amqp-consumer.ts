@@ -1,5 +1,6 @@
 import type { Channel, ConsumeMessage } from 'amqplib';
 import type { Consumer, Delivery, DeliveryHandler, MessageProperties } from '../transport.js';
+import { normalizeHeaders } from './amqp-headers.js';
 
 /**
  * One consumer on a channel of its own (so its prefetch is its own, and a channel error elsewhere does
@@ -86,15 +87,9 @@ export class AmqpConsumer implements Consumer {
     const run = this.handler(delivery).then(
       () => undefined,
       (error: unknown) => {
-        if (delivery.nack({ requeue: false })) {
-          this.onError(
-            new Error(`Handler of queue "${this.queue}" failed without settling the message; dead-lettered`, {
-              cause: error,
-            }),
-          );
-        } else {
-          this.onError(error instanceof Error ? error : new Error(String(error)));
-        }
+        // The handler failed without settling: dead-letter the message rather than leave it unacked.
+        delivery.nack({ requeue: false });
+        this.onError(error instanceof Error ? error : new Error(String(error)));
       },
     );
     this.#running.add(run);
@@ -124,7 +119,7 @@ export class AmqpConsumer implements Consumer {
       content: message.content,
       properties: {
         ...stripUndefined(properties),
-        headers: (properties.headers ?? {}),
+        headers: normalizeHeaders(properties.headers),
       },
       ack: () => settle(() => channel.ack(message)),
       nack: ({ requeue }) => settle(() => channel.nack(message, false, requeue)),

@@ -26,6 +26,7 @@ import type {
 import { AmqpConsumer } from './amqp-consumer.js';
 import { parseAmqpUrl, redactSecrets, redactUrl } from './amqp-url.js';
 import { ConfirmPublisher } from './confirm-publisher.js';
+import { normalizeHeaders } from './amqp-headers.js';
 import {
   amqpErrorCode,
   amqpErrorDetail,
@@ -261,7 +262,8 @@ export class AmqpTransport extends EventEmitter<TransportEvents> implements Tran
       throw new InvalidArgumentError(`consume: handler must be a function, got ${describeValue(handler)}`);
     }
     assertKnownOptions(options, ['prefetch'], 'consume');
-    const prefetch = integerOption(options?.prefetch, 10, 'consume: prefetch', 1);
+    if (options?.prefetch === undefined) throw new InvalidArgumentError('consume: prefetch is required');
+    const prefetch = integerOption(options.prefetch, 1, 'consume: prefetch', 1);
     const consumer = new AmqpConsumer(
       queue,
       prefetch,
@@ -277,6 +279,9 @@ export class AmqpTransport extends EventEmitter<TransportEvents> implements Tran
 
   async get(queue: string): Promise<Delivery | undefined> {
     this.#assertOpenForWork('get');
+    if (typeof queue !== 'string' || queue === '') {
+      throw new InvalidArgumentError(`get: queue must be a non-empty string, got ${describeValue(queue)}`);
+    }
     const connection = await this.#open();
     this.#getChannel ??= connection.createChannel().then((channel) => {
       channel.on('error', () => {});
@@ -311,7 +316,7 @@ export class AmqpTransport extends EventEmitter<TransportEvents> implements Tran
       routingKey: message.fields.routingKey,
       redelivered: message.fields.redelivered,
       content: message.content,
-      properties: { ...properties, headers: (properties.headers ?? {}) },
+      properties: { ...properties, headers: normalizeHeaders(properties.headers) },
       ack: () => settle(() => channel.ack(message)),
       nack: ({ requeue }) => settle(() => channel.nack(message, false, requeue)),
     };
@@ -358,8 +363,9 @@ export class AmqpTransport extends EventEmitter<TransportEvents> implements Tran
     this.#slots.rejectAll(new TransportClosedError('publish'));
     const waitAtMost = (work: Promise<unknown>) =>
       beforeDeadline(work, deadline, () => new Error('deadline')).catch(() => {});
+    const consumers = [...this.#consumers];
     // Stop deliveries and let running handlers finish (and settle) while the channels are still open.
-    await waitAtMost(Promise.allSettled([...this.#consumers].map((consumer) => consumer.cancel())));
+    await waitAtMost(Promise.allSettled(consumers.map((consumer) => consumer.cancel())));
     const publisher = this.#publisher;
     if (publisher !== undefined) {
       await waitAtMost(
@@ -368,11 +374,22 @@ export class AmqpTransport extends EventEmitter<TransportEvents> implements Tran
         })(),
       );
     }
+    // Close every channel before the connection: a channel's close completes only after the broker has
+    // processed what was sent on it, so the last acks are not lost with the connection.
+    const getChannel = this.#getChannel;
+    this.#getChannel = undefined;
+    await waitAtMost(
+      Promise.allSettled([
+        ...consumers.map((consumer) => consumer.closeChannel()),
+        getChannel?.then((channel) => channel.close()),
+        publisher?.close(),
+      ]),
+    );
     const connection = this.#connection;
     this.#connection = undefined;
     this.#state = 'closed';
     publisher?.channelClosed(new TransportClosedError('publish'));
-    for (const consumer of this.#consumers) consumer.detach();
+    for (const consumer of consumers) consumer.detach();
     this.#consumers.clear();
     if (connection !== undefined) {
       try {

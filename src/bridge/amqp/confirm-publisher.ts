@@ -99,6 +99,15 @@ export class ConfirmPublisher {
     });
   }
 
+  /** Closes the channel (after the broker has processed everything sent on it). */
+  async close(): Promise<void> {
+    try {
+      await this.#channel.close();
+    } catch {
+      // Already closed.
+    }
+  }
+
   /** The channel closed: every unsettled publish is rejected (amqplib also calls back, harmlessly). */
   channelClosed(reason: Error): void {
     this.#closedError ??= reason;

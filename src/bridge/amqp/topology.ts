@@ -1,7 +1,7 @@
 import type { Channel, ChannelModel } from 'amqplib';
 import { InvalidArgumentError } from '../../errors/invalid-argument-error.js';
 import { TopologyConflictError } from '../../errors/topology-conflict-error.js';
-import { describeValue } from '../../internal/options.js';
+import { assertKnownOptions, describeValue } from '../../internal/options.js';
 import type { QueueSpec, Topology } from '../transport.js';
 
 /**
@@ -73,14 +73,24 @@ function assertTopology(topology: Topology): void {
   if (typeof topology !== 'object' || topology === null) {
     throw new InvalidArgumentError(`declare: expected a topology object, got ${describeValue(topology)}`);
   }
+  assertKnownOptions(topology, ['exchanges', 'queues', 'bindings'], 'declare');
   for (const exchange of topology.exchanges ?? []) {
+    assertKnownOptions(exchange, ['name', 'type', 'durable'], 'declare: exchange');
     if (typeof exchange.name !== 'string' || exchange.name === '') {
       throw new InvalidArgumentError(
         `declare: an exchange needs a non-empty name, got ${describeValue(exchange.name)}`,
       );
     }
   }
+  for (const binding of topology.bindings ?? []) {
+    assertKnownOptions(binding, ['queue', 'exchange', 'pattern'], 'declare: binding');
+  }
   for (const queue of topology.queues ?? []) {
+    assertKnownOptions(
+      queue,
+      ['name', 'durable', 'deadLetterExchange', 'deadLetterRoutingKey', 'messageTtlMs', 'queueType'],
+      'declare: queue',
+    );
     if (typeof queue.name !== 'string' || queue.name === '') {
       throw new InvalidArgumentError(
         `declare: a queue needs a non-empty name, got ${describeValue(queue.name)}`,

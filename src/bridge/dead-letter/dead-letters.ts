@@ -89,7 +89,7 @@ export class DeadLetters {
   /** The dead letters matching the filter, oldest first; the queue is left as it was. */
   async list(filter: DeadLetterFilter = {}): Promise<DeadLetter[]> {
     const found: DeadLetter[] = [];
-    await this.#scan(filter, ['queue', 'reason', 'limit'], async (deadLetter) => {
+    await this.#scan(filter, ['queue', 'reason', 'limit'], (deadLetter) => {
       found.push(deadLetter);
       return 'keep';
     });
@@ -167,7 +167,7 @@ export class DeadLetters {
       return { purged: await this.#transport.purgeQueue(this.names.queue), dryRun };
     }
     let purged = 0;
-    await this.#scan(filter, ['queue', 'reason', 'limit', 'dryRun'], async () => {
+    await this.#scan(filter, ['queue', 'reason', 'limit', 'dryRun'], () => {
       purged++;
       return dryRun ? 'keep' : 'remove';
     });
@@ -192,7 +192,7 @@ export class DeadLetters {
   async #scan(
     filter: DeadLetterFilter,
     known: readonly string[],
-    visit: (deadLetter: DeadLetter, delivery: Delivery) => Promise<'keep' | 'remove'>,
+    visit: (deadLetter: DeadLetter, delivery: Delivery) => 'keep' | 'remove' | Promise<'keep' | 'remove'>,
   ): Promise<{ scanned: number; skipped: number }> {
     assertKnownOptions(filter, known, 'dead letters');
     const limit = filter.limit === undefined ? Infinity : integerOption(filter.limit, 0, 'limit', 1);
@@ -232,7 +232,10 @@ export function describeDeadLetter(delivery: Delivery): DeadLetter {
   const headers = delivery.properties.headers;
   const death = latestDeath(headers[HEADERS.death]);
   const identity = identify(delivery);
-  const text = (name: string) => (typeof headers[name] === 'string' ? (headers[name] as string) : undefined);
+  const text = (name: string): string | undefined => {
+    const value = headers[name];
+    return typeof value === 'string' ? value : undefined;
+  };
   const reason =
     text(HEADERS.deadReason) ?? (death?.reason === undefined ? 'unknown' : death.reason.replace('_', '-'));
   const attempts = Number(headers[HEADERS.attempts] ?? Number.NaN);

@@ -1,0 +1,115 @@
+import { RepeatCounterUnavailableError } from '../../errors/repeat-counter-unavailable-error.js';
+import { assertKnownOptions, integerOption } from '../../internal/options.js';
+import { DEFAULT_REPEAT_KEY_PREFIX } from '../names.js';
+import type { RepeatCounter } from './repeat-counter.js';
+import { DEFAULT_REPEAT_TTL_MS, repeatKey } from './repeat-key.js';
+
+export interface MemoryRepeatCounterOptions {
+  /**
+   * How long a message is remembered after its last delivery (each `increment` restarts it), in
+   * milliseconds. A message whose `forget` never came is dropped after this time.
+   * @defaultValue 86_400_000 (24 hours)
+   */
+  ttlMs?: number;
+  /**
+   * The most messages remembered at once. Beyond it the least recently delivered message is dropped,
+   * so its next delivery counts from 1 again: the attempt header still bounds its repeats.
+   * @defaultValue 100_000
+   */
+  maxKeys?: number;
+}
+
+interface Entry {
+  count: number;
+  expiresAt: number;
+}
+
+/**
+ * The embedded repeat counter: a `Map` in this process. Use it with the in-memory transport and in
+ * tests; a broker-backed consumer wants `RedisRepeatCounter`, which survives the crash it is there
+ * to count.
+ *
+ * Memory stays bounded without timers (nothing keeps the process alive): every `increment` moves its
+ * key to the end of the map, and because all keys share one TTL the map is then ordered by expiry, so
+ * expired keys are swept from the front, each exactly once, and `maxKeys` evicts from the front too.
+ *
+ * @example
+ * const counter = new MemoryRepeatCounter({ ttlMs: 60 * 60 * 1000 });
+ * await counter.increment('billing.orders', messageId); // 1
+ * await counter.increment('billing.orders', messageId); // 2
+ * await counter.forget('billing.orders', messageId);
+ */
+export class MemoryRepeatCounter implements RepeatCounter {
+  // Insertion order = order of last increment = order of expiry (one TTL for all keys).
+  readonly #entries = new Map<string, Entry>();
+  readonly #ttlMs: number;
+  readonly #maxKeys: number;
+  #closed = false;
+
+  constructor(options: MemoryRepeatCounterOptions = {}) {
+    assertKnownOptions(options, ['ttlMs', 'maxKeys'], 'MemoryRepeatCounter');
+    this.#ttlMs = integerOption(options.ttlMs, DEFAULT_REPEAT_TTL_MS, 'MemoryRepeatCounter: ttlMs', 1);
+    this.#maxKeys = integerOption(options.maxKeys, 100_000, 'MemoryRepeatCounter: maxKeys', 1);
+  }
+
+  /** Messages currently remembered, including expired ones the next `increment` will sweep. */
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  increment(queue: string, messageId: string): Promise<number> {
+    return settled(() => {
+      const key = repeatKey(DEFAULT_REPEAT_KEY_PREFIX, queue, messageId, 'MemoryRepeatCounter.increment');
+      this.#assertOpen('increment');
+      const now = Date.now();
+      const entry = this.#entries.get(key);
+      const count = entry !== undefined && entry.expiresAt > now ? entry.count + 1 : 1;
+      // Delete before set: re-inserting moves the key to the end, keeping the map ordered by expiry.
+      this.#entries.delete(key);
+      this.#entries.set(key, { count, expiresAt: now + this.#ttlMs });
+      this.#sweep(now);
+      return count;
+    });
+  }
+
+  forget(queue: string, messageId: string): Promise<void> {
+    return settled(() => {
+      const key = repeatKey(DEFAULT_REPEAT_KEY_PREFIX, queue, messageId, 'MemoryRepeatCounter.forget');
+      this.#assertOpen('forget');
+      this.#entries.delete(key);
+    });
+  }
+
+  /** Drops every count; later calls reject with `RepeatCounterUnavailableError` (reason `closed`). */
+  close(): Promise<void> {
+    this.#closed = true;
+    this.#entries.clear();
+    return Promise.resolve();
+  }
+
+  #sweep(now: number): void {
+    for (const [key, entry] of this.#entries) {
+      if (entry.expiresAt > now && this.#entries.size <= this.#maxKeys) break;
+      this.#entries.delete(key);
+    }
+  }
+
+  #assertOpen(operation: 'increment' | 'forget'): void {
+    if (this.#closed) {
+      throw new RepeatCounterUnavailableError(
+        `Cannot ${operation}: the repeat counter is closed`,
+        'closed',
+        operation,
+      );
+    }
+  }
+}
+
+/** Runs synchronous work behind the asynchronous interface: a throw becomes a rejection. */
+function settled<T>(work: () => T): Promise<T> {
+  try {
+    return Promise.resolve(work());
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
