@@ -88,8 +88,12 @@ export type SettledOutcome =
 
 export interface SubscriberEvents {
   settled: [outcome: SettledOutcome];
-  /** The repeat counter is unavailable or slow: attempts are counted in the header alone meanwhile. */
-  warning: [warning: { code: 'repeat-counter-unavailable'; message: string; error: unknown }];
+  /**
+   * `repeat-counter-unavailable`: the counter is unavailable or slow, attempts are counted in the header
+   * alone meanwhile. `settle-lost`: a copy was published but the original's channel closed before its
+   * ack, so it comes back once more (at-least-once).
+   */
+  warning: [warning: { code: 'repeat-counter-unavailable' | 'settle-lost'; message: string; error: unknown }];
   /** Settling failed (the copy could not be published); the message was returned to the queue. */
   error: [error: Error];
 }
@@ -135,6 +139,8 @@ export class Subscriber<P = unknown> extends EventEmitter<SubscriberEvents> {
   readonly #messageTtlMs: number | undefined;
   readonly #maxContentBytes: number;
   #consumer: Consumer | undefined;
+  /** Message ids being handled or settled right now, each with the promise of that work. */
+  readonly #settling = new Map<string, Promise<void>>();
 
   constructor(transport: Transport, options: SubscriberOptions) {
     super();
@@ -227,6 +233,21 @@ export class Subscriber<P = unknown> extends EventEmitter<SubscriberEvents> {
       invalid = error as InvalidContentError;
     }
     const identity = identify(delivery, payload);
+    // A copy this subscriber sent straight back to the queue (a repeat without delay, a re-count) can
+    // arrive before the original's ack has left the process: it waits for that ack, so a handler that
+    // crashes the process cannot leave both in the queue and multiply the message.
+    const settling = this.#settling.get(identity.messageId);
+    if (settling !== undefined) await settling;
+    await this.#process(delivery, handler, payload, invalid, identity);
+  }
+
+  async #process(
+    delivery: Delivery,
+    handler: MessageHandler<P>,
+    payload: unknown,
+    invalid: InvalidContentError | undefined,
+    identity: MessageIdentity,
+  ): Promise<void> {
     const counted = await this.#count(identity.messageId);
     if (delivery.redelivered && (counted === undefined || counted <= identity.headerAttempt + 1)) {
       // A previous delivery ended unsettled (the consumer crashed or lost its connection) and the counter
@@ -243,10 +264,13 @@ export class Subscriber<P = unknown> extends EventEmitter<SubscriberEvents> {
     if (invalid !== undefined)
       return this.#deadLetterIt(delivery, identity, attempt, 'invalid-content', invalid);
     if (attempt > this.#maxAttempts) {
+      // Counted deliveries beyond the limit: earlier ones ended unsettled (a crash loop). The handler
+      // ran `attempt - 1` times; it does not run again.
+      const runs = attempt - 1;
       const error = new Error(
-        `Delivered ${attempt - 1} times without being settled (did the handler crash its process?)`,
+        `Delivered ${runs} times without being settled (did the handler crash its process?)`,
       );
-      return this.#deadLetterIt(delivery, identity, attempt, 'repeats-exhausted', error);
+      return this.#deadLetterIt(delivery, identity, runs, 'repeats-exhausted', error);
     }
     try {
       await handler({
@@ -270,7 +294,9 @@ export class Subscriber<P = unknown> extends EventEmitter<SubscriberEvents> {
         return this.#deadLetterIt(delivery, identity, attempt, 'repeats-exhausted', error);
       return this.#repeat(delivery, identity, attempt, error, this.#delayFor(attempt));
     }
-    delivery.ack();
+    // The ack is not sent when the channel that delivered the message died meanwhile: the broker
+    // redelivers it, so it is neither reported as acked nor forgotten by the counter.
+    if (!delivery.ack()) return;
     await this.#forget(identity.messageId);
     this.emit('settled', { outcome: 'acked', queue: this.queue, messageId: identity.messageId, attempt });
   }
@@ -290,9 +316,8 @@ export class Subscriber<P = unknown> extends EventEmitter<SubscriberEvents> {
       now: new Date(),
     });
     const routingKey = delayMs > 0 ? waitQueueName(this.queue, delayMs) : this.queue;
-    const copied = await this.#publishCopy(delivery, identity, '', routingKey, headers);
+    const copied = await this.#copyThenAck(delivery, identity, '', routingKey, headers);
     if (!copied) return;
-    delivery.ack();
     this.emit('settled', {
       outcome: 'repeated',
       queue: this.queue,
@@ -321,7 +346,7 @@ export class Subscriber<P = unknown> extends EventEmitter<SubscriberEvents> {
       consumerApp: this.appId,
       now: new Date(),
     });
-    const copied = await this.#publishCopy(
+    const copied = await this.#copyThenAck(
       delivery,
       identity,
       this.deadLetter.exchange,
@@ -329,7 +354,6 @@ export class Subscriber<P = unknown> extends EventEmitter<SubscriberEvents> {
       headers,
     );
     if (!copied) return;
-    delivery.ack();
     await this.#forget(identity.messageId);
     this.emit('settled', {
       outcome: 'dead-lettered',
@@ -339,6 +363,33 @@ export class Subscriber<P = unknown> extends EventEmitter<SubscriberEvents> {
       reason,
       error,
     });
+  }
+
+  /**
+   * Publishes a copy of the delivery and, once confirmed, acks the original (`ack`). Meanwhile the id is
+   * marked as settling, so the copy, if it comes straight back, waits until the ack has been written out.
+   */
+  async #copyThenAck(
+    delivery: Delivery,
+    identity: MessageIdentity,
+    exchange: string,
+    routingKey: string,
+    headers: Record<string, unknown>,
+  ): Promise<boolean> {
+    let done = (): void => {};
+    const settled = new Promise<void>((resolve) => (done = resolve));
+    this.#settling.set(identity.messageId, settled);
+    try {
+      if (!(await this.#publishCopy(delivery, identity, exchange, routingKey, headers))) return false;
+      this.#ackAfterCopy(delivery, identity);
+      // amqplib writes an ack two turns later (a 'readable' event, then a setImmediate that writes to the
+      // socket): wait until it has been handed to the socket before the copy may run.
+      await new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
+      return true;
+    } finally {
+      if (this.#settling.get(identity.messageId) === settled) this.#settling.delete(identity.messageId);
+      done();
+    }
   }
 
   async #publishCopy(
@@ -370,6 +421,18 @@ export class Subscriber<P = unknown> extends EventEmitter<SubscriberEvents> {
       );
       return false;
     }
+  }
+
+  /** Acks the original of a published copy; says so when the channel died and the broker will redeliver it. */
+  #ackAfterCopy(delivery: Delivery, identity: MessageIdentity): void {
+    if (delivery.ack()) return;
+    this.emit('warning', {
+      code: 'settle-lost',
+      message:
+        `Message ${identity.messageId} of ${this.queue} was copied, but its channel closed before the ack: ` +
+        `the broker redelivers it, so it may be handled once more`,
+      error: undefined,
+    });
   }
 
   #delayFor(attempt: number): number {

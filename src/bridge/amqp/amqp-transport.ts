@@ -523,19 +523,25 @@ export class AmqpTransport extends EventEmitter<TransportEvents> implements Tran
 
   async #consumerChannel(connection: ChannelModel, consumer: AmqpConsumer): Promise<Channel> {
     const channel = await connection.createChannel();
-    channel.on('error', (error: Error) =>
-      this.#emitError(this.#sanitize(error, `Consumer of "${consumer.queue}"`)),
-    );
+    let channelError = false;
+    channel.on('error', (error: Error) => {
+      channelError = true;
+      this.#emitError(this.#sanitize(error, `Consumer of "${consumer.queue}"`));
+    });
     channel.on('close', () => {
       consumer.detach();
-      // The connection is alive but this channel closed (a channel error): consume again on a new one.
-      if (this.#connection === connection && this.#state === 'open' && !consumer.cancelled) {
+      // Only a channel error (the broker closed this channel alone) calls for a new channel here. When the
+      // connection is lost, amqplib closes its channels before the connection says so: the reconnect
+      // restores the consumer then. Deferred, so a closing connection is seen for what it is.
+      if (!channelError) return;
+      setImmediate(() => {
+        if (this.#connection !== connection || this.#state !== 'open' || consumer.cancelled) return;
         this.#consumerChannel(connection, consumer)
           .then((next) => consumer.attach(next))
           .catch((error: unknown) =>
             this.#emitError(this.#sanitize(error, `Cannot resume consumer of "${consumer.queue}"`)),
           );
-      }
+      });
     });
     return channel;
   }
