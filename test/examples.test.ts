@@ -24,8 +24,12 @@ describe('examples', () => {
     expect(out).toContain('Bridge.forward(order.placed)');
     expect(out).toContain('billing: charged 42 for o-1');
     expect(out).not.toContain('for o-2');
-    expect(out).toMatch(/attempt 1: repeated in 100 ms\n.*attempt 2: repeated in 200 ms\n.*attempt 3: dead-lettered \(repeats-exhausted\)/);
-    expect(out).toContain('dead letter: order.placed from demo-billing.orders, repeats-exhausted after 3 attempts: card declined');
+    expect(out).toMatch(
+      /attempt 1: repeated in 100 ms\n.*attempt 2: repeated in 200 ms\n.*attempt 3: dead-lettered \(repeats-exhausted\)/,
+    );
+    expect(out).toContain(
+      'dead letter: order.placed from demo-billing.orders, repeats-exhausted after 3 attempts: card declined',
+    );
   });
 
   it('quick-start.ts', async () => {

@@ -330,13 +330,20 @@ export class EventDispatcher<Named extends NamedEvents = Record<string, unknown>
         `on(${describeKey(key)}): the listener must be a function, got ${describeValue(listener)}`,
       );
     }
-    assertKnownOptions(options, LISTEN_OPTIONS, `on(${describeKey(key)})`);
-    const priority = integerOption(options?.priority, 0, `on(${describeKey(key)}): priority of ${name}`);
-    const signal = options?.signal;
-    if (signal !== undefined && !isAbortSignal(signal)) {
-      throw new InvalidArgumentError(
-        `on(${describeKey(key)}): signal must be an AbortSignal, got ${describeValue(signal)}`,
-      );
+    // Error texts are built only when options are given: on() without options stays cheap for churn.
+    let priority = 0;
+    let signal: AbortSignal | undefined;
+    if (options !== undefined) {
+      const where = `on(${describeKey(key)})`;
+      assertKnownOptions(options, LISTEN_OPTIONS, where);
+      if (options.priority !== undefined)
+        priority = integerOption(options.priority, 0, `${where}: priority of ${name}`);
+      signal = options.signal;
+      if (signal !== undefined && !isAbortSignal(signal)) {
+        throw new InvalidArgumentError(
+          `${where}: signal must be an AbortSignal, got ${describeValue(signal)}`,
+        );
+      }
     }
     if (signal?.aborted) return undefined;
     const registration = new Registration(

@@ -18,6 +18,7 @@ export class ListenerRegistry {
   // A one-entry cache in front of the map: most code dispatches the same class many times in a row.
   #lastClass: unknown = undefined;
   #lastList: readonly Registration[] = NONE;
+  #count = 0;
 
   /** The listeners for an event of this concrete class (or this name), in call order. */
   resolve(key: EventKey): readonly Registration[] {
@@ -38,21 +39,27 @@ export class ListenerRegistry {
   }
 
   /** Every key that has registrations, in the order the keys were first used. */
-  keys(): IterableIterator<EventKey> {
-    return this.#byKey.keys();
+  *keys(): IterableIterator<EventKey> {
+    for (const [key, list] of this.#byKey) if (list.length > 0) yield key;
   }
 
   hasAny(): boolean {
-    return this.#byKey.size > 0;
+    return this.#count > 0;
   }
 
   add(registration: Registration): void {
     const current = this.#byKey.get(registration.key) ?? NONE;
-    // Insert after every registration that sorts before it: keeps the list ordered and stable.
+    // Insert after every registration that sorts before it: keeps the list ordered and stable. A plain
+    // copy loop: spreading slices of a frozen array takes V8's slow path, and churn pays for it.
     let index = current.length;
     while (index > 0 && compareRegistrations(current[index - 1]!, registration) > 0) index--;
-    this.#byKey.set(registration.key, [...current.slice(0, index), registration, ...current.slice(index)]);
-    this.#invalidate();
+    const next = new Array<Registration>(current.length + 1);
+    for (let i = 0; i < index; i++) next[i] = current[i]!;
+    next[index] = registration;
+    for (let i = index; i < current.length; i++) next[i + 1] = current[i]!;
+    this.#byKey.set(registration.key, next);
+    this.#count++;
+    this.#invalidate(registration.key);
   }
 
   /** Removes one registration; returns false when it was not (or no longer) registered. */
@@ -61,17 +68,30 @@ export class ListenerRegistry {
     if (current === undefined) return false;
     const index = current.indexOf(registration);
     if (index === -1) return false;
-    if (current.length === 1) this.#byKey.delete(registration.key);
-    else this.#byKey.set(registration.key, [...current.slice(0, index), ...current.slice(index + 1)]);
+    // An emptied key keeps its (empty) entry: the next on() for it then does not grow the map again.
+    const next = current.length === 1 ? NONE : new Array<Registration>(current.length - 1);
+    for (let i = 0, j = 0; i < current.length; i++)
+      if (i !== index) (next as Registration[])[j++] = current[i]!;
+    this.#byKey.set(registration.key, next);
+    this.#count--;
     registration.detach?.();
-    this.#invalidate();
+    this.#invalidate(registration.key);
     return true;
   }
 
-  #invalidate(): void {
-    this.#resolved.clear();
+  /** Drops the cached call orders that a change on `key` affects: its own, and its subclasses'. */
+  #invalidate(key: EventKey): void {
     this.#lastClass = undefined;
     this.#lastList = NONE;
+    if (typeof key === 'string') {
+      this.#resolved.delete(key);
+      return;
+    }
+    for (const cached of this.#resolved.keys()) {
+      if (cached === key || (typeof cached === 'function' && isSubclass(cached, key))) {
+        this.#resolved.delete(cached);
+      }
+    }
   }
 
   /** Own listeners of the class and of each base class, merged into one call order. */
@@ -91,4 +111,15 @@ export class ListenerRegistry {
     merged.sort(compareRegistrations); // the comparator breaks ties by registration order
     return merged;
   }
+}
+
+/** Whether `sub` extends `base`, by the prototype chain (not `instanceof`, which a class can override). */
+function isSubclass(sub: EventKey & object, base: EventKey & object): boolean {
+  const baseProto = (base as { prototype?: unknown }).prototype;
+  const subProto = (sub as { prototype?: unknown }).prototype;
+  return (
+    typeof baseProto === 'object' &&
+    baseProto !== null &&
+    Object.prototype.isPrototypeOf.call(baseProto, subProto as object)
+  );
 }

@@ -1,0 +1,132 @@
+// Entry point of `npm run bench:dispatch`: runs every scenario and prints one table.
+//
+// Each case runs in several fresh child processes ("forks": this same file, with `--case`):
+// - In one shared process the library code a case runs would be JIT-compiled with the type feedback of
+//   every case before it (tidings' dispatch loop, having seen ten different listeners, is no longer
+//   monomorphic when the one-listener case runs), so results would depend on the order of cases.
+// - A fresh process is not enough on its own: the same case runs, process after process, at one of two
+//   speeds up to 2x apart, for every library alike, while the samples within one process agree to ~1-3%.
+//   It follows the memory layout: with address randomization off (`setarch -R`) nearly every process
+//   is fast. So it is mostly layout luck (code/stack alignment), not the library. One process per case would
+//   report that luck; the median of five forks still flips between the two speeds from run to run.
+//   The best fork is what the library does when the layout does not get in the way, and it repeats
+//   run after run within a few percent: that is the reported ops/s. The slowest and the median fork are
+//   printed next to it, since an application can land on either speed.
+// Forks are interleaved (every case once, then every case again, ...) so that a busy spell of the
+// machine spreads over all cases instead of hitting one.
+//
+// Options:
+//   --forks <n>     processes per case (default 5); the reported ops/s is the best fork's median
+//   --filter <text> only cases whose scenario id or label contains the text
+//   --quick         short timings and 1 fork, to check the suite works (numbers are not meaningful)
+//   --in-process    run every case in this process (forks become repetitions), to see the interference
+//   --json <file>   also write every measurement as JSON
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { parseArgs, promisify } from 'node:util';
+import { scenario as asyncListener } from './async-listener.js';
+import { scenario as baseClassListener } from './base-class-listener.js';
+import { scenario as churn } from './churn.js';
+import { DEFAULT_TIMING, measure, QUICK_TIMING, type Measurement, type Scenario } from './harness.js';
+import { scenario as mixedPriorities } from './mixed-priorities.js';
+import { scenario as oneListener } from './one-listener.js';
+import { caseKey, formatReport } from './report.js';
+import { scenario as tenListeners } from './ten-listeners.js';
+
+const SCENARIOS: readonly Scenario[] = [
+  oneListener,
+  tenListeners,
+  mixedPriorities,
+  baseClassListener,
+  churn,
+  asyncListener,
+];
+
+const { values: args } = parseArgs({
+  options: {
+    case: { type: 'string' },
+    forks: { type: 'string' },
+    filter: { type: 'string' },
+    quick: { type: 'boolean', default: false },
+    'in-process': { type: 'boolean', default: false },
+    json: { type: 'string' },
+  },
+});
+const timing = args.quick ? QUICK_TIMING : DEFAULT_TIMING;
+
+if (args.case !== undefined) {
+  // Child mode: measure one case and hand the result to the parent as the last line of stdout.
+  const [scenarioId, index] = args.case.split(':');
+  const testCase = SCENARIOS.find((scenario) => scenario.id === scenarioId)?.cases[Number(index)];
+  if (testCase === undefined) throw new Error(`no such case: ${args.case}`);
+  process.stdout.write(`${JSON.stringify(await measure(testCase, timing))}\n`);
+} else {
+  await main();
+}
+
+async function main(): Promise<void> {
+  const forks = Number(args.forks ?? (args.quick ? 1 : 5));
+  if (!Number.isInteger(forks) || forks < 1) throw new Error('--forks must be a positive integer');
+  const selected = SCENARIOS.flatMap((scenario) =>
+    scenario.cases
+      .map((testCase, index) => ({ scenario, testCase, index }))
+      .filter(
+        ({ testCase }) =>
+          args.filter === undefined ||
+          scenario.id.includes(args.filter) ||
+          testCase.label.includes(args.filter),
+      ),
+  );
+  const loadBefore = loadAverage();
+  const results = new Map<string, Measurement[]>();
+  for (let fork = 1; fork <= forks; fork++) {
+    for (const { scenario, testCase, index } of selected) {
+      const key = caseKey(scenario, testCase.label);
+      process.stderr.write(`fork ${fork}/${forks}  ${key} ...`);
+      const measurement = args['in-process']
+        ? await measure(testCase, timing)
+        : await measureInChild(`${scenario.id}:${index}`);
+      process.stderr.write(` ${Math.round(measurement.opsPerSec).toLocaleString('en-US')} ops/s\n`);
+      results.set(key, [...(results.get(key) ?? []), measurement]);
+    }
+  }
+
+  const cpu = cpus();
+  const header = [
+    `tidings dispatch benchmarks: Node ${process.version}, ${process.platform}/${process.arch}, ` +
+      `${cpu.length} cores (${cpu[0]?.model.trim() ?? 'unknown CPU'}), ${new Date().toISOString().slice(0, 10)}`,
+    `ops/s = operations per second of the benchmark process's CPU time (see harness.ts); CPU = share of ` +
+      `wall time it had a CPU (below ~95%: other processes competed); load average ${loadBefore} before, ` +
+      `${loadAverage()} after`,
+    `median ops/s of ≥${timing.minSamples} samples (~${timing.sampleMs} ms batches, ${timing.durationMs} ms per case after ` +
+      `${timing.warmupMs} ms warm-up); ±MAD = median absolute deviation of the samples; ` +
+      `B/op = heap bytes allocated per op`,
+    args['in-process']
+      ? `all cases in ONE process, ${forks} repetition(s) each; ops/s = median of the repetitions`
+      : `each case in ${forks} fresh process(es); ops/s = the best process's median (see run.ts), "forks" = the slowest and the median process`,
+  ].join('\n');
+  process.stdout.write(`\n${formatReport(SCENARIOS, results, header)}\n`);
+  if (args.json !== undefined) {
+    writeFileSync(args.json, `${JSON.stringify(Object.fromEntries(results), null, 2)}\n`);
+  }
+}
+
+async function measureInChild(caseId: string): Promise<Measurement> {
+  // The child gets this process's flags (`--expose-gc --import tsx`), whatever they were.
+  const execArgv = process.execArgv.includes('--expose-gc')
+    ? process.execArgv
+    : ['--expose-gc', ...process.execArgv];
+  const argv = [...execArgv, fileURLToPath(import.meta.url), '--case', caseId];
+  if (args.quick) argv.push('--quick');
+  const { stdout } = await promisify(execFile)(process.execPath, argv, { maxBuffer: 1 << 20 });
+  const lastLine = stdout.trimEnd().split('\n').at(-1) ?? '';
+  return JSON.parse(lastLine) as Measurement;
+}
+
+function loadAverage(): string {
+  return loadavg()
+    .map((load) => load.toFixed(2))
+    .join(' ');
+}

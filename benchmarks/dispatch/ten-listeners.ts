@@ -1,0 +1,13 @@
+// Ten listeners on one event: the cost of walking the listener list (and of copying it, for libraries
+// that snapshot the list on every emit).
+import { peerEmitCases, tidingsDispatch, tidingsDispatchSync } from './cases.js';
+import type { Scenario } from './harness.js';
+
+export const scenario: Scenario = {
+  id: 'ten-listeners',
+  title: '10 listeners',
+  baseline: 'eventemitter3 emit',
+  primary: 'tidings dispatchSync',
+  goals: [{ label: 'tidings dispatchSync', atLeast: 1 }],
+  cases: [tidingsDispatchSync({ count: 10 }), tidingsDispatch({ count: 10 }), ...peerEmitCases(10)],
+};
