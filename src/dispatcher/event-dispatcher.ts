@@ -378,7 +378,7 @@ function classOf(event: object): EventClass {
       'dispatch: the event has no constructor (Object.create(null)?); dispatch a class instance or use dispatch(name, payload)',
     );
   }
-  return eventClass as EventClass;
+  return eventClass;
 }
 
 function assertKey(key: unknown): asserts key is EventKey {
@@ -390,7 +390,7 @@ function assertKey(key: unknown): asserts key is EventKey {
 
 function describeKey(key: unknown): string {
   return typeof key === 'function' || typeof key === 'string'
-    ? eventNameOf(key as EventKey)
+    ? eventNameOf(key)
     : describeValue(key);
 }
 

@@ -2,7 +2,11 @@
  * A class whose instances are events. Abstract classes work too: a listener registered on a base class
  * receives the events of every subclass. The constructor's arguments do not matter to the dispatcher.
  */
-export type EventClass<E extends object = object> = abstract new (...args: never[]) => E;
+export type EventClass<E extends object = object> =
+  | (abstract new (...args: never[]) => E)
+  // Classes whose constructor is private (built through a static factory such as `fromPayload`) are
+  // event classes too; their constructor type is not assignable to a public one, their prototype is.
+  | { readonly prototype: E; readonly name: string };
 
 /** What a listener is registered on: an event class, or a name for string-named events. */
 export type EventKey = EventClass | string;

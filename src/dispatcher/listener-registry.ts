@@ -102,7 +102,7 @@ export class ListenerRegistry {
       typeof current === 'function' && current !== Function.prototype;
       current = Object.getPrototypeOf(current)
     ) {
-      const own = this.#byKey.get(current as EventKey);
+      const own = this.#byKey.get(current);
       if (own !== undefined) lists.push(own);
     }
     if (lists.length === 0) return NONE;

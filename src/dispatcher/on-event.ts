@@ -65,8 +65,8 @@ export function OnEvent(
   maybeOptions?: OnEventOptions,
 ): OnEventDecorator<never> {
   const explicitKey = typeof typeOrOptions === 'function' || typeof typeOrOptions === 'string';
-  const key = explicitKey ? typeOrOptions : undefined;
-  const options = explicitKey ? maybeOptions : typeOrOptions;
+  const key = explicitKey ? (typeOrOptions as EventKey) : undefined;
+  const options = explicitKey ? maybeOptions : (typeOrOptions as OnEventOptions | undefined);
   if (typeOrOptions === '') throw new SubscriberDefinitionError('@OnEvent: the event name must not be empty');
   assertKnownOptions(options, ['priority'], '@OnEvent');
   const priority = integerOption(options?.priority, 0, '@OnEvent priority');
@@ -149,7 +149,7 @@ function eventClassFromParameter(target: object, propertyKey: string | symbol, w
         `union, a primitive or a missing parameter). Name the class: @OnEvent(EventClass)`,
     );
   }
-  return type as EventClass;
+  return type;
 }
 
 // What TypeScript emits for parameter types that are not classes (interfaces, unions, any, primitives).

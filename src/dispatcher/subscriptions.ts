@@ -83,11 +83,11 @@ function declaredSubscriptions(subscriber: object): Subscription[] {
       const method = (subscriber as Record<string, unknown>)[methodName];
       if (typeof method !== 'function') {
         throw new SubscriberDefinitionError(
-          `${where}: ${owner} has no method "${methodName}" to receive ${eventNameOf(key as EventKey)}`,
+          `${where}: ${owner} has no method "${methodName}" to receive ${eventNameOf(key)}`,
         );
       }
       found.push({
-        key: key as EventKey,
+        key: key,
         methodName,
         method: method as (event: never) => unknown,
         priority: integerOption(priority, 0, `${where}: priority of ${methodName}`),

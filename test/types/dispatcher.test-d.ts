@@ -143,3 +143,19 @@ describe('string-named events with a typed map', () => {
     expectTypeOf(untyped.dispatchSync('anything', 1)).toBeUnknown();
   });
 });
+
+describe('event classes with a private constructor', () => {
+  test('are accepted (built through a static factory such as fromPayload)', () => {
+    class Shipped {
+      private constructor(readonly orderId: string) {}
+      static of(orderId: string) {
+        return new Shipped(orderId);
+      }
+    }
+    const dispatcher = new EventDispatcher();
+    dispatcher.on(Shipped, (event) => expectTypeOf(event).toEqualTypeOf<Shipped>());
+    // @ts-expect-error -- the listener's parameter must still match the class
+    dispatcher.on(Shipped, (event: { other: number }) => event);
+    expectTypeOf(dispatcher.dispatchSync(Shipped.of('o'))).toEqualTypeOf<Shipped>();
+  });
+});
