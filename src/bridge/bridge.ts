@@ -153,7 +153,11 @@ export class Bridge extends EventEmitter<BridgeEvents> {
       subscriber,
       handler: handler ?? ((message) => this.#dispatchConsumed(message, events!, schema)),
     });
-    if (this.#started) void this.#subscribe(this.#subscribers.at(-1)!);
+    if (this.#started) {
+      this.#subscribe(this.#subscribers.at(-1)!).catch((error: unknown) =>
+        this.emit('error', error instanceof Error ? error : new Error(String(error))),
+      );
+    }
     return this;
   }
 

@@ -1,5 +1,7 @@
 import { assertKnownOptions, describeValue } from '../internal/options.js';
 import { InvalidArgumentError } from '../errors/invalid-argument-error.js';
+import { PublishTimeoutError } from '../errors/publish-timeout-error.js';
+import { beforeDeadline } from '../internal/signal.js';
 import { encodeMessage } from './envelope.js';
 import { assertRoutingKey, exchangeOf } from './routing.js';
 import type { PublishOptions, Transport } from './transport.js';
@@ -10,6 +12,7 @@ export interface PublisherOptions {
 }
 
 export interface SendOptions extends PublishOptions {
+  // timeoutMs (from PublishOptions): declaring the exchange, waiting and the confirm, together. @defaultValue 10000
   headers?: Record<string, unknown>;
   /** @defaultValue a new UUIDv7 */
   messageId?: string;
@@ -21,6 +24,9 @@ export interface SendOptions extends PublishOptions {
   /** Per-message TTL in milliseconds: an unconsumed message expires into the dead-letter queue. */
   expirationMs?: number;
 }
+
+/** @defaultValue of `SendOptions.timeoutMs`: the transports' own default publish timeout. */
+const DEFAULT_SEND_TIMEOUT_MS = 10_000;
 
 const SEND_OPTIONS = [
   'headers',
@@ -71,10 +77,17 @@ export class Publisher {
       headers: options.headers,
       expirationMs: options.expirationMs,
     });
-    await this.#declareExchange(exchange);
+    const started = Date.now();
+    const timeoutMs = options.timeoutMs ?? DEFAULT_SEND_TIMEOUT_MS;
+    // The send timeout covers declaring the exchange too: a broker that is down must not hold it longer.
+    await beforeDeadline(
+      this.#declareExchange(exchange),
+      started + timeoutMs,
+      () => new PublishTimeoutError(exchange, routingKey, message.properties.messageId, timeoutMs),
+    );
     await this.#transport.publish(
       { exchange, routingKey, ...message },
-      options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs },
+      { timeoutMs: Math.max(1, timeoutMs - (Date.now() - started)) },
     );
     return { messageId: message.properties.messageId };
   }
@@ -84,7 +97,7 @@ export class Publisher {
     let declared = this.#declared.get(exchange);
     if (declared === undefined) {
       declared = this.#transport.declare({ exchanges: [{ name: exchange, type: 'topic', durable: true }] });
-      declared.catch(() => this.#declared.delete(exchange));
+      declared.catch(() => this.#declared.delete(exchange)); // a failed declaration is tried again next time
       this.#declared.set(exchange, declared);
     }
     return declared;

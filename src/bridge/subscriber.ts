@@ -3,7 +3,7 @@ import { InvalidArgumentError } from '../errors/invalid-argument-error.js';
 import { InvalidContentError } from '../errors/invalid-content-error.js';
 import { NonRetryableError } from '../errors/non-retryable-error.js';
 import { assertKnownOptions, describeValue, integerOption } from '../internal/options.js';
-import { beforeDeadline } from '../internal/signal.js';
+import { beforeDeadline, sleep } from '../internal/signal.js';
 import { deadLetterHeaders, repeatHeaders } from './dead-letter/dead-letter-headers.js';
 import { decodeBody, identify, type MessageIdentity } from './envelope.js';
 import {
@@ -97,6 +97,9 @@ export interface SubscriberEvents {
   /** Settling failed (the copy could not be published); the message was returned to the queue. */
   error: [error: Error];
 }
+
+/** Pause before a message whose copy could not be published goes back to its queue. */
+const COPY_RETRY_DELAY_MS = 1000;
 
 const OPTION_KEYS = [
   'queue',
@@ -408,7 +411,9 @@ export class Subscriber<P = unknown> extends EventEmitter<SubscriberEvents> {
       });
       return true;
     } catch (error) {
-      // The copy is not safe: keep the original (it comes back and is counted again).
+      // The copy is not safe: keep the original (it comes back and is counted again), after a pause so a
+      // copy that keeps failing (a missing dead-letter queue, say) cannot spin the message at full speed.
+      await sleep(COPY_RETRY_DELAY_MS);
       delivery.nack({ requeue: true });
       this.emit(
         'error',

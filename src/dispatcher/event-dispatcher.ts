@@ -389,9 +389,7 @@ function assertKey(key: unknown): asserts key is EventKey {
 }
 
 function describeKey(key: unknown): string {
-  return typeof key === 'function' || typeof key === 'string'
-    ? eventNameOf(key)
-    : describeValue(key);
+  return typeof key === 'function' || typeof key === 'string' ? eventNameOf(key) : describeValue(key);
 }
 
 function isStoppableValue(value: unknown): value is StoppableEvent {

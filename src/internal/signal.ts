@@ -33,12 +33,15 @@ export async function beforeDeadline<T>(
   }
 }
 
-/** Resolves after `ms`, or at once when `signal` aborts; the timer never keeps the process alive. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+/**
+ * Resolves after `ms`, or at once when `signal` aborts. With `keepAlive: false` the timer does not keep
+ * the process alive.
+ */
+export function sleep(ms: number, signal?: AbortSignal, { keepAlive = true } = {}): Promise<void> {
   return new Promise((resolve) => {
     if (signal?.aborted) return resolve();
     const timer = setTimeout(done, ms);
-    timer.unref();
+    if (!keepAlive) timer.unref();
     signal?.addEventListener('abort', done, { once: true });
     function done(): void {
       clearTimeout(timer);

@@ -12,6 +12,8 @@ export class AmqpConsumer implements Consumer {
   #channel: Channel | undefined;
   #consumerTag: string | undefined;
   #cancelled = false;
+  /** Deliveries not yet acked or nacked on the current channel. */
+  #unsettled = 0;
 
   constructor(
     readonly queue: string,
@@ -39,6 +41,16 @@ export class AmqpConsumer implements Consumer {
   detach(): void {
     this.#channel = undefined;
     this.#consumerTag = undefined;
+    this.#unsettled = 0;
+  }
+
+  /** One delivery settled; a cancelled consumer's channel closes after its last one. */
+  #settled(): void {
+    this.#unsettled = Math.max(0, this.#unsettled - 1);
+    if (this.#cancelled && this.#unsettled === 0 && this.#channel !== undefined) {
+      // After the ack or nack has been sent: closing waits for the broker to process it.
+      setImmediate(() => void this.closeChannel());
+    }
   }
 
   async cancel(): Promise<void> {
@@ -56,6 +68,10 @@ export class AmqpConsumer implements Consumer {
       }
     }
     await this.idle();
+    // The channel goes too, or every subscribe/close cycle would leak one — but only once nothing it
+    // delivered is left to settle: like an AMQP channel after basic.cancel, deliveries a handler left
+    // unsettled can still be acked (see #settled). Closing the transport requeues what never is.
+    if (this.#unsettled === 0) await this.closeChannel();
   }
 
   /** Resolves when no handler of this consumer is running. */
@@ -98,9 +114,11 @@ export class AmqpConsumer implements Consumer {
 
   #delivery(channel: Channel, message: ConsumeMessage): Delivery {
     let settled = false;
+    this.#unsettled++;
     const settle = (action: () => void): boolean => {
       if (settled) return false;
       settled = true;
+      this.#settled();
       // Only on the channel that delivered it, and only while that channel is ours and open.
       if (this.#channel !== channel) return false;
       try {

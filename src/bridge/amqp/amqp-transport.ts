@@ -85,6 +85,11 @@ const OPTION_KEYS = [
 
 type State = 'idle' | 'connecting' | 'open' | 'closing' | 'closed';
 
+/** Channel errors a new channel cannot cure: 403 ACCESS_REFUSED, 404 NOT_FOUND, 405 RESOURCE_LOCKED. */
+const NOT_WORTH_RETRYING: readonly number[] = [403, 404, 405];
+/** Pause before a consumer gets a new channel after a channel error, so a recurring one cannot spin. */
+const CONSUMER_RETRY_DELAY_MS = 1000;
+
 /**
  * The RabbitMQ transport, over amqplib. Confirmed, mandatory publishes that settle exactly once;
  * consumers on channels of their own; reconnection with backoff and jitter over one or several URLs,
@@ -118,7 +123,8 @@ export class AmqpTransport extends EventEmitter<TransportEvents> implements Tran
   readonly #changed = new Signal();
   /** Publishes waiting for a slot in the window of unconfirmed messages, in publish order. */
   readonly #slots = new WaitQueue();
-  readonly #topologies: Topology[] = [];
+  /** Declared topologies, by content, to declare again after a reconnect. */
+  readonly #topologies = new Map<string, Topology>();
   readonly #knownExchanges = new Set<string>(['']);
   readonly #consumers = new Set<AmqpConsumer>();
   readonly #stopping = new AbortController();
@@ -185,7 +191,7 @@ export class AmqpTransport extends EventEmitter<TransportEvents> implements Tran
     this.#assertOpenForWork('declare');
     const connection = await this.#open();
     await declareTopology(connection, topology);
-    this.#topologies.push(topology);
+    this.#topologies.set(JSON.stringify(topology), topology);
     for (const exchange of topology.exchanges ?? []) this.#knownExchanges.add(exchange.name);
   }
 
@@ -226,28 +232,42 @@ export class AmqpTransport extends EventEmitter<TransportEvents> implements Tran
         `Could not publish message ${messageId} within ${timeoutMs} ms: no open connection or no free slot ` +
           `in the window of ${this.#maxUnconfirmed} unconfirmed messages`,
       );
-    for (;;) {
-      this.#assertOpenForWork('publish');
-      await beforeDeadline(this.connect(), deadline, late);
-      const publisher = await beforeDeadline(this.#ensurePublisher(), deadline, late);
-      if (this.#blocked) {
-        await beforeDeadline(this.#changed.wait(), deadline, late);
-        continue;
+    // A caller woken for a free slot that leaves without publishing passes the wake-up on, or the next
+    // caller in line would sleep beside an empty window.
+    let woken = false;
+    try {
+      for (;;) {
+        this.#assertOpenForWork('publish');
+        await beforeDeadline(this.connect(), deadline, late);
+        const publisher = await beforeDeadline(this.#ensurePublisher(), deadline, late);
+        if (this.#blocked) {
+          await beforeDeadline(this.#changed.wait(), deadline, late);
+          continue;
+        }
+        if (publisher.inFlight >= this.#maxUnconfirmed) {
+          await this.#slots.wait(deadline, late);
+          woken = true;
+          continue;
+        }
+        const drain = publisher.waitForDrain();
+        if (drain !== undefined) {
+          await beforeDeadline(drain, deadline, late);
+          continue;
+        }
+        if (!this.#knownExchanges.has(message.exchange)) {
+          await beforeDeadline(
+            this.#checkExchange(message.exchange, message.routingKey, messageId),
+            deadline,
+            late,
+          );
+          continue;
+        }
+        woken = false;
+        return await publisher.publish(message, messageId, Math.max(1, deadline - Date.now()));
       }
-      if (publisher.inFlight >= this.#maxUnconfirmed) {
-        await this.#slots.wait(deadline, late);
-        continue;
-      }
-      const drain = publisher.waitForDrain();
-      if (drain !== undefined) {
-        await beforeDeadline(drain, deadline, late);
-        continue;
-      }
-      if (!this.#knownExchanges.has(message.exchange)) {
-        await this.#checkExchange(message.exchange, message.routingKey, messageId);
-        continue;
-      }
-      return publisher.publish(message, messageId, Math.max(1, deadline - Date.now()));
+    } catch (error) {
+      if (woken) this.#slots.wakeOne();
+      throw error;
     }
   }
 
@@ -340,11 +360,28 @@ export class AmqpTransport extends EventEmitter<TransportEvents> implements Tran
 
   async deleteQueue(queue: string): Promise<void> {
     await this.#withChannel((channel) => channel.deleteQueue(queue));
+    this.#forget((topology) => ({
+      ...topology,
+      queues: topology.queues?.filter((spec) => spec.name !== queue),
+      bindings: topology.bindings?.filter((binding) => binding.queue !== queue),
+    }));
   }
 
   async deleteExchange(exchange: string): Promise<void> {
     await this.#withChannel((channel) => channel.deleteExchange(exchange));
     this.#knownExchanges.delete(exchange);
+    this.#forget((topology) => ({
+      ...topology,
+      exchanges: topology.exchanges?.filter((spec) => spec.name !== exchange),
+      bindings: topology.bindings?.filter((binding) => binding.exchange !== exchange),
+    }));
+  }
+
+  /** Rewrites the remembered topologies so a reconnect does not re-create what was deleted. */
+  #forget(without: (topology: Topology) => Topology): void {
+    const kept = [...this.#topologies.values()].map(without);
+    this.#topologies.clear();
+    for (const topology of kept) this.#topologies.set(JSON.stringify(topology), topology);
   }
 
   close(options: { timeoutMs?: number } = {}): Promise<void> {
@@ -363,6 +400,8 @@ export class AmqpTransport extends EventEmitter<TransportEvents> implements Tran
     this.#slots.rejectAll(new TransportClosedError('publish'));
     const waitAtMost = (work: Promise<unknown>) =>
       beforeDeadline(work, deadline, () => new Error('deadline')).catch(() => {});
+    // A connection attempt in flight ends first (it sees the abort), so nothing opens behind close().
+    if (this.#connecting !== undefined) await waitAtMost(this.#connecting.catch(() => {}));
     const consumers = [...this.#consumers];
     // Stop deliveries and let running handlers finish (and settle) while the channels are still open.
     await waitAtMost(Promise.allSettled(consumers.map((consumer) => consumer.cancel())));
@@ -404,6 +443,7 @@ export class AmqpTransport extends EventEmitter<TransportEvents> implements Tran
   async #connectLoop(): Promise<void> {
     this.#state = 'connecting';
     for (let attempt = 0; ; attempt++) {
+      if (this.#stopping.signal.aborted) throw new TransportClosedError('connect');
       const url = this.#urls[this.#urlIndex % this.#urls.length]!;
       try {
         await this.#establish(url);
@@ -412,7 +452,9 @@ export class AmqpTransport extends EventEmitter<TransportEvents> implements Tran
         if (this.#stopping.signal.aborted) throw new TransportClosedError('connect');
         const code = amqpErrorCode(error);
         const sanitized = this.#sanitize(error, `Cannot connect to ${redactUrl(url)}`);
-        if (code !== undefined && UNRECOVERABLE_CONNECTION_CODES.includes(code)) {
+        // Wrong credentials or vhost on the first connection: retrying cannot help. After a first
+        // success they are retried (a restarting node answers 530 for a while).
+        if (!this.#everConnected && code !== undefined && UNRECOVERABLE_CONNECTION_CODES.includes(code)) {
           this.#state = 'idle';
           throw sanitized;
         }
@@ -420,6 +462,7 @@ export class AmqpTransport extends EventEmitter<TransportEvents> implements Tran
           this.#state = 'idle';
           throw sanitized;
         }
+        if (this.#everConnected) this.#emitError(sanitized);
         this.#urlIndex++;
         await sleep(this.#backoff.delayMs(attempt), this.#stopping.signal);
       }
@@ -444,9 +487,19 @@ export class AmqpTransport extends EventEmitter<TransportEvents> implements Tran
         while (this.#slots.wakeOne());
         this.emit('unblocked');
       });
-      for (const topology of this.#topologies) await declareTopology(connection, topology);
+      // One topology or consumer that cannot be restored (a conflicting declaration, a queue deleted by
+      // someone else) is reported and skipped: it must not keep the whole connection down.
+      for (const topology of this.#topologies.values()) {
+        await declareTopology(connection, topology).catch((error: unknown) =>
+          this.#emitError(this.#sanitize(error, 'Cannot declare the topology again after reconnecting')),
+        );
+      }
       for (const consumer of this.#consumers) {
-        await consumer.attach(await this.#consumerChannel(connection, consumer));
+        try {
+          await consumer.attach(await this.#consumerChannel(connection, consumer));
+        } catch (error) {
+          this.#emitError(this.#sanitize(error, `Cannot resume the consumer of "${consumer.queue}"`));
+        }
       }
     } catch (error) {
       await connection.close().catch(() => {});
@@ -467,6 +520,8 @@ export class AmqpTransport extends EventEmitter<TransportEvents> implements Tran
     if (connection !== this.#connection) return;
     this.#connection = undefined;
     this.#getChannel = undefined;
+    // 'blocked' belongs to the connection that said it; a new connection starts unblocked.
+    this.#blocked = false;
     const lost = new ConnectionLostError(
       `The connection to ${this.#currentUrl()} was lost${error ? `: ${redactSecrets(error.message, this.#secrets)}` : ''}`,
     );
@@ -495,6 +550,10 @@ export class AmqpTransport extends EventEmitter<TransportEvents> implements Tran
       let channelError: Error | undefined;
       channel.on('error', (error: Error) => {
         channelError = error;
+        // Someone deleted an exchange we publish to: forget it, so the next publish checks it first
+        // instead of closing this channel again under the other publishes in flight.
+        const missing = /NOT_FOUND - no exchange '([^']*)'/.exec(error.message)?.[1];
+        if (missing !== undefined) this.#knownExchanges.delete(missing);
       });
       channel.on('close', () => {
         // A channel error (publishing to a deleted exchange, say) closes only this channel; the next
@@ -523,24 +582,30 @@ export class AmqpTransport extends EventEmitter<TransportEvents> implements Tran
 
   async #consumerChannel(connection: ChannelModel, consumer: AmqpConsumer): Promise<Channel> {
     const channel = await connection.createChannel();
-    let channelError = false;
+    let channelError: Error | undefined;
     channel.on('error', (error: Error) => {
-      channelError = true;
+      channelError = error;
       this.#emitError(this.#sanitize(error, `Consumer of "${consumer.queue}"`));
     });
     channel.on('close', () => {
       consumer.detach();
-      // Only a channel error (the broker closed this channel alone) calls for a new channel here. When the
-      // connection is lost, amqplib closes its channels before the connection says so: the reconnect
-      // restores the consumer then. Deferred, so a closing connection is seen for what it is.
-      if (!channelError) return;
-      setImmediate(() => {
-        if (this.#connection !== connection || this.#state !== 'open' || consumer.cancelled) return;
-        this.#consumerChannel(connection, consumer)
-          .then((next) => consumer.attach(next))
-          .catch((error: unknown) =>
-            this.#emitError(this.#sanitize(error, `Cannot resume consumer of "${consumer.queue}"`)),
-          );
+      // Only a channel error (the broker closed this channel alone) calls for a new channel here; when the
+      // connection is lost, amqplib closes its channels before the connection says so, and the reconnect
+      // restores the consumer. Errors that a new channel cannot cure (no such queue, no permission,
+      // exclusive use) are reported, not retried.
+      const code = channelError === undefined ? undefined : amqpErrorCode(channelError);
+      if (channelError === undefined || (code !== undefined && NOT_WORTH_RETRYING.includes(code))) return;
+      void sleep(CONSUMER_RETRY_DELAY_MS, this.#stopping.signal).then(async () => {
+        if (this.#connection !== connection || this.#state !== 'open' || !this.#consumers.has(consumer))
+          return;
+        try {
+          const next = await this.#consumerChannel(connection, consumer);
+          // The connection may have been replaced meanwhile; the reconnect attached the consumer then.
+          if (this.#connection !== connection) return void next.close().catch(() => {});
+          await consumer.attach(next);
+        } catch (error) {
+          this.#emitError(this.#sanitize(error, `Cannot resume consumer of "${consumer.queue}"`));
+        }
       });
     });
     return channel;

@@ -36,6 +36,7 @@ export class ConfirmPublisher {
   readonly #pending = new Set<Pending>();
   #sweep: NodeJS.Timeout | undefined;
   #drained: Promise<void> | undefined;
+  #releaseDrain: (() => void) | undefined;
 
   constructor(
     channel: ConfirmChannel,
@@ -89,12 +90,14 @@ export class ConfirmPublisher {
         return;
       }
       if (!writable && this.#drained === undefined) {
-        this.#drained = new Promise((done) =>
-          this.#channel.once('drain', () => {
+        this.#drained = new Promise((done) => {
+          this.#releaseDrain = () => {
             this.#drained = undefined;
+            this.#releaseDrain = undefined;
             done();
-          }),
-        );
+          };
+          this.#channel.once('drain', this.#releaseDrain);
+        });
       }
     });
   }
@@ -111,6 +114,8 @@ export class ConfirmPublisher {
   /** The channel closed: every unsettled publish is rejected (amqplib also calls back, harmlessly). */
   channelClosed(reason: Error): void {
     this.#closedError ??= reason;
+    // A dead channel never drains: whoever waits for it must go and find the next channel.
+    this.#releaseDrain?.();
     for (const list of this.#byMessageId.values()) {
       for (const pending of [...list]) this.#settle(pending, this.#closedError);
     }
@@ -154,8 +159,17 @@ export class ConfirmPublisher {
   #onReturn(message: Message): void {
     const messageId = (message.properties as { messageId?: unknown }).messageId;
     if (typeof messageId !== 'string') return;
-    // The oldest unconfirmed publish with this id that was not returned yet is the one coming back.
-    const pending = this.#byMessageId.get(messageId)?.find((candidate) => candidate.returned === undefined);
+    const { exchange, routingKey } = message.fields as { exchange: string; routingKey: string };
+    // The oldest unconfirmed publish with this id *and this destination* is the one coming back: two
+    // publishes may share an id (an outbox row, a seed event_id) and go to different places.
+    const pending = this.#byMessageId
+      .get(messageId)
+      ?.find(
+        (candidate) =>
+          candidate.returned === undefined &&
+          candidate.exchange === exchange &&
+          candidate.routingKey === routingKey,
+      );
     if (pending !== undefined) {
       pending.returned = { replyText: (message.fields as { replyText?: string }).replyText ?? 'NO_ROUTE' };
     }

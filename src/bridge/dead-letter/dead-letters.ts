@@ -108,7 +108,10 @@ export class DeadLetters {
         : 1000 / positive(options.ratePerSecond, 'replay: ratePerSecond');
     const summary: ReplaySummary = { scanned: 0, replayed: 0, skipped: 0, failed: [], dryRun };
     let done = 0;
-    const total = await this.#countMatching(options);
+    // The progress total is an upper bound (messages in the queue, or the limit): counting the matches
+    // exactly would mean scanning the queue twice.
+    const waiting = (await this.#transport.queueStats(this.names.queue))?.messageCount ?? 0;
+    const total = Math.min(waiting, options.limit ?? Infinity);
     const counts = await this.#scan(
       options,
       ['queue', 'reason', 'limit', 'dryRun', 'ratePerSecond', 'onProgress'],
@@ -174,17 +177,6 @@ export class DeadLetters {
     return { purged, dryRun };
   }
 
-  async #countMatching(filter: DeadLetterFilter): Promise<number> {
-    const { queue, reason, limit } = filter;
-    return (
-      await this.list({
-        ...(queue ? { queue } : {}),
-        ...(reason ? { reason } : {}),
-        ...(limit ? { limit } : {}),
-      })
-    ).length;
-  }
-
   /**
    * Looks at each message once (no more than the queue held when the scan began), holding every message
    * it keeps unacked until the end, then returns those to the queue in their order.
@@ -217,8 +209,9 @@ export class DeadLetters {
           continue;
         }
         matched++;
-        if ((await visit(deadLetter, delivery)) === 'remove') delivery.ack();
-        else kept.push(delivery);
+        if ((await visit(deadLetter, delivery)) !== 'remove') kept.push(delivery);
+        else if (!delivery.ack())
+          throw new Error(`Lost the channel before removing dead letter ${deadLetter.messageId}`);
       }
     } finally {
       for (const delivery of kept) delivery.nack({ requeue: true });
