@@ -33,6 +33,7 @@ export { InMemoryUnitOfWork } from './deferred/in-memory-unit-of-work.js';
 export type { InMemoryTransaction } from './deferred/in-memory-unit-of-work.js';
 export { Flusher } from './deferred/flusher.js';
 export type {
+  AfterCommitHook,
   BeforeCommitHook,
   EventDispatching,
   FlushScope,
@@ -123,3 +124,9 @@ export { InvalidRoutingKeyError } from './errors/invalid-routing-key-error.js';
 export { InvalidContentError } from './errors/invalid-content-error.js';
 export { NonRetryableError } from './errors/non-retryable-error.js';
 export { RepeatCounterUnavailableError } from './errors/repeat-counter-unavailable-error.js';
+
+// Outbox
+export type { ClaimedRow, Outbox, OutboxMessage, OutboxStats } from './outbox/outbox.js';
+export { MemoryOutbox } from './outbox/memory-outbox.js';
+export { OutboxRelay } from './outbox/outbox-relay.js';
+export type { OutboxRelayEvents, OutboxRelayOptions } from './outbox/outbox-relay.js';

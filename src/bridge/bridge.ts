@@ -9,13 +9,16 @@ import {
 import { InvalidArgumentError } from '../errors/invalid-argument-error.js';
 import { InvalidContentError } from '../errors/invalid-content-error.js';
 import { assertKnownOptions, describeValue } from '../internal/options.js';
+import type { Flusher } from '../deferred/flusher.js';
+import type { Outbox, OutboxMessage } from '../outbox/outbox.js';
 import { createTransport } from './create-transport.js';
+import { encodeMessage } from './envelope.js';
 import { hydrate } from './hydrate.js';
 import type { DeadLetterNames } from './names.js';
 import { Publisher } from './publisher.js';
 import { MemoryRepeatCounter } from './repeat/memory-repeat-counter.js';
 import type { RepeatCounter } from './repeat/repeat-counter.js';
-import { assertRoutingKey } from './routing.js';
+import { assertRoutingKey, exchangeOf } from './routing.js';
 import { describeIssues, type StandardSchemaV1 } from './standard-schema.js';
 import {
   Subscriber,
@@ -91,6 +94,15 @@ export class Bridge extends EventEmitter<BridgeEvents> {
   readonly #publisher: Publisher;
   readonly #consumed = new WeakSet<object>();
   readonly #forwards: Unsubscribe[] = [];
+  /** What forward() registered, for the outbox hook: events of these classes go to the outbox. */
+  readonly #routes: {
+    type: EventClass;
+    routingKey: string;
+    eventName: string;
+    toPayload: (event: never) => unknown;
+  }[] = [];
+  /** Events written to the outbox in their transaction: the relay publishes them, not the listener. */
+  readonly #viaOutbox = new WeakSet<object>();
   readonly #subscribers: { subscriber: Subscriber; handler: MessageHandler }[] = [];
   #started = false;
 
@@ -120,14 +132,53 @@ export class Bridge extends EventEmitter<BridgeEvents> {
     const routingKey = assertRoutingKey(options?.routingKey);
     const toPayload = options.toPayload ?? ((event: E) => event);
     const eventName = eventNameOf(type);
+    this.#routes.push({ type, routingKey, eventName, toPayload: toPayload });
     const forwardToBroker = async (event: E): Promise<void> => {
       if (this.#consumed.has(event)) return; // it came from the broker: forwarding it again would loop
+      if (this.#viaOutbox.has(event)) return; // committed to the outbox: the relay publishes it
       await this.#publisher.send(toPayload(event), routingKey, { eventName });
     };
     // Named so that getListeners() and describeListeners() say what this listener is.
     Object.defineProperty(forwardToBroker, 'name', { value: `Bridge.forward(${routingKey})` });
     const off = this.#dispatcher.on(type, forwardToBroker, { priority: options.priority ?? 0 });
     this.#forwards.push(off);
+    return this;
+  }
+
+  /**
+   * Sends forwarded events through a transactional outbox: a before-commit hook of `flusher` writes them
+   * to `outbox` inside the business transaction (one `add` per flush), so they are published if and only
+   * if it commits; the relay publishes them (and is nudged right after each commit). Events dispatched
+   * outside a flush are still published directly.
+   *
+   * @example
+   * bridge.useOutbox(flusher, new PgOutbox({ pool }), relay);
+   */
+  useOutbox<Tx>(flusher: Flusher<Tx>, outbox: Outbox<Tx>, relay?: { nudge(): void }): this {
+    if (typeof outbox?.add !== 'function') throw new InvalidArgumentError('useOutbox: expected an Outbox');
+    flusher.addBeforeCommitHook(async (events, tx) => {
+      const messages: OutboxMessage[] = [];
+      for (const event of events) {
+        if (this.#consumed.has(event)) continue;
+        for (const route of this.#routes) {
+          if (!(event instanceof (route.type as abstract new (...args: never[]) => object))) continue;
+          // The JSON of the payload, as the direct path would publish it.
+          const payload: unknown = JSON.parse(JSON.stringify(route.toPayload(event as never)) ?? 'null');
+          const { properties } = encodeMessage(payload, { appId: this.appId, eventName: route.eventName });
+          const { messageId, ...rest } = properties;
+          messages.push({
+            id: messageId,
+            exchange: exchangeOf(route.routingKey),
+            routingKey: route.routingKey,
+            payload,
+            properties: rest,
+          });
+          this.#viaOutbox.add(event);
+        }
+      }
+      if (messages.length > 0) await outbox.add(messages, tx);
+    });
+    if (relay !== undefined) flusher.addAfterCommitHook(() => relay.nudge());
     return this;
   }
 

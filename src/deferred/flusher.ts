@@ -21,6 +21,9 @@ export interface EventDispatching {
  */
 export type BeforeCommitHook<Tx> = (events: readonly object[], tx: Tx) => void | Promise<void>;
 
+/** Runs right after a flush's transaction committed, before its events are dispatched (a relay's nudge). */
+export type AfterCommitHook = () => void;
+
 export interface FlusherBaseOptions<Tx> {
   /** Where released events are dispatched. */
   dispatcher: EventDispatching;
@@ -77,6 +80,7 @@ export class Flusher<Tx = InMemoryTransaction> {
   readonly #dispatcher: EventDispatching;
   readonly #unitOfWork: UnitOfWork<Tx>;
   readonly #hooks: BeforeCommitHook<Tx>[];
+  readonly #afterCommitHooks: AfterCommitHook[] = [];
   readonly #maxRounds: number;
   readonly #context = new AsyncLocalStorage<FlushContext>();
 
@@ -104,6 +108,21 @@ export class Flusher<Tx = InMemoryTransaction> {
     return () => {
       const index = this.#hooks.indexOf(hook);
       if (index !== -1) this.#hooks.splice(index, 1);
+    };
+  }
+
+  /**
+   * Adds a hook that runs right after each flush's commit, before dispatch (e.g. to wake an outbox relay);
+   * returns its removal. A hook that throws is reported as an `AfterCommitError`.
+   */
+  addAfterCommitHook(hook: AfterCommitHook): Unsubscribe {
+    if (typeof hook !== 'function') {
+      throw new InvalidArgumentError(`addAfterCommitHook: expected a function, got ${describeValue(hook)}`);
+    }
+    this.#afterCommitHooks.push(hook);
+    return () => {
+      const index = this.#afterCommitHooks.indexOf(hook);
+      if (index !== -1) this.#afterCommitHooks.splice(index, 1);
     };
   }
 
@@ -149,6 +168,7 @@ export class Flusher<Tx = InMemoryTransaction> {
       }),
     );
     // Committed: from here on, a failure must say so (AfterCommitError), so the caller does not retry.
+    this.#afterCommit();
     return this.#dispatchCommitted(context.roots);
   }
 
@@ -188,6 +208,7 @@ export class Flusher<Tx = InMemoryTransaction> {
     if (events.length === 0) return [];
     try {
       await this.#unitOfWork.transaction((tx) => this.#runHooks(events, tx));
+      this.#afterCommit();
     } catch (error) {
       throw new AfterCommitError(
         `The transaction was committed and its events dispatched, but committing the ${events.length} ` +
@@ -198,6 +219,20 @@ export class Flusher<Tx = InMemoryTransaction> {
       );
     }
     return releaseAll(roots);
+  }
+
+  #afterCommit(): void {
+    for (const hook of [...this.#afterCommitHooks]) {
+      try {
+        hook();
+      } catch (error) {
+        throw new AfterCommitError(
+          `The transaction was committed, but an after-commit hook failed (${describeError(error)}); do not retry the write.`,
+          [],
+          { cause: error },
+        );
+      }
+    }
   }
 
   async #runHooks(events: readonly object[], tx: Tx): Promise<void> {

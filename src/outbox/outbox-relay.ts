@@ -1,0 +1,235 @@
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'eventemitter3';
+import type { Transport } from '../bridge/transport.js';
+import { InvalidArgumentError } from '../errors/invalid-argument-error.js';
+import { Backoff, type BackoffOptions } from '../internal/backoff.js';
+import { assertKnownOptions, integerOption } from '../internal/options.js';
+import { sleep } from '../internal/signal.js';
+import type { ClaimedRow, Outbox, OutboxStats } from './outbox.js';
+
+export interface OutboxRelayOptions {
+  outbox: Outbox<never>;
+  transport: Transport;
+  /** Who holds the leases: unique per relay. @defaultValue `<hostname>:<pid>:<random>` */
+  owner?: string;
+  /** Rows claimed (and published in parallel) at a time. @defaultValue 100 */
+  batchSize?: number;
+  /** How long a claim is held; a relay that dies lets its rows go after this. @defaultValue 30000 */
+  leaseMs?: number;
+  /** The backstop when no notification comes. @defaultValue 1000 */
+  pollIntervalMs?: number;
+  /** Delays before a failed row is tried again, by its attempts. @defaultValue `{ initialDelayMs: 1000, maxDelayMs: 60000 }` */
+  retry?: BackoffOptions;
+  /** Published rows are deleted after this age; 0 keeps them. @defaultValue 86400000 (24 h) */
+  keepPublishedMs?: number;
+  /** How often retention and metrics run. @defaultValue 60000 */
+  housekeepingIntervalMs?: number;
+}
+
+export interface OutboxRelayEvents {
+  /** A batch was published and marked. */
+  published: [info: { count: number }];
+  /** A row could not be published; it is tried again at `retryAt`. */
+  failed: [info: { id: string; attempts: number; error: Error; retryAt: Date }];
+  /** Rows published by this relay but marked by another after a lease was lost (a duplicate went out). */
+  fenced: [info: { ids: string[] }];
+  metrics: [stats: OutboxStats];
+  /** Something went wrong that the relay retries by itself (the database or broker is unreachable). */
+  error: [error: Error];
+}
+
+const OPTION_KEYS = [
+  'outbox',
+  'transport',
+  'owner',
+  'batchSize',
+  'leaseMs',
+  'pollIntervalMs',
+  'retry',
+  'keepPublishedMs',
+  'housekeepingIntervalMs',
+];
+
+/**
+ * Moves committed outbox rows to the broker: claims due rows under a lease, publishes them with
+ * confirms, marks them published only after the broker confirmed. A row that fails is tried again
+ * later with backoff and never holds up the others. Wakes on the outbox's notifications (NOTIFY, an
+ * in-process nudge after a commit) and polls as the backstop; deletes old published rows.
+ *
+ * Delivery is at least once: a relay that dies after publishing and before marking leaves rows that
+ * are published again (same message id) once its lease expires.
+ *
+ * @example
+ * const relay = new OutboxRelay({ outbox, transport });
+ * relay.on('error', (error) => log.warn(error));
+ * relay.start();
+ * // …
+ * await relay.stop();
+ */
+export class OutboxRelay extends EventEmitter<OutboxRelayEvents> {
+  readonly owner: string;
+  readonly #outbox: Outbox<never>;
+  readonly #transport: Transport;
+  readonly #batchSize: number;
+  readonly #leaseMs: number;
+  readonly #pollIntervalMs: number;
+  readonly #retry: Backoff;
+  readonly #keepPublishedMs: number;
+  readonly #housekeepingIntervalMs: number;
+  #running: Promise<void> | undefined;
+  #stopping = new AbortController();
+  #wake: AbortController = new AbortController();
+  /** A nudge that came while a batch was running: the loop goes round again instead of sleeping. */
+  #nudged = false;
+  #unwatch: (() => Promise<void>) | undefined;
+
+  constructor(options: OutboxRelayOptions) {
+    super();
+    assertKnownOptions(options, OPTION_KEYS, 'OutboxRelay');
+    if (typeof options?.outbox?.claim !== 'function')
+      throw new InvalidArgumentError('OutboxRelay: "outbox" is required');
+    if (typeof options.transport?.publish !== 'function') {
+      throw new InvalidArgumentError('OutboxRelay: "transport" is required');
+    }
+    this.#outbox = options.outbox;
+    this.#transport = options.transport;
+    this.owner = options.owner ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+    this.#batchSize = integerOption(options.batchSize, 100, 'OutboxRelay: batchSize', 1);
+    this.#leaseMs = integerOption(options.leaseMs, 30_000, 'OutboxRelay: leaseMs', 1);
+    this.#pollIntervalMs = integerOption(options.pollIntervalMs, 1000, 'OutboxRelay: pollIntervalMs', 1);
+    this.#retry = new Backoff(
+      { initialDelayMs: 1000, maxDelayMs: 60_000, ...options.retry },
+      'OutboxRelay: retry',
+    );
+    this.#keepPublishedMs = integerOption(
+      options.keepPublishedMs,
+      86_400_000,
+      'OutboxRelay: keepPublishedMs',
+      0,
+    );
+    this.#housekeepingIntervalMs = integerOption(
+      options.housekeepingIntervalMs,
+      60_000,
+      'OutboxRelay: housekeepingIntervalMs',
+      1,
+    );
+  }
+
+  /** Starts relaying in the background (idempotent). */
+  start(): void {
+    if (this.#running !== undefined) return;
+    this.#stopping = new AbortController();
+    this.#running = this.#loop();
+  }
+
+  /** Relays now instead of at the next poll (called after a local commit). */
+  nudge(): void {
+    this.#nudged = true;
+    this.#wake.abort();
+  }
+
+  /**
+   * Claims and publishes one batch; resolves to the number of rows published. The loop calls it; tests
+   * and the CLI may too.
+   */
+  async relayOnce(): Promise<number> {
+    const rows = await this.#outbox.claim(this.owner, this.#batchSize, this.#leaseMs);
+    if (rows.length === 0) return 0;
+    const outcomes = await Promise.allSettled(rows.map((row) => this.#publish(row)));
+    const published: ClaimedRow[] = [];
+    for (const [index, outcome] of outcomes.entries()) {
+      const row = rows[index]!;
+      if (outcome.status === 'fulfilled') {
+        published.push(row);
+        continue;
+      }
+      const error = outcome.reason instanceof Error ? outcome.reason : new Error(String(outcome.reason));
+      const retryAt = new Date(Date.now() + this.#retry.delayMs(row.attempts));
+      await this.#outbox.markFailed(this.owner, row, `${error.name}: ${error.message}`, retryAt);
+      this.emit('failed', { id: row.id, attempts: row.attempts + 1, error, retryAt });
+    }
+    if (published.length > 0) {
+      const marked = await this.#outbox.markPublished(this.owner, published);
+      if (marked.length < published.length) {
+        const markedIds = new Set(marked);
+        this.emit('fenced', { ids: published.filter((row) => !markedIds.has(row.id)).map((row) => row.id) });
+      }
+      this.emit('published', { count: marked.length });
+    }
+    return published.length;
+  }
+
+  /** Stops relaying, waits for the batch in progress, and gives up this relay's leases. */
+  async stop(): Promise<void> {
+    this.#stopping.abort();
+    this.#wake.abort();
+    await this.#running;
+    this.#running = undefined;
+    await this.#outbox.release(this.owner).catch((error: unknown) => this.#error(error));
+  }
+
+  async #loop(): Promise<void> {
+    this.#unwatch = await this.#outbox
+      .watch(() => this.nudge())
+      .catch((error: unknown) => {
+        this.#error(error); // polling still works without notifications
+        return undefined;
+      });
+    let nextHousekeeping = 0;
+    let failures = 0;
+    try {
+      while (!this.#stopping.signal.aborted) {
+        let published = 0;
+        try {
+          if (Date.now() >= nextHousekeeping) {
+            await this.#housekeeping();
+            nextHousekeeping = Date.now() + this.#housekeepingIntervalMs;
+          }
+          published = await this.relayOnce();
+          failures = 0;
+        } catch (error) {
+          // The database or the broker is unreachable: report, back off, try again.
+          this.#error(error);
+          await sleep(this.#retry.delayMs(failures++), this.#stopping.signal);
+          continue;
+        }
+        if (published === this.#batchSize) continue; // more may be due: no pause
+        this.#wake = new AbortController();
+        if (this.#nudged) {
+          this.#nudged = false;
+          continue;
+        }
+        await sleep(this.#pollIntervalMs, anyOf(this.#wake.signal, this.#stopping.signal));
+        this.#nudged = false;
+      }
+    } finally {
+      await this.#unwatch?.().catch((error: unknown) => this.#error(error));
+      this.#unwatch = undefined;
+    }
+  }
+
+  async #housekeeping(): Promise<void> {
+    if (this.#keepPublishedMs > 0) {
+      await this.#outbox.deletePublished(new Date(Date.now() - this.#keepPublishedMs), 10_000);
+    }
+    this.emit('metrics', await this.#outbox.stats());
+  }
+
+  #publish(row: ClaimedRow): Promise<void> {
+    return this.#transport.publish({
+      exchange: row.exchange,
+      routingKey: row.routingKey,
+      content: Buffer.from(JSON.stringify(row.payload), 'utf8'),
+      properties: { ...row.properties, messageId: row.id },
+    });
+  }
+
+  #error(error: unknown): void {
+    this.emit('error', error instanceof Error ? error : new Error(String(error)));
+  }
+}
+
+function anyOf(...signals: AbortSignal[]): AbortSignal {
+  return AbortSignal.any(signals);
+}
