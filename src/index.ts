@@ -130,3 +130,11 @@ export type { ClaimedRow, Outbox, OutboxMessage, OutboxStats } from './outbox/ou
 export { MemoryOutbox } from './outbox/memory-outbox.js';
 export { OutboxRelay } from './outbox/outbox-relay.js';
 export type { OutboxRelayEvents, OutboxRelayOptions } from './outbox/outbox-relay.js';
+
+// Inbox (idempotent consumers)
+export type { Inbox } from './inbox/inbox.js';
+export { MemoryInbox } from './inbox/memory-inbox.js';
+export { PgInbox } from './inbox/pg-inbox.js';
+export type { PgInboxOptions } from './inbox/pg-inbox.js';
+export { idempotent } from './inbox/idempotent.js';
+export type { IdempotentOptions } from './inbox/idempotent.js';
