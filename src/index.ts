@@ -130,6 +130,13 @@ export type { ClaimedRow, Outbox, OutboxMessage, OutboxStats } from './outbox/ou
 export { MemoryOutbox } from './outbox/memory-outbox.js';
 export { OutboxRelay } from './outbox/outbox-relay.js';
 export type { OutboxRelayEvents, OutboxRelayOptions } from './outbox/outbox-relay.js';
+export { PgUnitOfWork } from './outbox/postgres/pg-unit-of-work.js';
+export type { PgIsolationLevel, PgUnitOfWorkOptions } from './outbox/postgres/pg-unit-of-work.js';
+export { PgOutbox } from './outbox/postgres/pg-outbox.js';
+export type { PgOutboxOptions } from './outbox/postgres/pg-outbox.js';
+export { pgOutboxSchemaSql } from './outbox/postgres/pg-outbox-sql.js';
+export type { PgOutboxNameOptions } from './outbox/postgres/pg-outbox-sql.js';
+export { TransactionStateError } from './errors/transaction-state-error.js';
 
 // Inbox (idempotent consumers)
 export type { Inbox } from './inbox/inbox.js';

@@ -154,7 +154,11 @@ export class Bridge extends EventEmitter<BridgeEvents> {
    * @example
    * bridge.useOutbox(flusher, new PgOutbox({ pool }), relay);
    */
-  useOutbox<Tx>(flusher: Flusher<Tx>, outbox: Outbox<Tx>, relay?: { nudge(): void }): this {
+  useOutbox<Tx extends OutboxTx, OutboxTx>(
+    flusher: Flusher<Tx>,
+    outbox: Outbox<OutboxTx>,
+    relay?: { nudge(): void },
+  ): this {
     if (typeof outbox?.add !== 'function') throw new InvalidArgumentError('useOutbox: expected an Outbox');
     flusher.addBeforeCommitHook(async (events, tx) => {
       const messages: OutboxMessage[] = [];

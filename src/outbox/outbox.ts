@@ -12,7 +12,7 @@ export interface OutboxMessage {
   readonly properties: Omit<MessageProperties, 'messageId'>;
 }
 
-/** A row a relay has claimed: it holds the lease until `leaseExpiresAt`, proven by `leaseToken`. */
+/** A row a relay has claimed: it holds the lease (until it expires), proven by `leaseToken`. */
 export interface ClaimedRow extends OutboxMessage {
   /** Failed publish attempts so far. */
   readonly attempts: number;
@@ -47,7 +47,7 @@ export interface Outbox<Tx = unknown> {
   add(messages: readonly OutboxMessage[], tx: Tx): Promise<void>;
   /**
    * Claims up to `limit` rows that are due (not published, available, not under a live lease) for
-   * `owner` for `leaseMs`, oldest first. Never skips a row that committed late: it is due whenever a
+   * `owner` for `leaseMs`, oldest first (by when they became available, then id). Never skips a row that committed late: it is due whenever a
    * claim runs after its commit.
    */
   claim(owner: string, limit: number, leaseMs: number): Promise<ClaimedRow[]>;

@@ -1,0 +1,281 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Pool, PoolClient } from 'pg';
+import type { UnitOfWork } from '../../deferred/unit-of-work.js';
+import { InvalidArgumentError } from '../../errors/invalid-argument-error.js';
+import { TransactionStateError } from '../../errors/transaction-state-error.js';
+import { assertKnownOptions, describeValue } from '../../internal/options.js';
+
+/** PostgreSQL isolation levels (`read uncommitted` behaves as `read committed` there, so it is left out). */
+export type PgIsolationLevel = 'read committed' | 'repeatable read' | 'serializable';
+
+export interface PgUnitOfWorkOptions {
+  /**
+   * Isolation level of outermost transactions. With `'serializable'` (or `'repeatable read'`) a
+   * transaction may fail with a serialization error (SQLSTATE 40001) at any statement or at `COMMIT`:
+   * `transaction()` then rejects with it and the caller retries the whole unit of work.
+   * @defaultValue the server's `default_transaction_isolation` (usually `'read committed'`)
+   */
+  isolationLevel?: PgIsolationLevel;
+}
+
+const BEGIN: Readonly<Record<PgIsolationLevel, string>> = {
+  'read committed': 'BEGIN ISOLATION LEVEL READ COMMITTED',
+  'repeatable read': 'BEGIN ISOLATION LEVEL REPEATABLE READ',
+  serializable: 'BEGIN ISOLATION LEVEL SERIALIZABLE',
+};
+
+/** SQLSTATE 25P02: "current transaction is aborted, commands ignored until end of transaction block". */
+const IN_FAILED_TRANSACTION = '25P02';
+
+const noop = (): void => {};
+
+/** One checked-out client, and whether it can still be trusted (see `release`). */
+class Connection {
+  /** Set when the client emitted `'error'` or a control statement failed: the pool must discard it. */
+  #broken: unknown;
+  readonly #onError = (error: Error): void => {
+    // pg-pool removes its own error listener while a client is checked out, so without this one a
+    // connection that dies mid-transaction (server restart, pg_terminate_backend) would emit an
+    // unhandled 'error' and crash the process. The failing query rejects on its own.
+    this.#broken ??= error;
+  };
+
+  constructor(readonly client: PoolClient) {
+    client.on('error', this.#onError);
+  }
+
+  get broken(): boolean {
+    return this.#broken !== undefined;
+  }
+
+  markBroken(error: unknown): void {
+    this.#broken ??= error;
+  }
+
+  /** Returns the client to the pool, or has the pool destroy it if it is broken. */
+  release(): void {
+    this.client.off('error', this.#onError);
+    const broken = this.#broken;
+    this.client.release(broken === undefined ? undefined : broken instanceof Error ? broken : true);
+  }
+}
+
+/** One transaction level: the outermost transaction (depth 0) or a savepoint nested in it. */
+interface Frame {
+  readonly connection: Connection;
+  readonly depth: number;
+  /** Set once the level has committed or rolled back: a nested call that escaped it is refused. */
+  ended: boolean;
+  /** The nested transaction running at this level, settled (never rejects). */
+  child: Promise<void> | undefined;
+}
+
+/**
+ * The PostgreSQL unit of work, over a `pg` `Pool` you create and manage. The outermost `transaction()`
+ * takes a client from the pool, runs `work(client)` between `BEGIN` and `COMMIT` (or `ROLLBACK` when
+ * `work` throws) and gives the client back. A `transaction()` called inside `work` — found through
+ * `AsyncLocalStorage`, so it need not be handed the client — runs on the same client as a savepoint:
+ * when it throws, only its own writes are rolled back and the outer transaction may go on.
+ *
+ * Guarantees:
+ * - `transaction()` resolves only once `COMMIT` succeeded. A `COMMIT` that fails (a deferred constraint,
+ *   a serialization failure, a lost connection) rejects with the database's error, and so does one that
+ *   PostgreSQL silently turned into a rollback because a failed statement's error was caught inside
+ *   `work` (a `TransactionStateError`). If the connection is lost *during* `COMMIT`, the outcome is
+ *   unknown (the server may have committed just before): it rejects with the connection error, as pg does.
+ * - A client whose connection broke is released with the error, so the pool discards it instead of
+ *   handing it out again; a connection that dies mid-transaction never crashes the process.
+ *
+ * `work` must await everything it starts on the client: the client goes back to the pool as soon as the
+ * transaction ends.
+ *
+ * @example
+ * const unitOfWork = new PgUnitOfWork(pool);
+ * const flusher = new Flusher({ dispatcher, unitOfWork });
+ * await flusher.transaction(async (client) => {
+ *   await client.query('INSERT INTO orders (id, total) VALUES ($1, $2)', [order.id, order.total]);
+ *   return [order];
+ * });
+ *
+ * @example
+ * // Nested: a savepoint. The outer transaction survives the inner failure.
+ * await unitOfWork.transaction(async (client) => {
+ *   await client.query('INSERT INTO audit (what) VALUES ($1)', ['import started']);
+ *   await unitOfWork.transaction((c) => importRow(c, row)).catch((error) => report(error));
+ * });
+ */
+export class PgUnitOfWork implements UnitOfWork<PoolClient> {
+  readonly #pool: Pool;
+  readonly #begin: string;
+  readonly #frames = new AsyncLocalStorage<Frame>();
+
+  constructor(pool: Pool, options: PgUnitOfWorkOptions = {}) {
+    if (typeof (pool as Partial<Pool> | undefined)?.connect !== 'function') {
+      throw new InvalidArgumentError(`PgUnitOfWork: expected a pg Pool, got ${describeValue(pool)}`);
+    }
+    assertKnownOptions(options, ['isolationLevel'], 'PgUnitOfWork');
+    const level = options.isolationLevel;
+    if (level !== undefined && !Object.hasOwn(BEGIN, level)) {
+      throw new InvalidArgumentError(
+        `PgUnitOfWork: isolationLevel must be one of ${Object.keys(BEGIN).join(', ')}, got ${describeValue(level)}`,
+      );
+    }
+    this.#pool = pool;
+    this.#begin = level === undefined ? 'BEGIN' : BEGIN[level];
+  }
+
+  /** Whether the caller runs inside a transaction of this unit of work (any depth). */
+  get inTransaction(): boolean {
+    const frame = this.#frames.getStore();
+    return frame !== undefined && !frame.ended;
+  }
+
+  transaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
+    if (typeof work !== 'function') {
+      return Promise.reject(
+        new InvalidArgumentError(`transaction: expected a function, got ${describeValue(work)}`),
+      );
+    }
+    const parent = this.#frames.getStore();
+    if (parent === undefined) return this.#outermost(work);
+    // Checked and claimed synchronously, so two nested calls started in the same tick cannot both pass.
+    if (parent.ended) {
+      return Promise.reject(
+        new TransactionStateError(
+          'transaction: the transaction this call is nested in has already ended (was a promise inside ' +
+            'it left un-awaited, or a timer or callback started from it?)',
+        ),
+      );
+    }
+    if (parent.child !== undefined) {
+      return Promise.reject(
+        new TransactionStateError(
+          'transaction: another nested transaction is still running on this connection; savepoints ' +
+            'nest but cannot run side by side, so await each nested transaction before starting the next',
+        ),
+      );
+    }
+    const running = this.#nested(parent, work);
+    const child = running.then(noop, noop);
+    parent.child = child;
+    return running.finally(() => {
+      if (parent.child === child) parent.child = undefined;
+    });
+  }
+
+  async #outermost<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
+    const connection = new Connection(await this.#pool.connect());
+    const { client } = connection;
+    try {
+      await client.query(this.#begin);
+    } catch (error) {
+      connection.markBroken(error);
+      connection.release();
+      throw error;
+    }
+    const frame: Frame = { connection, depth: 0, ended: false, child: undefined };
+    let result: T;
+    try {
+      result = await this.#frames.run(frame, () => work(client));
+      await assertNoChildRunning(frame);
+    } catch (error) {
+      await waitForChild(frame);
+      frame.ended = true;
+      if (!connection.broken) {
+        try {
+          await client.query('ROLLBACK');
+        } catch (rollbackError) {
+          // The work's error is the one the caller must see; a client that cannot roll back is
+          // discarded, which ends the transaction on the server as well.
+          connection.markBroken(rollbackError);
+        }
+      }
+      connection.release();
+      throw error;
+    }
+    frame.ended = true;
+    let command: string;
+    try {
+      ({ command } = await client.query('COMMIT'));
+    } catch (error) {
+      // A failed COMMIT has already ended the transaction on the server; the ROLLBACK only makes sure
+      // of it (it is a no-op with a warning otherwise), and a client that cannot run it is discarded.
+      if (!connection.broken) await client.query('ROLLBACK').catch((e) => connection.markBroken(e));
+      connection.release();
+      throw error;
+    }
+    connection.release();
+    if (command === 'ROLLBACK') {
+      throw new TransactionStateError(
+        'transaction: PostgreSQL rolled the transaction back instead of committing it, because a ' +
+          'statement failed inside it and its error was caught; nothing was committed',
+      );
+    }
+    return result;
+  }
+
+  async #nested<T>(parent: Frame, work: (client: PoolClient) => Promise<T>): Promise<T> {
+    const { connection } = parent;
+    const { client } = connection;
+    const depth = parent.depth + 1;
+    // One name per depth is enough: at most one savepoint is open at each depth (see transaction()).
+    const savepoint = `tidings_savepoint_${depth}`;
+    await client.query(`SAVEPOINT ${savepoint}`);
+    const frame: Frame = { connection, depth, ended: false, child: undefined };
+    let result: T;
+    try {
+      result = await this.#frames.run(frame, () => work(client));
+      await assertNoChildRunning(frame);
+    } catch (error) {
+      await waitForChild(frame);
+      frame.ended = true;
+      await this.#rollbackTo(connection, savepoint);
+      throw error;
+    }
+    frame.ended = true;
+    try {
+      await client.query(`RELEASE SAVEPOINT ${savepoint}`);
+    } catch (error) {
+      await this.#rollbackTo(connection, savepoint);
+      if ((error as { code?: unknown }).code === IN_FAILED_TRANSACTION) {
+        throw new TransactionStateError(
+          'transaction: a statement failed inside the nested transaction and its error was caught, so ' +
+            'PostgreSQL aborted it; its savepoint was rolled back',
+          { cause: error },
+        );
+      }
+      throw error;
+    }
+    return result;
+  }
+
+  async #rollbackTo(connection: Connection, savepoint: string): Promise<void> {
+    if (connection.broken) return;
+    try {
+      // One round trip; releasing the savepoint afterwards keeps the savepoint stack as it was.
+      await connection.client.query(`ROLLBACK TO SAVEPOINT ${savepoint}; RELEASE SAVEPOINT ${savepoint}`);
+    } catch (error) {
+      // The outer transaction can no longer be trusted: its COMMIT will fail, and the client is
+      // discarded at the end.
+      connection.markBroken(error);
+    }
+  }
+}
+
+/** Waits for a nested transaction still running at this level to settle. */
+async function waitForChild(frame: Frame): Promise<boolean> {
+  const child = frame.child;
+  if (child === undefined) return false;
+  await child;
+  return true;
+}
+
+/** A callback that resolves while its nested transaction runs has forgotten an `await`. */
+async function assertNoChildRunning(frame: Frame): Promise<void> {
+  if (await waitForChild(frame)) {
+    throw new TransactionStateError(
+      'transaction: the callback resolved while a nested transaction it started was still running ' +
+        '(missing await?); the transaction was rolled back',
+    );
+  }
+}

@@ -1,0 +1,367 @@
+import type { Pool, PoolClient } from 'pg';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { InvalidArgumentError } from '../../../src/errors/invalid-argument-error.js';
+import type { ClaimedRow } from '../../../src/outbox/outbox.js';
+import { PgOutbox } from '../../../src/outbox/postgres/pg-outbox.js';
+import { pgOutboxSchemaSql } from '../../../src/outbox/postgres/pg-outbox-sql.js';
+import { PgUnitOfWork } from '../../../src/outbox/postgres/pg-unit-of-work.js';
+import { countQueries, createPool, dropOutbox, message, sleep, uniqueName } from './pg-helpers.js';
+
+const table = uniqueName();
+const LEASE_MS = 60_000;
+
+let pool: Pool;
+let otherPool: Pool;
+let outbox: PgOutbox;
+let unitOfWork: PgUnitOfWork;
+
+async function ids(where = 'true'): Promise<string[]> {
+  const { rows } = await pool.query<{ id: string }>(
+    `SELECT id::text AS id FROM ${table} WHERE ${where} ORDER BY id`,
+  );
+  return rows.map((row) => row.id);
+}
+
+/** Makes every live lease expire now, as if `leaseMs` had passed. */
+async function expireLeases(): Promise<void> {
+  await pool.query(
+    `UPDATE ${table} SET lease_expires_at = now() - interval '1 second' WHERE lease_owner IS NOT NULL`,
+  );
+}
+
+/** Opens a transaction on a client of its own, to commit or roll back later. */
+async function openTransaction(): Promise<PoolClient> {
+  const client = await pool.connect();
+  await client.query('BEGIN');
+  return client;
+}
+
+async function finish(client: PoolClient, command: 'COMMIT' | 'ROLLBACK'): Promise<void> {
+  await client.query(command);
+  client.release();
+}
+
+beforeAll(async () => {
+  pool = createPool({ max: 12 });
+  otherPool = createPool({ max: 4 });
+  outbox = new PgOutbox({ pool, table, notifyChannel: table });
+  unitOfWork = new PgUnitOfWork(pool);
+  await outbox.ensureSchema();
+  await outbox.ensureSchema(); // idempotent
+});
+
+afterAll(async () => {
+  await dropOutbox(pool, table);
+  await Promise.all([pool.end(), otherPool.end()]);
+});
+
+beforeEach(async () => {
+  await pool.query(`TRUNCATE ${table}`);
+});
+
+describe('PgOutbox schema', () => {
+  it('creates the table, the token sequence and both partial indexes', async () => {
+    const { rows } = await pool.query<{ indexname: string; indexdef: string }>(
+      'SELECT indexname, indexdef FROM pg_indexes WHERE tablename = $1 ORDER BY indexname',
+      [table],
+    );
+    const byName = Object.fromEntries(rows.map((row) => [row.indexname, row.indexdef]));
+    expect(byName[`${table}_claim_idx`]).toMatch(/\(available_at, id\) WHERE \(published_at IS NULL\)/);
+    expect(byName[`${table}_retention_idx`]).toMatch(/\(published_at\) WHERE \(published_at IS NOT NULL\)/);
+    const sequence = await pool.query('SELECT 1 FROM pg_class WHERE relname = $1 AND relkind = $2', [
+      `${table}_token_seq`,
+      'S',
+    ]);
+    expect(sequence.rowCount).toBe(1);
+  });
+
+  it('exports the DDL for migrations, and validates names strictly', () => {
+    const ddl = pgOutboxSchemaSql({ schema: 'app', table: 'outbox' });
+    expect(ddl).toContain('CREATE TABLE IF NOT EXISTS "app"."outbox"');
+    expect(ddl).toContain('CREATE SEQUENCE IF NOT EXISTS "app"."outbox_token_seq"');
+    for (const bad of ['Outbox', 'out-box', 'x"; DROP TABLE y; --', '1outbox', '', 'a'.repeat(50)]) {
+      expect(() => new PgOutbox({ pool, table: bad })).toThrow(InvalidArgumentError);
+    }
+    expect(() => new PgOutbox({ pool, schema: 'my schema' })).toThrow(/schema/);
+    expect(() => new PgOutbox({ pool, notifyChannel: 'a.b' })).toThrow(/notifyChannel/);
+    expect(() => new PgOutbox({ pool, tabel: 'x' } as never)).toThrow(/unknown option "tabel"/);
+    expect(() => new PgOutbox({} as never)).toThrow(/pool/);
+  });
+});
+
+describe('PgOutbox.add', () => {
+  it('writes the rows with the business transaction: committed rows exist, rolled-back ones do not', async () => {
+    const committed = message();
+    const rolledBack = message();
+    await unitOfWork.transaction((client) => outbox.add([committed], client));
+    await expect(
+      unitOfWork.transaction(async (client) => {
+        await outbox.add([rolledBack], client);
+        throw new Error('business failure');
+      }),
+    ).rejects.toThrow('business failure');
+    expect(await ids()).toEqual([committed.id]);
+  });
+
+  it('writes any number of messages in one round trip', async () => {
+    const messages = Array.from({ length: 10 }, (_, i) => message({ payload: { n: i } }));
+    let texts: string[] = [];
+    await unitOfWork.transaction(async (client) => {
+      const counter = countQueries(client);
+      try {
+        await outbox.add(messages, client);
+      } finally {
+        counter.restore();
+      }
+      texts = counter.texts;
+    });
+    expect(texts).toHaveLength(1);
+    expect(texts[0]).toMatch(/INSERT INTO/);
+    expect(await ids()).toEqual(messages.map((m) => m.id).sort());
+  });
+
+  it('round-trips payload, properties and headers; the id is kept for the message id', async () => {
+    const sent = message({
+      payload: {
+        text: 'quote " backslash \\ newline \n émoji 🎉',
+        list: [1, 2.5, null],
+        nested: { a: true },
+      },
+      properties: {
+        type: 'order.placed',
+        appId: 'orders',
+        correlationId: 'c-1',
+        timestamp: 1_700_000_000,
+        headers: { 'x-origin': 'test', 'x-attempt': 2 },
+      },
+    });
+    const bare = message({ payload: 'just a string', properties: {} });
+    await unitOfWork.transaction((client) => outbox.add([sent, bare], client));
+    const claimed = await outbox.claim('relay-a', 10, LEASE_MS);
+    expect(claimed).toHaveLength(2);
+    const first = claimed.find((row) => row.id === sent.id)!;
+    expect(first).toMatchObject({
+      id: sent.id,
+      exchange: 'order',
+      routingKey: 'order.placed',
+      payload: sent.payload,
+      properties: sent.properties,
+      attempts: 0,
+    });
+    expect(first.createdAt).toBeInstanceOf(Date);
+    expect(Math.abs(first.createdAt.getTime() - Date.now())).toBeLessThan(60_000);
+    expect(first.leaseToken).toMatch(/^\d+$/);
+    expect(claimed.find((row) => row.id === bare.id)).toMatchObject({
+      payload: 'just a string',
+      properties: {},
+    });
+  });
+
+  it('rejects bad messages with clear errors before touching the database', async () => {
+    const client = await pool.connect();
+    try {
+      const counter = countQueries(client);
+      await expect(outbox.add([message({ id: 'not-a-uuid' })], client)).rejects.toThrow(/messages\[0\]\.id/);
+      await expect(outbox.add([message({ payload: undefined })], client)).rejects.toThrow(/payload/);
+      await expect(outbox.add([message({ payload: { n: 1n } })], client)).rejects.toThrow(/JSON/);
+      await expect(outbox.add([message({ payload: 'nul \u0000' })], client)).rejects.toThrow(/NUL/);
+      await expect(outbox.add({} as never, client)).rejects.toBeInstanceOf(InvalidArgumentError);
+      await expect(outbox.add([message()], {} as never)).rejects.toThrow(/client/);
+      await outbox.add([], client); // nothing to do, no round trip
+      expect(counter.texts).toEqual([]);
+      counter.restore();
+    } finally {
+      client.release();
+    }
+  });
+});
+
+describe('PgOutbox.claim', () => {
+  it('returns the oldest due rows first and honours the limit', async () => {
+    const messages = Array.from({ length: 5 }, (_, i) => message({ payload: { n: i } }));
+    for (const m of messages) await unitOfWork.transaction((client) => outbox.add([m], client));
+    const first = await outbox.claim('relay-a', 3, LEASE_MS);
+    expect(first.map((row) => row.id)).toEqual(messages.slice(0, 3).map((m) => m.id));
+    const second = await outbox.claim('relay-b', 3, LEASE_MS);
+    expect(second.map((row) => row.id)).toEqual(messages.slice(3).map((m) => m.id));
+    expect(await outbox.claim('relay-c', 3, LEASE_MS)).toEqual([]);
+    expect(await outbox.claim('relay-c', 0, LEASE_MS)).toEqual([]);
+    await expect(outbox.claim('', 1, LEASE_MS)).rejects.toThrow(/owner/);
+    await expect(outbox.claim('relay', 1.5, LEASE_MS)).rejects.toThrow(/limit/);
+    await expect(outbox.claim('relay', 1, 0)).rejects.toThrow(/leaseMs/);
+  });
+
+  it('never hands the same row to two concurrent claimers', async () => {
+    const total = 600;
+    const messages = Array.from({ length: total }, (_, i) => message({ payload: { n: i } }));
+    await unitOfWork.transaction((client) => outbox.add(messages, client));
+    const other = new PgOutbox({ pool: otherPool, table, notifyChannel: table });
+
+    async function drain(claimer: PgOutbox, owner: string): Promise<ClaimedRow[]> {
+      const got: ClaimedRow[] = [];
+      for (;;) {
+        const rows = await claimer.claim(owner, 7, LEASE_MS);
+        if (rows.length === 0) return got;
+        got.push(...rows);
+      }
+    }
+    const results = await Promise.all([
+      drain(outbox, 'relay-a'),
+      drain(other, 'relay-b'),
+      drain(outbox, 'relay-c'),
+      drain(other, 'relay-d'),
+    ]);
+    const all = results.flat().map((row) => row.id);
+    expect(all).toHaveLength(total);
+    expect(new Set(all).size).toBe(total);
+    expect(results.filter((rows) => rows.length > 0).length).toBeGreaterThan(1); // they really competed
+    const tokens = results.flat().map((row) => BigInt(row.leaseToken));
+    expect(new Set(tokens).size).toBe(total); // a fresh token per claimed row
+  });
+
+  it('lets another owner take over an expired lease, and fences off the stale owner', async () => {
+    const m = message();
+    await unitOfWork.transaction((client) => outbox.add([m], client));
+    const [stale] = await outbox.claim('relay-a', 10, 200);
+    expect(stale?.id).toBe(m.id);
+    expect(await outbox.claim('relay-b', 10, LEASE_MS)).toEqual([]); // the lease is live
+
+    await sleep(300); // the lease expires for real
+    const [fresh] = await outbox.claim('relay-b', 10, LEASE_MS);
+    expect(fresh?.id).toBe(m.id);
+    expect(BigInt(fresh!.leaseToken)).toBeGreaterThan(BigInt(stale!.leaseToken));
+
+    expect(await outbox.markPublished('relay-a', [stale!])).toEqual([]);
+    expect(await outbox.markFailed('relay-a', stale!, 'late', new Date())).toBe(false);
+    // The right owner with an old token is refused too: the token, not the name, proves the lease.
+    expect(await outbox.markPublished('relay-b', [stale!])).toEqual([]);
+    expect(await outbox.markPublished('relay-b', [fresh!])).toEqual([m.id]);
+    expect(await outbox.markPublished('relay-b', [fresh!])).toEqual([]); // only once
+    expect(await ids('published_at IS NOT NULL')).toEqual([m.id]);
+  });
+
+  it('lets an owner whose lease expired but was not taken over still mark its row', async () => {
+    const m = message();
+    await unitOfWork.transaction((client) => outbox.add([m], client));
+    const rows = await outbox.claim('relay-a', 10, LEASE_MS);
+    await expireLeases();
+    expect(await outbox.markPublished('relay-a', rows)).toEqual([m.id]);
+  });
+
+  it('markFailed counts the attempt, keeps the error and delays the row', async () => {
+    const m = message();
+    await unitOfWork.transaction((client) => outbox.add([m], client));
+    const [row] = await outbox.claim('relay-a', 10, LEASE_MS);
+    const longError = 'E'.repeat(5000);
+    expect(await outbox.markFailed('relay-a', row!, longError, new Date(Date.now() + 60_000))).toBe(true);
+    const stored = await pool.query(
+      `SELECT attempts, length(last_error) AS len, lease_owner, lease_token, lease_expires_at,
+              available_at > now() + interval '50 seconds' AS delayed
+       FROM ${table} WHERE id = $1`,
+      [m.id],
+    );
+    expect(stored.rows[0]).toEqual({
+      attempts: 1,
+      len: 2000,
+      lease_owner: null,
+      lease_token: null,
+      lease_expires_at: null,
+      delayed: true,
+    });
+    expect(await outbox.claim('relay-b', 10, LEASE_MS)).toEqual([]); // not due yet
+    expect(await outbox.markFailed('relay-a', row!, 'again', new Date())).toBe(false); // lease is gone
+
+    await pool.query(`UPDATE ${table} SET available_at = now() - interval '1 second'`);
+    const [again] = await outbox.claim('relay-b', 10, LEASE_MS);
+    expect(again).toMatchObject({ id: m.id, attempts: 1 });
+    await expect(outbox.markFailed('relay-b', again!, 'x', new Date(NaN))).rejects.toThrow(/retryAt/);
+    await expect(outbox.markPublished('relay-b', [{ id: m.id, leaseToken: 'abc' }])).rejects.toThrow(
+      /leaseToken/,
+    );
+  });
+
+  it('release gives up the leases of one owner', async () => {
+    const messages = Array.from({ length: 4 }, () => message());
+    await unitOfWork.transaction((client) => outbox.add(messages, client));
+    await outbox.claim('relay-a', 3, LEASE_MS);
+    await outbox.claim('relay-b', 1, LEASE_MS);
+    expect(await outbox.release('relay-a')).toBe(3);
+    expect(await outbox.release('relay-a')).toBe(0);
+    const reclaimed = await outbox.claim('relay-c', 10, LEASE_MS);
+    expect(reclaimed.map((row) => row.id)).toEqual(messages.slice(0, 3).map((m) => m.id));
+  });
+
+  it('never skips a row whose transaction committed late (out-of-order commits)', async () => {
+    // Opened in this order, so their ids (and start times) are in this order too.
+    const t0 = await openTransaction();
+    const t1 = await openTransaction();
+    const tRollback = await openTransaction();
+    const t2 = await openTransaction();
+    const rows = { t0: message(), t1: message(), tRollback: message(), t2: message() };
+    await outbox.add([rows.t0], t0);
+    await outbox.add([rows.t1], t1);
+    await outbox.add([rows.tRollback], tRollback);
+    await outbox.add([rows.t2], t2);
+
+    const claimed: string[] = [];
+    async function claimAndPublish(): Promise<string[]> {
+      const got = await outbox.claim('relay-a', 100, LEASE_MS);
+      expect(await outbox.markPublished('relay-a', got)).toHaveLength(got.length);
+      claimed.push(...got.map((row) => row.id));
+      return got.map((row) => row.id);
+    }
+
+    await finish(t2, 'COMMIT');
+    expect(await claimAndPublish()).toEqual([rows.t2.id]);
+    await finish(tRollback, 'ROLLBACK');
+    expect(await claimAndPublish()).toEqual([]);
+    await finish(t1, 'COMMIT');
+    expect(await claimAndPublish()).toEqual([rows.t1.id]);
+    await finish(t0, 'COMMIT');
+    expect(await claimAndPublish()).toEqual([rows.t0.id]);
+
+    expect(claimed).toHaveLength(3);
+    expect(new Set(claimed)).toEqual(new Set([rows.t0.id, rows.t1.id, rows.t2.id]));
+    expect(await ids('published_at IS NULL')).toEqual([]);
+  });
+});
+
+describe('PgOutbox retention and stats', () => {
+  it('deletePublished removes published rows older than the cutoff, in batches', async () => {
+    const messages = Array.from({ length: 5 }, () => message());
+    await unitOfWork.transaction((client) => outbox.add(messages, client));
+    const claimed = await outbox.claim('relay-a', 4, LEASE_MS);
+    await outbox.markPublished('relay-a', claimed);
+    await pool.query(
+      `UPDATE ${table} SET published_at = now() - interval '2 days' WHERE id = ANY($1::uuid[])`,
+      [claimed.slice(0, 3).map((row) => row.id)],
+    );
+    const dayAgo = new Date(Date.now() - 86_400_000);
+    expect(await outbox.deletePublished(dayAgo, 2)).toBe(2);
+    expect(await outbox.deletePublished(dayAgo, 100)).toBe(1);
+    expect(await outbox.deletePublished(dayAgo, 100)).toBe(0);
+    expect(await outbox.deletePublished(new Date(Date.now() + 1000), 0)).toBe(0);
+    // The recent published row and the unpublished one remain.
+    expect(await ids()).toEqual([claimed[3]!.id, messages[4]!.id].sort());
+  });
+
+  it('stats reports pending, in-flight, failing, published and the age of the oldest pending row', async () => {
+    expect(await outbox.stats()).toEqual({
+      pending: 0,
+      oldestPendingAgeMs: 0,
+      inFlight: 0,
+      failing: 0,
+      published: 0,
+    });
+    const messages = Array.from({ length: 6 }, () => message());
+    await unitOfWork.transaction((client) => outbox.add(messages, client));
+    await pool.query(`UPDATE ${table} SET created_at = now() - interval '5 seconds'`);
+    const claimed = await outbox.claim('relay-a', 3, LEASE_MS);
+    await outbox.markPublished('relay-a', [claimed[0]!]);
+    await outbox.markFailed('relay-a', claimed[1]!, 'boom', new Date(Date.now() + 60_000));
+    const stats = await outbox.stats();
+    expect(stats).toMatchObject({ pending: 5, inFlight: 1, failing: 1, published: 1 });
+    expect(stats.oldestPendingAgeMs).toBeGreaterThanOrEqual(4_900);
+    expect(stats.oldestPendingAgeMs).toBeLessThan(60_000);
+  });
+});
