@@ -6,8 +6,10 @@ import { redactSecrets } from '../bridge/amqp/amqp-url.js';
 import { createTransport } from '../bridge/create-transport.js';
 import { DeadLetters, type DeadLetter } from '../bridge/dead-letter/dead-letters.js';
 import type { Transport } from '../bridge/transport.js';
+import { outboxCommand } from './outbox-command.js';
 
 const HELP = `Usage: tidings dead-letters <list|replay|purge> [options]
+       tidings outbox <migrate|status|relay> [options]
 
 Works on the common dead-letter queue of one application (<app-id>.dead-letters by default).
 
@@ -17,7 +19,15 @@ Commands:
             dead-letter queue only after its copy is confirmed
   purge     remove them
 
+  outbox migrate   create the outbox table in PostgreSQL (--print shows the SQL instead)
+  outbox status    pending rows, age of the oldest, in flight, failing, published
+  outbox relay     publish committed outbox rows to RabbitMQ until stopped (Ctrl-C, SIGTERM)
+
 Options:
+  --database-url <url>  PostgreSQL for the outbox (default: $DATABASE_URL)
+  --table <name>, --schema <name>  the outbox table (default: public.tidings_outbox)
+  --batch <n>        rows a relay claims at a time
+  --print            outbox migrate: print the SQL, change nothing
   --app-id <id>      the application (default: $TIDINGS_APP_ID, else "tidings")
   --dead-letter-queue <name>  the queue, when it is not <app-id>.dead-letters
   --url <url>        the broker (default: $AMQP_URL, else amqp://127.0.0.1)
@@ -45,6 +55,11 @@ export async function main(argv: string[], out = process.stdout, err = process.s
         limit: { type: 'string' },
         rate: { type: 'string' },
         'dry-run': { type: 'boolean' },
+        'database-url': { type: 'string' },
+        table: { type: 'string' },
+        schema: { type: 'string' },
+        batch: { type: 'string' },
+        print: { type: 'boolean' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -58,6 +73,24 @@ export async function main(argv: string[], out = process.stdout, err = process.s
   if (values.help === true || group === undefined) {
     out.write(HELP);
     return values.help === true ? 0 : 2;
+  }
+  if (group === 'outbox' && ['migrate', 'status', 'relay'].includes(command ?? '')) {
+    const batch = values.batch === undefined ? undefined : Number(values.batch);
+    if (batch !== undefined && !(Number.isSafeInteger(batch) && batch > 0))
+      return usage(err, '--batch must be a positive integer');
+    return outboxCommand(
+      {
+        command: command as 'migrate' | 'status' | 'relay',
+        databaseUrl: values['database-url'],
+        amqpUrl: values.url,
+        table: values.table,
+        schema: values.schema,
+        print: values.print === true,
+        batchSize: batch,
+      },
+      out,
+      err,
+    );
   }
   if (group !== 'dead-letters' || !['list', 'replay', 'purge'].includes(command ?? '')) {
     err.write(`tidings: unknown command "${positionals.join(' ')}"\n\n${HELP}`);
