@@ -1,6 +1,6 @@
 import type { Channel, ConsumeMessage } from 'amqplib';
-import type { Consumer, Delivery, DeliveryHandler, MessageProperties } from '../transport.js';
-import { normalizeHeaders } from './amqp-headers.js';
+import type { Consumer, Delivery, DeliveryHandler } from '../transport.js';
+import { amqpDelivery } from './amqp-delivery.js';
 
 /**
  * One consumer on a channel of its own (so its prefetch is its own, and a channel error elsewhere does
@@ -113,40 +113,13 @@ export class AmqpConsumer implements Consumer {
   }
 
   #delivery(channel: Channel, message: ConsumeMessage): Delivery {
-    let settled = false;
     this.#unsettled++;
-    const settle = (action: () => void): boolean => {
-      if (settled) return false;
-      settled = true;
-      this.#settled();
-      // Only on the channel that delivered it, and only while that channel is ours and open.
-      if (this.#channel !== channel) return false;
-      try {
-        action();
-        return true;
-      } catch {
-        return false;
-      }
-    };
-    const properties = message.properties as MessageProperties;
-    return {
-      queue: this.queue,
-      exchange: message.fields.exchange,
-      routingKey: message.fields.routingKey,
-      redelivered: message.fields.redelivered,
-      content: message.content,
-      properties: {
-        ...stripUndefined(properties),
-        headers: normalizeHeaders(properties.headers),
-      },
-      ack: () => settle(() => channel.ack(message)),
-      nack: ({ requeue }) => settle(() => channel.nack(message, false, requeue)),
-    };
+    return amqpDelivery(
+      this.queue,
+      channel,
+      message,
+      () => this.#channel === channel,
+      () => this.#settled(),
+    );
   }
-}
-
-function stripUndefined(properties: MessageProperties): MessageProperties {
-  const result: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(properties)) if (value !== undefined) result[key] = value;
-  return result;
 }

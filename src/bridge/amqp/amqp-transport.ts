@@ -15,7 +15,6 @@ import type {
   ConsumeOptions,
   Delivery,
   DeliveryHandler,
-  MessageProperties,
   OutgoingMessage,
   PublishOptions,
   QueueStats,
@@ -26,7 +25,7 @@ import type {
 import { AmqpConsumer } from './amqp-consumer.js';
 import { parseAmqpUrl, redactSecrets, redactUrl } from './amqp-url.js';
 import { ConfirmPublisher } from './confirm-publisher.js';
-import { normalizeHeaders } from './amqp-headers.js';
+import { amqpDelivery } from './amqp-delivery.js';
 import {
   amqpErrorCode,
   amqpErrorDetail,
@@ -318,28 +317,8 @@ export class AmqpTransport extends EventEmitter<TransportEvents> implements Tran
       throw this.#sanitize(error, `Cannot get a message from queue "${queue}"`);
     }
     if (message === false) return undefined;
-    let settled = false;
-    const settle = (action: () => void): boolean => {
-      if (settled) return false;
-      settled = true;
-      try {
-        action();
-        return true;
-      } catch {
-        return false;
-      }
-    };
-    const properties = message.properties as MessageProperties;
-    return {
-      queue,
-      exchange: message.fields.exchange,
-      routingKey: message.fields.routingKey,
-      redelivered: message.fields.redelivered,
-      content: message.content,
-      properties: { ...properties, headers: normalizeHeaders(properties.headers) },
-      ack: () => settle(() => channel.ack(message)),
-      nack: ({ requeue }) => settle(() => channel.nack(message, false, requeue)),
-    };
+    // Settled on the get channel only while it is the live one.
+    return amqpDelivery(queue, channel, message, () => this.#getChannel !== undefined);
   }
 
   async queueStats(queue: string): Promise<QueueStats | undefined> {
