@@ -51,6 +51,8 @@ export class Publisher {
   readonly #transport: Transport;
   readonly #appId: string | undefined;
   readonly #declared = new Map<string, Promise<void>>();
+  /** Exchanges whose declaration has completed. */
+  readonly #ready = new Set<string>();
 
   constructor(transport: Transport, options: PublisherOptions = {}) {
     if (typeof transport?.publish !== 'function') {
@@ -77,18 +79,24 @@ export class Publisher {
       headers: options.headers,
       expirationMs: options.expirationMs,
     });
-    const started = Date.now();
     const timeoutMs = options.timeoutMs ?? DEFAULT_SEND_TIMEOUT_MS;
-    // The send timeout covers declaring the exchange too: a broker that is down must not hold it longer.
-    await beforeDeadline(
-      this.#declareExchange(exchange),
-      started + timeoutMs,
-      () => new PublishTimeoutError(exchange, routingKey, message.properties.messageId, timeoutMs),
-    );
-    await this.#transport.publish(
-      { exchange, routingKey, ...message },
-      { timeoutMs: Math.max(1, timeoutMs - (Date.now() - started)) },
-    );
+    if (!this.#ready.has(exchange)) {
+      // The send timeout covers declaring the exchange too: a broker that is down must not hold it
+      // longer. Once declared, sends skip this (and its timer) entirely.
+      const started = Date.now();
+      await beforeDeadline(
+        this.#declareExchange(exchange),
+        started + timeoutMs,
+        () => new PublishTimeoutError(exchange, routingKey, message.properties.messageId, timeoutMs),
+      );
+      this.#ready.add(exchange);
+      await this.#transport.publish(
+        { exchange, routingKey, ...message },
+        { timeoutMs: Math.max(1, timeoutMs - (Date.now() - started)) },
+      );
+    } else {
+      await this.#transport.publish({ exchange, routingKey, ...message }, { timeoutMs });
+    }
     return { messageId: message.properties.messageId };
   }
 
