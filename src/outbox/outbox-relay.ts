@@ -146,8 +146,10 @@ export class OutboxRelay extends EventEmitter<OutboxRelayEvents> {
       }
       const error = outcome.reason instanceof Error ? outcome.reason : new Error(String(outcome.reason));
       const retryAt = new Date(Date.now() + this.#retry.delayMs(row.attempts));
-      await this.#outbox.markFailed(this.owner, row, `${error.name}: ${error.message}`, retryAt);
-      this.emit('failed', { id: row.id, attempts: row.attempts + 1, error, retryAt });
+      // Reported only while this relay still holds the row: otherwise another relay owns its fate.
+      if (await this.#outbox.markFailed(this.owner, row, `${error.name}: ${error.message}`, retryAt)) {
+        this.emit('failed', { id: row.id, attempts: row.attempts + 1, error, retryAt });
+      }
     }
     if (published.length > 0) {
       const marked = await this.#outbox.markPublished(this.owner, published);
@@ -169,13 +171,18 @@ export class OutboxRelay extends EventEmitter<OutboxRelayEvents> {
     await this.#outbox.release(this.owner).catch((error: unknown) => this.#error(error));
   }
 
-  async #loop(): Promise<void> {
+  /** Listens for notifications; on failure reports it and leaves `#unwatch` unset to try again later. */
+  async #listen(): Promise<void> {
     this.#unwatch = await this.#outbox
       .watch(() => this.nudge())
       .catch((error: unknown) => {
-        this.#error(error); // polling still works without notifications
+        this.#error(error); // polling still works without notifications meanwhile
         return undefined;
       });
+  }
+
+  async #loop(): Promise<void> {
+    await this.#listen();
     let nextHousekeeping = 0;
     let failures = 0;
     try {
@@ -183,6 +190,8 @@ export class OutboxRelay extends EventEmitter<OutboxRelayEvents> {
         let published = 0;
         try {
           if (Date.now() >= nextHousekeeping) {
+            // A relay started while the database was down could not listen: it tries again here.
+            if (this.#unwatch === undefined) await this.#listen();
             await this.#housekeeping();
             nextHousekeeping = Date.now() + this.#housekeepingIntervalMs;
           }
