@@ -1,0 +1,173 @@
+// Entry point of `npm run bench:amqp`: tidings vs raw amqplib vs Rascal against the real broker, in one
+// run, and one report. See README.md for what each scenario measures.
+//
+// Before measuring, it waits (up to --max-wait-s in all) until the machine is quiet: the 1-minute load
+// average at most --max-load at the start, and, before each scenario, other processes (the broker
+// included: other test suites use it too) keeping at most --max-busy cores busy over 3 s. Everything
+// the run declares is named `tbench-<run id>…` and deleted at the end, also on failure or Ctrl-C.
+//
+// Options:
+//   --only <ids>      comma-separated scenarios: publish, consume, latency, repeat-cycle
+//   --filter <text>   only cases whose label contains the text (e.g. to profile one case)
+//   --quick           one short repetition of everything, to check the suite works
+//   --max-load <n>    load average to wait for before starting (default 1.5)
+//   --max-busy <n>    cores other processes may keep busy before a scenario starts (default 0.75)
+//   --max-wait-s <n>  total time to wait for a quiet machine (default 600)
+//   --timeout-s <n>   give up (and clean up) after this long (default 900)
+//   --json <file>     also write every repetition's value as JSON
+//   --from-src        load tidings from src/ through tsx instead of a tsc build (see tidings.ts)
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { parseArgs } from 'node:util';
+import {
+  Admin,
+  describeError,
+  Names,
+  othersBusy,
+  sleep,
+  type RunContext,
+  type Scenario,
+  type ScenarioResult,
+} from './harness.js';
+import { formatScenario } from './report.js';
+
+const SCENARIO_IDS = ['publish', 'consume', 'latency', 'repeat-cycle'];
+
+// tsx turns on source-map translation of stack traces; compiled code in production runs without it.
+// Formatting a stack (tidings writes the handler's error stack into the header of every repeat copy)
+// costs about twice as much with it, so it is turned off to measure what an application would see.
+process.setSourceMapsEnabled(false);
+
+const { values: args } = parseArgs({
+  options: {
+    only: { type: 'string' },
+    filter: { type: 'string' },
+    quick: { type: 'boolean', default: false },
+    'max-load': { type: 'string', default: '1.5' },
+    'max-busy': { type: 'string', default: '0.75' },
+    'max-wait-s': { type: 'string', default: '600' },
+    'timeout-s': { type: 'string', default: '900' },
+    json: { type: 'string' },
+    'from-src': { type: 'boolean', default: false },
+  },
+});
+
+const log = (line: string): void => void process.stderr.write(`${line}\n`);
+const names = new Names();
+let cleaning: Promise<void> | undefined;
+const cleanUp = (): Promise<void> => (cleaning ??= Admin.cleanUp(names, log));
+
+async function abort(reason: string, code: number): Promise<never> {
+  log(reason);
+  await cleanUp();
+  process.exit(code);
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => void abort(`${signal}: stopping`, 130));
+}
+const watchdog = setTimeout(
+  () => void abort(`gave up after ${args['timeout-s']} s`, 1),
+  Number(args['timeout-s']) * 1000,
+);
+watchdog.unref();
+
+const quietUntil = Date.now() + Number(args['max-wait-s']) * 1000;
+
+/** Waits while `busy()` says the machine is busy, as long as the waiting budget lasts. */
+async function waitForQuiet(what: string, busy: () => Promise<string | undefined>): Promise<void> {
+  for (;;) {
+    const reason = await busy();
+    if (reason === undefined) return;
+    if (Date.now() >= quietUntil) {
+      log(`${what}: ${reason}; the waiting budget is spent, measuring anyway`);
+      return;
+    }
+    log(`${what}: ${reason}; waiting 30 s`);
+    await sleep(30_000);
+  }
+}
+
+async function main(): Promise<void> {
+  const only = args.only?.split(',').map((id) => id.trim());
+  const ids = SCENARIO_IDS.filter((id) => only === undefined || only.includes(id));
+  if (ids.length === 0) throw new Error(`--only: no such scenario (${SCENARIO_IDS.join(', ')})`);
+
+  const maxLoad = Number(args['max-load']);
+  await waitForQuiet('start', async () => {
+    const load = loadavg()[0]!;
+    return load > maxLoad ? `load average ${load.toFixed(2)} > ${maxLoad}` : undefined;
+  });
+  // Loaded only now: loading them compiles tidings (tidings.ts), which would itself raise the load.
+  const scenarios = await Promise.all(
+    ids.map(async (id) => ((await import(`./${id}.js`)) as { scenario: Scenario }).scenario),
+  );
+  const { tidingsBuild } = await import('./tidings.js');
+  const loadAtStart = loadavg()[0]!;
+
+  const admin = await Admin.open();
+  const context: RunContext = { names, admin, quick: args.quick, filter: args.filter, log };
+  const results: ScenarioResult[] = [];
+  try {
+    for (const scenario of scenarios) {
+      const maxBusy = Number(args['max-busy']);
+      await waitForQuiet(scenario.id, async () => {
+        const busy = await othersBusy(3000);
+        return busy !== undefined && busy > maxBusy
+          ? `other processes keep ${busy.toFixed(2)} cores busy (> ${maxBusy})`
+          : undefined;
+      });
+      log(`${scenario.id} ...`);
+      const started = Date.now();
+      try {
+        results.push(await scenario.run(context));
+        log(`${scenario.id} done in ${Math.round((Date.now() - started) / 1000)} s`);
+      } catch (error) {
+        log(`${scenario.id} FAILED: ${describeError(error)}`);
+        process.exitCode = 1;
+      }
+    }
+  } finally {
+    await admin.close();
+    await cleanUp();
+  }
+
+  const cpu = cpus();
+  const header = [
+    `tidings AMQP benchmarks: Node ${process.version}, ${process.platform}/${process.arch}, ${cpu.length} cores ` +
+      `(${cpu[0]?.model.trim() ?? 'unknown CPU'}), ${admin.server}, ${new Date().toISOString().slice(0, 10)}` +
+      (args.quick ? '  [--quick: numbers are not meaningful]' : ''),
+    `load average ${loadAtStart.toFixed(2)} when measuring began, ${loadavg()[0]!.toFixed(2)} at the end ` +
+      `(this benchmark and the broker alone keep ~2 cores busy: the load rises during the run)`,
+  ];
+  header.push(`tidings measured: ${sourceState()}; ${tidingsBuild}`);
+  const verdicts: string[] = [];
+  const sections = results.map((result, index) => formatScenario(result, index + 1, verdicts));
+  const summary = ['Goals', ...verdicts.map((verdict) => `  - ${verdict}`)];
+  process.stdout.write(`\n${[header.join('\n'), ...sections, summary.join('\n')].join('\n\n')}\n`);
+  if (args.json !== undefined) {
+    writeFileSync(args.json, `${JSON.stringify({ date: new Date().toISOString(), results }, null, 2)}\n`);
+  }
+}
+
+/** The commit, and whether src/ had uncommitted changes: the library code this run measured. */
+function sourceState(): string {
+  try {
+    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+    const changed = execFileSync('git', ['status', '--porcelain', 'src'], { encoding: 'utf8' })
+      .split('\n')
+      .filter((line) => line !== '').length;
+    return changed === 0
+      ? `commit ${commit}`
+      : `commit ${commit} + uncommitted changes in ${changed} src file(s)`;
+  } catch {
+    return 'unknown (not a git checkout)';
+  }
+}
+
+try {
+  await main();
+} catch (error) {
+  await abort(`bench:amqp failed: ${describeError(error)}`, 1);
+}

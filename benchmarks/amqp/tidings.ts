@@ -1,0 +1,58 @@
+// The tidings under test, compiled the way it ships. `tsx` compiles src/ with esbuild's `keepNames`,
+// which wraps every closure the library creates in a `__name(fn, "name")` call (an
+// Object.defineProperty per closure, several per message on the consume path) — a cost the published
+// package (plain tsc output) does not have, and that amqplib and Rascal (plain JS) never pay. So the
+// benchmarks compile src/ with tsc and tsconfig.build.json into a temporary directory (removed at exit)
+// and load that. `--from-src` loads src/ through tsx instead (e.g. to profile with TypeScript names).
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type * as Library from '../../src/index.js';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+
+/** How the library was loaded, for the report's header. */
+export let tidingsBuild: string;
+
+function compile(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'tidings-bench-'));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+  const options = [
+    '--outDir',
+    dir,
+    '--declaration',
+    'false',
+    '--declarationMap',
+    'false',
+    '--sourceMap',
+    'false',
+  ];
+  try {
+    execFileSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json'), ...options], {
+      stdio: 'pipe',
+    });
+    tidingsBuild = 'src/ compiled with tsc (tsconfig.build.json), as published';
+  } catch (error) {
+    // Type errors still emit JavaScript; only a missing output is fatal.
+    if (!existsSync(join(dir, 'index.js'))) throw error;
+    tidingsBuild = 'src/ compiled with tsc (tsconfig.build.json; it reported type errors)';
+  }
+  writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n');
+  // Bare imports (amqplib, ioredis…) resolve to the project's own copies: one instance of each.
+  symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'), 'dir');
+  return dir;
+}
+
+async function load(): Promise<typeof Library> {
+  if (process.argv.includes('--from-src')) {
+    tidingsBuild = 'src/ through tsx (esbuild keepNames: slower than the published build)';
+    return import('../../src/index.js');
+  }
+  return (await import(pathToFileURL(join(compile(), 'index.js')).href)) as typeof Library;
+}
+
+export const tidings: typeof Library = await load();
