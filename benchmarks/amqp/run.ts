@@ -13,7 +13,8 @@
 //   --max-load <n>    load average to wait for before starting (default 1.5)
 //   --max-busy <n>    cores other processes may keep busy before a scenario starts (default 0.75)
 //   --max-wait-s <n>  total time to wait for a quiet machine (default 600)
-//   --timeout-s <n>   give up (and clean up) after this long (default 900)
+//   --timeout-s <n>   give up after this long measuring, waits not counted (default 900): cleans up and
+//                     prints what it has
 //   --json <file>     also write every repetition's value as JSON
 //   --from-src        load tidings from src/ through tsx instead of a tsc build (see tidings.ts)
 import { execFileSync } from 'node:child_process';
@@ -58,20 +59,25 @@ const names = new Names();
 let cleaning: Promise<void> | undefined;
 const cleanUp = (): Promise<void> => (cleaning ??= Admin.cleanUp(names, log));
 
+const results: ScenarioResult[] = [];
+/** Prints the report of the scenarios done so far; set once measuring has begun. */
+let printReport: (() => void) | undefined;
+
 async function abort(reason: string, code: number): Promise<never> {
   log(reason);
   await cleanUp();
+  printReport?.();
   process.exit(code);
 }
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => void abort(`${signal}: stopping`, 130));
 }
-const watchdog = setTimeout(
-  () => void abort(`gave up after ${args['timeout-s']} s`, 1),
-  Number(args['timeout-s']) * 1000,
-);
-watchdog.unref();
+// The watchdog counts measuring time only: time spent waiting for a quiet machine extends it.
+let deadline = Date.now() + Number(args['timeout-s']) * 1000;
+setInterval(() => {
+  if (Date.now() > deadline) void abort(`gave up after ${args['timeout-s']} s of measuring`, 1);
+}, 1000).unref();
 
 const quietUntil = Date.now() + Number(args['max-wait-s']) * 1000;
 
@@ -86,6 +92,7 @@ async function waitForQuiet(what: string, busy: () => Promise<string | undefined
     }
     log(`${what}: ${reason}; waiting 30 s`);
     await sleep(30_000);
+    deadline += 30_000;
   }
 }
 
@@ -104,11 +111,29 @@ async function main(): Promise<void> {
     ids.map(async (id) => ((await import(`./${id}.js`)) as { scenario: Scenario }).scenario),
   );
   const { tidingsBuild } = await import('./tidings.js');
+  const measured = `tidings measured: ${sourceState()}; ${tidingsBuild}`;
   const loadAtStart = loadavg()[0]!;
 
   const admin = await Admin.open();
   const context: RunContext = { names, admin, quick: args.quick, filter: args.filter, log };
-  const results: ScenarioResult[] = [];
+  printReport = () => {
+    const cpu = cpus();
+    const header = [
+      `tidings AMQP benchmarks: Node ${process.version}, ${process.platform}/${process.arch}, ${cpu.length} cores ` +
+        `(${cpu[0]?.model.trim() ?? 'unknown CPU'}), ${admin.server}, ${new Date().toISOString().slice(0, 10)}` +
+        (args.quick ? '  [--quick: numbers are not meaningful]' : ''),
+      `load average ${loadAtStart.toFixed(2)} when measuring began, ${loadavg()[0]!.toFixed(2)} at the end ` +
+        `(this benchmark and the broker alone keep ~2 cores busy: the load rises during the run)`,
+      measured,
+    ];
+    const verdicts: string[] = [];
+    const sections = results.map((result, index) => formatScenario(result, index + 1, verdicts));
+    const summary = ['Goals', ...verdicts.map((verdict) => `  - ${verdict}`)];
+    process.stdout.write(`\n${[header.join('\n'), ...sections, summary.join('\n')].join('\n\n')}\n`);
+    if (args.json !== undefined) {
+      writeFileSync(args.json, `${JSON.stringify({ date: new Date().toISOString(), results }, null, 2)}\n`);
+    }
+  };
   try {
     for (const scenario of scenarios) {
       const maxBusy = Number(args['max-busy']);
@@ -132,23 +157,9 @@ async function main(): Promise<void> {
     await admin.close();
     await cleanUp();
   }
-
-  const cpu = cpus();
-  const header = [
-    `tidings AMQP benchmarks: Node ${process.version}, ${process.platform}/${process.arch}, ${cpu.length} cores ` +
-      `(${cpu[0]?.model.trim() ?? 'unknown CPU'}), ${admin.server}, ${new Date().toISOString().slice(0, 10)}` +
-      (args.quick ? '  [--quick: numbers are not meaningful]' : ''),
-    `load average ${loadAtStart.toFixed(2)} when measuring began, ${loadavg()[0]!.toFixed(2)} at the end ` +
-      `(this benchmark and the broker alone keep ~2 cores busy: the load rises during the run)`,
-  ];
-  header.push(`tidings measured: ${sourceState()}; ${tidingsBuild}`);
-  const verdicts: string[] = [];
-  const sections = results.map((result, index) => formatScenario(result, index + 1, verdicts));
-  const summary = ['Goals', ...verdicts.map((verdict) => `  - ${verdict}`)];
-  process.stdout.write(`\n${[header.join('\n'), ...sections, summary.join('\n')].join('\n\n')}\n`);
-  if (args.json !== undefined) {
-    writeFileSync(args.json, `${JSON.stringify({ date: new Date().toISOString(), results }, null, 2)}\n`);
-  }
+  const report = printReport;
+  printReport = undefined;
+  report();
 }
 
 /** The commit, and whether src/ had uncommitted changes: the library code this run measured. */
