@@ -1,0 +1,27 @@
+import { fileURLToPath } from 'node:url';
+import swc from 'unplugin-swc';
+import { defineConfig } from 'vitest/config';
+
+// The reliability scenarios (test/reliability/scenarios, see test/reliability/README.md) inject faults
+// into the shared local servers (a RabbitMQ stop_app stops every connection), so they run on their own,
+// one file at a time, after `npm test`: `npm run test:reliability`, or RELIABILITY_SIZE=ci in .ci/run.
+export default defineConfig({
+  plugins: [
+    swc.vite({
+      tsconfigFile: false,
+      jsc: {
+        target: 'es2022',
+        parser: { syntax: 'typescript', decorators: true },
+        transform: { legacyDecorator: true, decoratorMetadata: true, useDefineForClassFields: true },
+      },
+    }),
+  ],
+  resolve: { alias: { tidings: fileURLToPath(new URL('./src/index.ts', import.meta.url)) } },
+  test: {
+    name: 'reliability',
+    include: ['test/reliability/scenarios/**/*.reliability.ts'],
+    fileParallelism: false,
+    testTimeout: 30 * 60_000,
+    hookTimeout: 120_000,
+  },
+});
