@@ -1,6 +1,6 @@
-// Faults made by the broker itself, through `rabbitmqctl`: closing connections (as `rabbitmqctl
-// close_connection` or a management UI would: the client gets connection.close 320 CONNECTION_FORCED) and
-// stopping / starting the RabbitMQ application on the node.
+// Connections closed by the broker itself, through `rabbitmqctl`, as `rabbitmqctl close_connection` or a
+// management UI would: the client gets connection.close 320 CONNECTION_FORCED. (Stopping the whole
+// application is done on a private node: private-broker.ts.)
 //
 // `rabbitmqctl` takes about half a second to start, too slow to close connections every 500 ms, so the
 // closing loop runs inside the broker: one `eval` spawns an Erlang process there that closes, every
@@ -68,15 +68,4 @@ export async function closeConnectionsEvery(
       await rabbitmqctl('eval', `case whereis(${name}) of undefined -> ok; Pid -> Pid ! stop, ok end.`);
     },
   };
-}
-
-/** `rabbitmqctl stop_app`: every connection drops and the broker refuses new ones until `startApp`. */
-export async function stopApp(): Promise<void> {
-  await rabbitmqctl('stop_app');
-}
-
-export async function startApp(): Promise<void> {
-  await rabbitmqctl('start_app');
-  // start_app returns once the application booted; wait for the AMQP listener to accept connections too.
-  await rabbitmqctl('await_startup');
 }

@@ -70,6 +70,11 @@ export class History {
     return this.#receipts.get(id) ?? 0;
   }
 
+  /** Every distinct id received. */
+  get receivedIds(): string[] {
+    return [...this.#receipts.keys()];
+  }
+
   /** Every id the producer attempted whose delivery can still be expected (ok or unknown). */
   get pending(): string[] {
     return [...this.#outcomes]
