@@ -14,7 +14,7 @@ import type { Outbox, OutboxMessage } from '../outbox/outbox.js';
 import { createTransport } from './create-transport.js';
 import { encodeMessage } from './envelope.js';
 import { hydrate } from './hydrate.js';
-import type { DeadLetterNames } from './names.js';
+import { resolveDeadLetterNames, type DeadLetterNames } from './names.js';
 import { Publisher } from './publisher.js';
 import { MemoryRepeatCounter } from './repeat/memory-repeat-counter.js';
 import type { RepeatCounter } from './repeat/repeat-counter.js';
@@ -116,8 +116,21 @@ export class Bridge extends EventEmitter<BridgeEvents> {
     if (typeof options?.dispatcher?.on !== 'function') {
       throw new InvalidArgumentError('Bridge: "dispatcher" must be an EventDispatcher');
     }
+    if (options.transport !== undefined && typeof options.transport?.publish !== 'function') {
+      throw new InvalidArgumentError(
+        `Bridge: "transport" must be a Transport, got ${describeValue(options.transport)}`,
+      );
+    }
     this.#dispatcher = options.dispatcher;
     this.appId = options.appId ?? process.env['TIDINGS_APP_ID'] ?? 'tidings';
+    // Checked now rather than at the first consume(): a bad appId or deadLetter is a configuration
+    // error of the bridge, and forward-only bridges would otherwise publish with it.
+    resolveDeadLetterNames(this.appId, options.deadLetter, 'Bridge');
+    if (options.repeatCounter !== undefined && typeof options.repeatCounter?.increment !== 'function') {
+      throw new InvalidArgumentError(
+        `Bridge: "repeatCounter" must be a RepeatCounter, got ${describeValue(options.repeatCounter)}`,
+      );
+    }
     this.#ownsTransport = options.transport === undefined;
     this.transport = options.transport ?? createTransport();
     this.#ownsCounter = options.repeatCounter === undefined;
@@ -189,11 +202,15 @@ export class Bridge extends EventEmitter<BridgeEvents> {
   /** Consumes a queue into the dispatcher (or a handler). Takes effect on `start()`. */
   consume(options: BridgeConsumeOptions): this {
     const { bind, events, schema, handler, ...subscriberOptions } = options;
+    const where = `consume(${describeValue(options?.queue)})`;
     if ((events === undefined) === (handler === undefined)) {
-      throw new InvalidArgumentError(
-        `consume(${describeValue(options.queue)}): give either "events" or "handler"`,
-      );
+      throw new InvalidArgumentError(`${where}: give either "events" or "handler"`);
     }
+    if (handler !== undefined && typeof handler !== 'function') {
+      throw new InvalidArgumentError(`${where}: "handler" must be a function, got ${describeValue(handler)}`);
+    }
+    if (events !== undefined) assertEvents(events, where);
+    if (schema !== undefined) assertSchema(schema, events, where);
     const subscriber = new Subscriber(this.transport, {
       ...subscriberOptions,
       routes: bind,
@@ -260,6 +277,56 @@ export class Bridge extends EventEmitter<BridgeEvents> {
     this.#consumed.add(event);
     await this.#dispatcher.dispatch(event);
   }
+}
+
+/** `events` maps names to classes; anything else would only fail when the first message arrives. */
+function assertEvents(events: unknown, where: string): void {
+  if (typeof events !== 'object' || events === null || Array.isArray(events)) {
+    throw new InvalidArgumentError(
+      `${where}: "events" must map event names to classes, got ${describeValue(events)}`,
+    );
+  }
+  for (const [name, type] of Object.entries(events)) {
+    if (typeof type !== 'function') {
+      throw new InvalidArgumentError(
+        `${where}: events["${name}"] must be an event class, got ${describeValue(type)}`,
+      );
+    }
+  }
+}
+
+/**
+ * `schema` is one Standard Schema validator, or one per event name. A record entry that is not a
+ * validator, or that names no event of `events`, is a mistake that would silently skip validation.
+ */
+function assertSchema(
+  schema: unknown,
+  events: Readonly<Record<string, EventClass>> | undefined,
+  where: string,
+) {
+  if (isStandardSchema(schema)) return;
+  if (typeof schema !== 'object' || schema === null || Array.isArray(schema) || '~standard' in schema) {
+    throw new InvalidArgumentError(
+      `${where}: "schema" must be a Standard Schema validator or one per event name, got ${describeValue(schema)}`,
+    );
+  }
+  for (const [name, validator] of Object.entries(schema)) {
+    if (!isStandardSchema(validator)) {
+      throw new InvalidArgumentError(
+        `${where}: schema["${name}"] must be a Standard Schema validator, got ${describeValue(validator)}`,
+      );
+    }
+    if (events !== undefined && !Object.hasOwn(events, name)) {
+      throw new InvalidArgumentError(
+        `${where}: schema["${name}"] names no event of "events" (${Object.keys(events).join(', ')})`,
+      );
+    }
+  }
+}
+
+function isStandardSchema(value: unknown): value is StandardSchemaV1 {
+  const standard = (value as { '~standard'?: { validate?: unknown } } | null)?.['~standard'];
+  return typeof standard === 'object' && standard !== null && typeof standard.validate === 'function';
 }
 
 function schemaFor(schema: BridgeConsumeOptions['schema'], key: string): StandardSchemaV1 | undefined {

@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from '../errors/invalid-argument-error.js';
-import { describeValue } from '../internal/options.js';
+import { assertKnownOptions, describeValue } from '../internal/options.js';
 
 /**
  * Every name tidings puts on the broker and in Redis, built in one place: header names, the common
@@ -50,6 +50,31 @@ export function defaultDeadLetterNames(appId: string): DeadLetterNames {
     throw new InvalidArgumentError(`appId must be a non-empty string, got ${describeValue(appId)}`);
   }
   return { exchange: `${appId}.dead-letter`, queue: `${appId}.dead-letters` };
+}
+
+/**
+ * The dead-letter names of `appId` with the `deadLetter` option applied, checked: known keys only, each
+ * a non-empty string (a typo such as `exchnage` would otherwise fall back to the default silently).
+ */
+export function resolveDeadLetterNames(
+  appId: string,
+  given: Partial<DeadLetterNames> | undefined,
+  where: string,
+): DeadLetterNames {
+  const names = defaultDeadLetterNames(appId);
+  if (given === undefined) return names;
+  assertKnownOptions(given, ['exchange', 'queue'], `${where}: deadLetter`);
+  for (const key of ['exchange', 'queue'] as const) {
+    const value: unknown = given[key];
+    if (value === undefined) continue;
+    if (typeof value !== 'string' || value === '') {
+      throw new InvalidArgumentError(
+        `${where}: deadLetter.${key} must be a non-empty string, got ${describeValue(value)}`,
+      );
+    }
+    names[key] = value;
+  }
+  return names;
 }
 
 /** The wait queue where repeats of `queue` sit for `delayMs` before they dead-letter back to it. */

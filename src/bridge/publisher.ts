@@ -1,4 +1,4 @@
-import { assertKnownOptions, describeValue } from '../internal/options.js';
+import { assertKnownOptions, describeValue, integerOption } from '../internal/options.js';
 import { InvalidArgumentError } from '../errors/invalid-argument-error.js';
 import { PublishTimeoutError } from '../errors/publish-timeout-error.js';
 import { beforeDeadline } from '../internal/signal.js';
@@ -59,6 +59,11 @@ export class Publisher {
       throw new InvalidArgumentError(`Publisher: expected a Transport, got ${describeValue(transport)}`);
     }
     assertKnownOptions(options, ['appId'], 'Publisher');
+    if (options.appId !== undefined && (typeof options.appId !== 'string' || options.appId === '')) {
+      throw new InvalidArgumentError(
+        `Publisher: appId must be a non-empty string, got ${describeValue(options.appId)}`,
+      );
+    }
     this.#transport = transport;
     this.#appId = options.appId ?? process.env['TIDINGS_APP_ID'];
   }
@@ -70,6 +75,10 @@ export class Publisher {
   ): Promise<{ messageId: string }> {
     assertRoutingKey(routingKey);
     assertKnownOptions(options, SEND_OPTIONS, 'send');
+    // Checked here, naming the option: RabbitMQ answers a malformed expiration by closing the
+    // publishing channel, which fails every other publish in flight on it.
+    if (options.expirationMs !== undefined) integerOption(options.expirationMs, 0, 'send: expirationMs', 0);
+    if (options.timeoutMs !== undefined) integerOption(options.timeoutMs, 0, 'send: timeoutMs', 1);
     const exchange = options.exchange ?? exchangeOf(routingKey);
     const message = encodeMessage(payload, {
       appId: this.#appId,

@@ -7,7 +7,7 @@ import { beforeDeadline, sleep } from '../internal/signal.js';
 import { deadLetterHeaders, repeatHeaders } from './dead-letter/dead-letter-headers.js';
 import { decodeBody, identify, type MessageIdentity } from './envelope.js';
 import {
-  defaultDeadLetterNames,
+  resolveDeadLetterNames,
   waitQueueName,
   type DeadLetterNames,
   type DeadLetterReason,
@@ -23,7 +23,7 @@ export interface SubscriberOptions {
   queue: string;
   /** Binding keys (`order.created`, `order.*`, `order.#`); each binds the queue to its first part's exchange. */
   routes: readonly string[];
-  /** Unsettled messages at most. @defaultValue 10 */
+  /** Unsettled messages at most, from 1 to 65535. @defaultValue 10 */
   prefetch?: number;
   /** Names the dead-letter exchange and queue, and who gave up on a message. @defaultValue process.env.TIDINGS_APP_ID ?? 'tidings' */
   appId?: string;
@@ -165,22 +165,43 @@ export class Subscriber<P = unknown> extends EventEmitter<SubscriberEvents> {
     this.queue = options.queue;
     this.routes = options.routes.map((route) => assertRoutingKey(route));
     this.appId = options.appId ?? process.env['TIDINGS_APP_ID'] ?? 'tidings';
-    this.deadLetter = { ...defaultDeadLetterNames(this.appId), ...options.deadLetter };
-    this.#prefetch = integerOption(options.prefetch, 10, 'Subscriber: prefetch', 1);
+    this.deadLetter = resolveDeadLetterNames(this.appId, options.deadLetter, 'Subscriber');
+    // basic.qos carries the prefetch count in 16 bits.
+    this.#prefetch = integerOption(options.prefetch, 10, 'Subscriber: prefetch', 1, 65_535);
     this.#maxAttempts = integerOption(options.maxAttempts, 5, 'Subscriber: maxAttempts', 1);
     const delays = options.repeatDelaysMs ?? [1000, 10_000, 60_000];
-    if (!Array.isArray(delays))
-      throw new InvalidArgumentError('Subscriber: repeatDelaysMs must be a list of integers');
+    if (!Array.isArray(delays)) {
+      throw new InvalidArgumentError(
+        `Subscriber: repeatDelaysMs must be a list of integers, got ${describeValue(delays)}`,
+      );
+    }
     this.#delays = delays.map((delay, index) =>
       integerOption(delay, 0, `Subscriber: repeatDelaysMs[${index}]`, 0),
     );
-    this.#counter = options.repeatCounter ?? new MemoryRepeatCounter();
+    const counter = options.repeatCounter;
+    if (counter !== undefined && !isRepeatCounter(counter)) {
+      // Checked now: a counter without increment() would fail on every delivery and only show up as
+      // "counter unavailable" warnings.
+      throw new InvalidArgumentError(
+        `Subscriber: repeatCounter must have increment(), forget() and close(), got ${describeValue(counter)}`,
+      );
+    }
+    this.#counter = counter ?? new MemoryRepeatCounter();
     this.#counterTimeoutMs = integerOption(
       options.repeatCounterTimeoutMs,
       500,
       'Subscriber: repeatCounterTimeoutMs',
       1,
     );
+    if (
+      options.queueType !== undefined &&
+      options.queueType !== 'classic' &&
+      options.queueType !== 'quorum'
+    ) {
+      throw new InvalidArgumentError(
+        `Subscriber: queueType must be "classic" or "quorum", got ${describeValue(options.queueType)}`,
+      );
+    }
     this.#queueType = options.queueType;
     this.#messageTtlMs =
       options.messageTtlMs === undefined
@@ -477,6 +498,17 @@ export class Subscriber<P = unknown> extends EventEmitter<SubscriberEvents> {
       error,
     });
   }
+}
+
+function isRepeatCounter(value: unknown): value is RepeatCounter {
+  const counter = value as Partial<RepeatCounter> | null;
+  return (
+    typeof counter === 'object' &&
+    counter !== null &&
+    typeof counter.increment === 'function' &&
+    typeof counter.forget === 'function' &&
+    typeof counter.close === 'function'
+  );
 }
 
 function isNonRetryable(error: unknown): boolean {

@@ -22,11 +22,22 @@ export function assertKnownOptions(
   }
 }
 
-/** Checks that a value, when given, is a safe integer; returns it or the fallback. */
-export function integerOption(value: unknown, fallback: number, name: string, min = -Infinity): number {
+/** Checks that a value, when given, is a safe integer within [min, max]; returns it or the fallback. */
+export function integerOption(
+  value: unknown,
+  fallback: number,
+  name: string,
+  min = -Infinity,
+  max = Infinity,
+): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
-    const range = min === -Infinity ? 'an integer' : `an integer >= ${min}`;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
+    const range =
+      max !== Infinity
+        ? `an integer from ${min} to ${max}`
+        : min === -Infinity
+          ? 'an integer'
+          : `an integer >= ${min}`;
     throw new InvalidArgumentError(`${name} must be ${range}, got ${describeValue(value)}`);
   }
   return value;
@@ -45,5 +56,7 @@ export function describeValue(value: unknown): string {
   }
   if (typeof value === 'symbol') return value.toString();
   if (typeof value === 'bigint') return `bigint ${value.toString()}n`;
+  // String(), not JSON: JSON.stringify(NaN) is "null", which would name the wrong value.
+  if (typeof value === 'number') return `number ${String(value)}`;
   return `${typeof value} ${JSON.stringify(value) ?? ''}`;
 }

@@ -4,7 +4,7 @@ import { EventEmitter } from 'eventemitter3';
 import type { Transport } from '../bridge/transport.js';
 import { InvalidArgumentError } from '../errors/invalid-argument-error.js';
 import { Backoff, type BackoffOptions } from '../internal/backoff.js';
-import { assertKnownOptions, integerOption } from '../internal/options.js';
+import { assertKnownOptions, describeValue, integerOption } from '../internal/options.js';
 import { sleep } from '../internal/signal.js';
 import type { ClaimedRow, Outbox, OutboxStats } from './outbox.js';
 
@@ -94,6 +94,12 @@ export class OutboxRelay extends EventEmitter<OutboxRelayEvents> {
     }
     this.#outbox = options.outbox;
     this.#transport = options.transport;
+    if (options.owner !== undefined && (typeof options.owner !== 'string' || options.owner === '')) {
+      // The owner is written into every lease: an empty or non-string one cannot tell relays apart.
+      throw new InvalidArgumentError(
+        `OutboxRelay: owner must be a non-empty string, got ${describeValue(options.owner)}`,
+      );
+    }
     this.owner = options.owner ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
     this.#batchSize = integerOption(options.batchSize, 100, 'OutboxRelay: batchSize', 1);
     this.#leaseMs = integerOption(options.leaseMs, 30_000, 'OutboxRelay: leaseMs', 1);

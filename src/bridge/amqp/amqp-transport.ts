@@ -82,6 +82,8 @@ const OPTION_KEYS = [
   'closeTimeoutMs',
 ];
 
+const TLS_OPTION_KEYS = ['ca', 'cert', 'key', 'passphrase', 'servername', 'rejectUnauthorized'];
+
 type State = 'idle' | 'connecting' | 'open' | 'closing' | 'closed';
 
 /** Channel errors a new channel cannot cure: 403 ACCESS_REFUSED, 404 NOT_FOUND, 405 RESOURCE_LOCKED. */
@@ -163,9 +165,18 @@ export class AmqpTransport extends EventEmitter<TransportEvents> implements Tran
     );
     this.#closeTimeoutMs = integerOption(options.closeTimeoutMs, 10_000, 'AmqpTransport: closeTimeoutMs', 0);
     this.#backoff = new Backoff(options.reconnect, 'AmqpTransport: reconnect');
+    // Spread into the socket options: a misspelt key (`cacert`) would be ignored without a word, and
+    // the connection would then fail the TLS handshake for a reason nobody could see.
+    assertKnownOptions(options.tls, TLS_OPTION_KEYS, 'AmqpTransport: tls');
+    const connectionName = options.connectionName ?? 'tidings';
+    if (typeof connectionName !== 'string') {
+      throw new InvalidArgumentError(
+        `AmqpTransport: connectionName must be a string, got ${describeValue(connectionName)}`,
+      );
+    }
     this.#socketOptions = {
       timeout: integerOption(options.connectTimeoutMs, 10_000, 'AmqpTransport: connectTimeoutMs', 1),
-      clientProperties: { connection_name: options.connectionName ?? 'tidings' },
+      clientProperties: { connection_name: connectionName },
       ...options.tls,
     };
   }
@@ -282,7 +293,8 @@ export class AmqpTransport extends EventEmitter<TransportEvents> implements Tran
     }
     assertKnownOptions(options, ['prefetch'], 'consume');
     if (options?.prefetch === undefined) throw new InvalidArgumentError('consume: prefetch is required');
-    const prefetch = integerOption(options.prefetch, 1, 'consume: prefetch', 1);
+    // basic.qos carries the prefetch count in 16 bits; 0 would mean "unlimited".
+    const prefetch = integerOption(options.prefetch, 1, 'consume: prefetch', 1, 65_535);
     const consumer = new AmqpConsumer(
       queue,
       prefetch,
