@@ -12,6 +12,10 @@ export class AmqpConsumer implements Consumer {
   #channel: Channel | undefined;
   #consumerTag: string | undefined;
   #cancelled = false;
+  /** Settles once the broker confirmed the cancel (cancel-ok) or the channel is gone. */
+  #cancelOk: Promise<void> | undefined;
+  /** After cancel-ok the broker delivers nothing more on this consumer. */
+  #cancelConfirmed = false;
   /** Deliveries not yet acked or nacked on the current channel. */
   #unsettled = 0;
 
@@ -47,31 +51,40 @@ export class AmqpConsumer implements Consumer {
   /** One delivery settled; a cancelled consumer's channel closes after its last one. */
   #settled(): void {
     this.#unsettled = Math.max(0, this.#unsettled - 1);
-    if (this.#cancelled && this.#unsettled === 0 && this.#channel !== undefined) {
+    // Not before cancel-ok: until then the broker may still deliver what it dispatched before it saw the
+    // cancel, and closing the channel would requeue those, redelivered — after their handler may have run.
+    if (this.#cancelConfirmed && this.#unsettled === 0 && this.#channel !== undefined) {
       // After the ack or nack has been sent: closing waits for the broker to process it.
       setImmediate(() => void this.closeChannel());
     }
   }
 
   async cancel(): Promise<void> {
-    if (!this.#cancelled) {
+    if (this.#cancelOk === undefined) {
       this.#cancelled = true;
       this.onCancel(this);
-      const channel = this.#channel;
-      const tag = this.#consumerTag;
-      if (channel !== undefined && tag !== undefined) {
-        try {
-          await channel.cancel(tag);
-        } catch {
-          // The channel closed meanwhile: the broker has cancelled the consumer already.
-        }
-      }
+      this.#cancelOk = this.#sendCancel();
     }
+    // Deliveries keep arriving until cancel-ok; each starts a handler that idle() then waits for.
+    await this.#cancelOk;
     await this.idle();
     // The channel goes too, or every subscribe/close cycle would leak one — but only once nothing it
     // delivered is left to settle: like an AMQP channel after basic.cancel, deliveries a handler left
     // unsettled can still be acked (see #settled). Closing the transport requeues what never is.
     if (this.#unsettled === 0) await this.closeChannel();
+  }
+
+  async #sendCancel(): Promise<void> {
+    const channel = this.#channel;
+    const tag = this.#consumerTag;
+    if (channel !== undefined && tag !== undefined) {
+      try {
+        await channel.cancel(tag);
+      } catch {
+        // The channel closed meanwhile: the broker has cancelled the consumer already.
+      }
+    }
+    this.#cancelConfirmed = true;
   }
 
   /** Resolves when no handler of this consumer is running. */
