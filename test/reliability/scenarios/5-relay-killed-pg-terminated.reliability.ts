@@ -157,7 +157,9 @@ it(`${ORDERS} orders through the outbox while relays are SIGKILLed and PostgreSQ
     );
     const started = new Promise<void>((resolve, reject) => {
       createInterface({ input: child.stdout }).on('line', (line) => line === 'started' && resolve());
-      void exited.then(({ code, signal }) => reject(new Error(`relay exited early (${code ?? signal})`)));
+      void exited.then(({ code, signal }) =>
+        reject(new Error(`relay exited early (${code ?? signal}): ${stderr.join('')}`)),
+      );
     });
     started.catch(() => {});
     cleanups.add(() => child.kill('SIGKILL'));
