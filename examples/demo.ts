@@ -2,10 +2,13 @@
 //
 // Part 1: an order is placed and recorded on its aggregate; a Flusher commits the unit of work and only
 // then dispatches the event to listeners with different priorities — one of which stops propagation for
-// a suspicious order. A rolled-back transaction dispatches nothing.
-// Part 2: the shop forwards OrderPlaced to the broker; a second service, billing, consumes it. A handler
-// that keeps failing is repeated, then dead-lettered with its reason.
+// a suspicious order, so that no confirmation mail goes out. A rolled-back transaction dispatches nothing.
+// Part 2: the shop forwards OrderPlaced to the broker through a transactional outbox: the flush writes
+// the outbox row in the same transaction, and a relay publishes it after the commit. A second service,
+// billing, consumes it. A handler that keeps failing is repeated, then dead-lettered with its reason.
 //
+// DATABASE_URL=postgresql://… npm run demo keeps the orders' transactions and the outbox in PostgreSQL
+// (PgUnitOfWork, PgOutbox); without it, in memory (InMemoryUnitOfWork, MemoryOutbox).
 // MESSAGE_BROKER=rabbitmq npm run demo runs part 2 against RabbitMQ (AMQP_URL) and Redis (REDIS_URL).
 import {
   AggregateRoot,
@@ -16,12 +19,18 @@ import {
   EventDispatcher,
   Flusher,
   InMemoryUnitOfWork,
+  MemoryOutbox,
   MemoryRepeatCounter,
   OnEvent,
+  OutboxRelay,
+  PgOutbox,
+  PgUnitOfWork,
   RedisRepeatCounter,
   type EventSubscriber,
+  type OutboxStats,
   type SettledOutcome,
   type SubscribedEvents,
+  type Transport,
 } from 'tidings';
 
 const say = (text: string) => console.log(text);
@@ -54,7 +63,7 @@ class FraudCheck {
   @OnEvent(OrderPlaced, { priority: 100 })
   inspect(event: OrderPlaced): void {
     if (event.total > 10_000) {
-      say(`  [100] fraud check: ${event.orderId} looks suspicious, stopping propagation`);
+      say(`  [100] fraud check: ${event.orderId} looks suspicious, stopping propagation (no mail)`);
       event.stopPropagation();
     } else {
       say(`  [100] fraud check: ${event.orderId} is fine`);
@@ -73,17 +82,61 @@ class Mailer implements EventSubscriber {
   }
 }
 
+/** What the story needs of the shop's transactions, whichever storage they are in. */
+interface ShopStorage {
+  flusher: Pick<Flusher<unknown>, 'flush' | 'transaction'>;
+  relay: OutboxRelay;
+  stats(): Promise<OutboxStats>;
+  where: string;
+  close(): Promise<void>;
+}
+
+/**
+ * The shop's unit of work and outbox, wired to its bridge: in PostgreSQL when DATABASE_URL is set, in
+ * memory otherwise. Through the outbox, a flush writes the forwarded events' rows in its own
+ * transaction, and the relay publishes them once committed.
+ */
+async function storage(
+  dispatcher: EventDispatcher,
+  shop: Bridge,
+  transport: Transport,
+): Promise<ShopStorage> {
+  const url = process.env['DATABASE_URL'];
+  if (url === undefined || url === '') {
+    const flusher = new Flusher({ dispatcher, unitOfWork: new InMemoryUnitOfWork() });
+    const outbox = new MemoryOutbox();
+    const relay = new OutboxRelay({ outbox, transport });
+    shop.useOutbox(flusher, outbox, relay);
+    return { flusher, relay, stats: () => outbox.stats(), where: 'in memory', close: async () => {} };
+  }
+  const { default: pg } = await import('pg'); // pg is only needed here: an optional peer dependency
+  const pool = new pg.Pool({ connectionString: url, max: 4 });
+  const outbox = new PgOutbox({ pool, table: 'tidings_demo_outbox' });
+  await outbox.ensureSchema(); // what `tidings outbox migrate` does
+  const flusher = new Flusher({ dispatcher, unitOfWork: new PgUnitOfWork(pool) });
+  const relay = new OutboxRelay({ outbox, transport });
+  shop.useOutbox(flusher, outbox, relay);
+  return {
+    flusher,
+    relay,
+    stats: () => outbox.stats(),
+    where: `in PostgreSQL (table tidings_demo_outbox, DATABASE_URL ${new URL(url).host})`,
+    close: () => pool.end(),
+  };
+}
+
 async function main(): Promise<void> {
   const dispatcher = new EventDispatcher();
-  const unitOfWork = new InMemoryUnitOfWork();
-  const flusher = new Flusher({ dispatcher, unitOfWork });
 
-  // The shop forwards OrderPlaced to the broker (memory unless MESSAGE_BROKER=rabbitmq). The forwarding
-  // listener has priority 0: an order whose propagation was stopped is not sent either.
+  // The shop forwards OrderPlaced to the broker (memory unless MESSAGE_BROKER=rabbitmq) through the
+  // outbox. The row is written before the local listeners run, so stopping propagation does not hold
+  // it back.
   const transport = createTransport();
   const onRabbitMq = process.env['MESSAGE_BROKER'] === 'rabbitmq';
   const shop = new Bridge({ dispatcher, transport, appId: 'demo-shop' });
   shop.forward(OrderPlaced, { routingKey: 'order.placed' });
+  const { flusher, relay, stats, where, close: closeStorage } = await storage(dispatcher, shop, transport);
+  relay.start();
 
   dispatcher.addSubscriber(new FraudCheck());
   dispatcher.addSubscriber(new Mailer());
@@ -127,11 +180,13 @@ async function main(): Promise<void> {
     say(`  billing: message ${outcome.messageId.slice(0, 13)}… attempt ${outcome.attempt}: ${detail}`);
   });
   billing.on(OrderPlaced, (event) => {
+    if (event.total > 10_000) return say(`  billing: ${event.orderId} held for manual review`);
     if (event.orderId === 'o-4') throw new Error('card declined');
     say(`  billing: charged ${event.total} for ${event.orderId}`);
   });
   await billingBridge.start();
 
+  say(`Transactions and the outbox are ${where}.`);
   say(`Billing consumes order.placed from ${onRabbitMq ? 'RabbitMQ' : 'the memory broker'}.`);
   say('Shop listeners, in call order:');
   say(
@@ -147,13 +202,14 @@ async function main(): Promise<void> {
   first.place();
   say(`  recorded on the aggregate: ${first.peekEvents().length} event(s), nothing dispatched yet`);
   await flusher.flush(first);
-  say(`  committed transactions: ${unitOfWork.commits}`);
   await settled(1);
+  say('  (the order and its outbox row were committed together; the relay published the row after that)');
 
   say('\n2. Order o-2 (25,000.00) is placed and flushed:');
   const second = new Order('o-2', 25_000);
   second.place();
   await flusher.flush(second);
+  await settled(2);
 
   say('\n3. Order o-3 is placed, but its transaction rolls back:');
   const third = new Order('o-3', 7);
@@ -163,7 +219,7 @@ async function main(): Promise<void> {
       throw new Error('payment row locked');
     });
   } catch (error) {
-    say(`  rolled back (${(error as Error).message}): nothing dispatched`);
+    say(`  rolled back (${(error as Error).message}): nothing dispatched, no outbox row`);
   }
   say(`  o-3 still holds ${third.peekEvents().length} recorded event(s) for a later flush`);
 
@@ -174,8 +230,7 @@ async function main(): Promise<void> {
   paid.place();
   declined.place();
   await flusher.flush(paid, declined);
-  while (outcomes.filter((o) => o.outcome !== 'repeated').length < 3)
-    await new Promise((r) => setTimeout(r, 20));
+  await settled(4);
 
   const deadLetters = new DeadLetters(transport, { appId: 'demo-billing' });
   for (const letter of await deadLetters.list()) {
@@ -184,7 +239,10 @@ async function main(): Promise<void> {
     );
   }
   await deadLetters.purge();
+  const { published, pending } = await stats();
+  say(`\nOutbox: ${published} row(s) published and kept for a day, ${pending} pending.`);
 
+  await relay.stop();
   await billingBridge.close();
   await shop.close();
   await counter.close();
@@ -198,6 +256,7 @@ async function main(): Promise<void> {
     }
   }
   await transport.close();
+  await closeStorage();
 }
 
 main().catch((error: unknown) => {
