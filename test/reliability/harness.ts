@@ -83,5 +83,6 @@ export function watchOutages(transport: Transport): { readonly gapsMs: number[];
 export function medianAndMax(values: readonly number[]): number[] {
   if (values.length === 0) return [];
   const sorted = [...values].sort((a, b) => a - b);
-  return [Math.round(sorted[Math.floor(sorted.length / 2)]!), Math.round(sorted[sorted.length - 1]!)];
+  // The lower median: with two values, the smaller one (the upper would repeat the maximum).
+  return [Math.round(sorted[Math.floor((sorted.length - 1) / 2)]!), Math.round(sorted[sorted.length - 1]!)];
 }

@@ -3,7 +3,7 @@
  * handler crashes the process (and so never gets its header bumped) is still counted.
  *
  * The consumer calls `increment` on every delivery **before** the handler runs and `forget` once the
- * message is settled (acked, repeated or dead-lettered). A counter that throws or times out is treated
+ * message is done with (acked or dead-lettered; a repeat keeps its count). A counter that throws or times out is treated
  * as unavailable: the consumer falls back to the attempt header and emits a warning.
  */
 export interface RepeatCounter {
