@@ -1,5 +1,10 @@
-import { InvalidArgumentError } from '../../errors/invalid-argument-error.js';
-import { assertKnownOptions, describeValue } from '../../internal/options.js';
+import { assertKnownOptions } from '../../internal/options.js';
+import {
+  MAX_IDENTIFIER_LENGTH,
+  pgIdentifier as identifier,
+  quoteIdentifier,
+  quoteLiteral,
+} from '../../internal/pg-identifier.js';
 
 /** Where the outbox lives; every SQL name tidings uses is derived from these three. */
 export interface PgOutboxNameOptions {
@@ -40,13 +45,6 @@ export interface PgOutboxNames {
   readonly channelIdentifier: string;
 }
 
-/**
- * Lower-case letters, digits and underscores, not starting with a digit: a name that means the same
- * quoted or not, so `psql` users can type it bare, and that cannot smuggle anything into SQL.
- */
-const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
-/** PostgreSQL silently truncates longer names (NAMEDATALEN - 1), which could make two names collide. */
-const MAX_IDENTIFIER_LENGTH = 63;
 const SUFFIXES = { sequence: '_token_seq', claimIndex: '_claim_idx', retentionIndex: '_retention_idx' };
 const LONGEST_SUFFIX = Math.max(...Object.values(SUFFIXES).map((suffix) => suffix.length));
 
@@ -79,27 +77,6 @@ export function pgOutboxNames(options: PgOutboxNameOptions = {}, where = 'PgOutb
     retentionIndex: quoteIdentifier(table + SUFFIXES.retentionIndex),
     channelIdentifier: quoteIdentifier(channel),
   };
-}
-
-function identifier(value: unknown, fallback: string, name: string, maxLength: number): string {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'string' || !IDENTIFIER.test(value) || value.length > maxLength) {
-    throw new InvalidArgumentError(
-      `${name} must be 1 to ${maxLength} lower-case letters, digits and underscores, not starting with a ` +
-        `digit, got ${describeValue(value)}`,
-    );
-  }
-  return value;
-}
-
-/** Quotes an identifier (the validation already excludes quotes; this is the second line of defence). */
-function quoteIdentifier(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
-}
-
-/** Quotes a string literal (standard_conforming_strings, on by default since PostgreSQL 9.1). */
-function quoteLiteral(text: string): string {
-  return `'${text.replaceAll("'", "''")}'`;
 }
 
 /**
