@@ -4,7 +4,7 @@ import { sleep } from '../../internal/signal.js';
 import { identify } from '../envelope.js';
 import { defaultDeadLetterNames, HEADERS, type DeadLetterNames } from '../names.js';
 import type { Delivery, MessageProperties, Transport } from '../transport.js';
-import { replayHeaders } from './dead-letter-headers.js';
+import { replayMessage } from './replay-message.js';
 
 /** One message of the dead-letter queue, as the tooling shows it. */
 export interface DeadLetter {
@@ -57,6 +57,9 @@ export interface ReplaySummary {
   failed: { messageId: string; error: string }[];
   dryRun: boolean;
 }
+
+/** Decides what becomes of one dead letter in `DeadLetters.visit`. */
+export type DeadLetterVisitor = (deadLetter: DeadLetter) => 'keep' | 'remove' | Promise<'keep' | 'remove'>;
 
 export interface DeadLettersOptions {
   /** @defaultValue process.env.TIDINGS_APP_ID ?? 'tidings' */
@@ -115,7 +118,7 @@ export class DeadLetters {
     const counts = await this.#scan(
       options,
       ['queue', 'reason', 'limit', 'dryRun', 'ratePerSecond', 'onProgress'],
-      async (deadLetter, delivery) => {
+      async (deadLetter) => {
         const started = Date.now();
         let outcome: 'replayed' | 'failed' | 'dry-run' = 'dry-run';
         if (!dryRun) {
@@ -124,21 +127,7 @@ export class DeadLetters {
             outcome = 'failed';
           } else {
             try {
-              await this.#transport.publish({
-                exchange: '',
-                routingKey: deadLetter.queue,
-                content: delivery.content,
-                properties: {
-                  ...delivery.properties,
-                  messageId: deadLetter.messageId,
-                  expiration: undefined,
-                  headers: {
-                    ...replayHeaders(delivery.properties.headers),
-                    [HEADERS.originalExchange]: deadLetter.exchange,
-                    [HEADERS.originalRoutingKey]: deadLetter.routingKey,
-                  },
-                },
-              });
+              await this.#transport.publish(replayMessage({ ...deadLetter, queue: deadLetter.queue }));
               outcome = 'replayed';
               summary.replayed++;
             } catch (error) {
@@ -178,13 +167,36 @@ export class DeadLetters {
   }
 
   /**
+   * Hands each matching dead letter to `visitor`, oldest first, and removes it from the queue only when
+   * the visitor resolves to `'remove'`: a visitor that stores the message elsewhere (an archive, say)
+   * resolves only once it is stored, so a crash in between leaves the message in the queue. What is not
+   * removed stays in the queue, in order. A visitor that throws stops the visit; its message goes back to
+   * the queue with the others and the error is rethrown.
+   *
+   * @example
+   * await deadLetters.visit({ reason: 'invalid-content' }, async (deadLetter) => {
+   *   await saveSomewhere(deadLetter.messageId, deadLetter.content);
+   *   return 'remove';
+   * });
+   */
+  async visit(
+    filter: DeadLetterFilter,
+    visitor: DeadLetterVisitor,
+  ): Promise<{ scanned: number; skipped: number }> {
+    if (typeof visitor !== 'function') {
+      throw new InvalidArgumentError(`visit: expected a function, got ${describeValue(visitor)}`);
+    }
+    return this.#scan(filter, ['queue', 'reason', 'limit'], visitor);
+  }
+
+  /**
    * Looks at each message once (no more than the queue held when the scan began), holding every message
    * it keeps unacked until the end, then returns those to the queue in their order.
    */
   async #scan(
     filter: DeadLetterFilter,
     known: readonly string[],
-    visit: (deadLetter: DeadLetter, delivery: Delivery) => 'keep' | 'remove' | Promise<'keep' | 'remove'>,
+    visit: DeadLetterVisitor,
   ): Promise<{ scanned: number; skipped: number }> {
     assertKnownOptions(filter, known, 'dead letters');
     const limit = filter.limit === undefined ? Infinity : integerOption(filter.limit, 0, 'limit', 1);
@@ -209,8 +221,11 @@ export class DeadLetters {
           continue;
         }
         matched++;
-        if ((await visit(deadLetter, delivery)) !== 'remove') kept.push(delivery);
-        else if (!delivery.ack())
+        // Kept until the visitor says otherwise, so a visitor that throws returns it to the queue too.
+        kept.push(delivery);
+        if ((await visit(deadLetter)) !== 'remove') continue;
+        kept.pop();
+        if (!delivery.ack())
           throw new Error(`Lost the channel before removing dead letter ${deadLetter.messageId}`);
       }
     } finally {
