@@ -101,6 +101,23 @@ export type {
   ReplayOptions,
   ReplaySummary,
 } from './bridge/dead-letter/dead-letters.js';
+export type { DeadLetterVisitor } from './bridge/dead-letter/dead-letters.js';
+export { PgDeadLetterArchive } from './bridge/dead-letter/pg-dead-letter-archive.js';
+export type {
+  ArchivedFilter,
+  ArchivedListFilter,
+  ArchiveOptions,
+  ArchiveReplayOptions,
+  ArchiveReplaySummary,
+  ArchiveSummary,
+  PgDeadLetterArchiveOptions,
+} from './bridge/dead-letter/pg-dead-letter-archive.js';
+export type { ArchivedDeadLetter, ArchivedStatus } from './bridge/dead-letter/archived-dead-letter.js';
+export { pgDeadLetterArchiveSchemaSql } from './bridge/dead-letter/pg-dead-letter-archive-sql.js';
+export type {
+  PgDeadLetterArchiveNameOptions,
+  PgDeadLetterArchiveNames,
+} from './bridge/dead-letter/pg-dead-letter-archive-sql.js';
 export { HEADERS, defaultDeadLetterNames, waitQueueName } from './bridge/names.js';
 export type { DeadLetterNames, DeadLetterReason } from './bridge/names.js';
 export { assertRoutingKey, exchangeOf } from './bridge/routing.js';
