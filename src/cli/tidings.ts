@@ -6,9 +6,16 @@ import { redactSecrets } from '../bridge/amqp/amqp-url.js';
 import { createTransport } from '../bridge/create-transport.js';
 import { DeadLetters, type DeadLetter } from '../bridge/dead-letter/dead-letters.js';
 import type { Transport } from '../bridge/transport.js';
+import {
+  deadLetterArchiveCommand,
+  parseDuration,
+  type ArchiveCommand,
+} from './dead-letter-archive-command.js';
 import { outboxCommand } from './outbox-command.js';
 
 const HELP = `Usage: tidings dead-letters <list|replay|purge> [options]
+       tidings dead-letters archive [options]
+       tidings dead-letters archived <list|show|replay|discard|purge> [id...] [options]
        tidings outbox <migrate|status|relay> [options]
 
 Works on the common dead-letter queue of one application (<app-id>.dead-letters by default).
@@ -19,13 +26,25 @@ Commands:
             dead-letter queue only after its copy is confirmed
   purge     remove them
 
+  archive   move them into a PostgreSQL table (created if missing), to handle one by one; each is
+            removed from the queue only after its row is committed
+  archived list             the archived dead letters (pending ones unless --status says otherwise)
+  archived show <id>        one of them in full: error, stack, headers, body
+  archived replay [id...]   send pending ones back to their queue; marked replayed once confirmed
+  archived discard <id...>  mark pending ones as handled without replaying them
+  archived purge --older-than <duration>  delete handled rows archived before then
+
   outbox migrate   create the outbox table in PostgreSQL (--print shows the SQL instead)
   outbox status    pending rows, age of the oldest, in flight, failing, published
   outbox relay     publish committed outbox rows to RabbitMQ until stopped (Ctrl-C, SIGTERM)
 
 Options:
-  --database-url <url>  PostgreSQL for the outbox (default: $DATABASE_URL)
-  --table <name>, --schema <name>  the outbox table (default: public.tidings_outbox)
+  --database-url <url>  PostgreSQL for the outbox and the dead-letter archive (default: $DATABASE_URL)
+  --table <name>, --schema <name>  the outbox table (default: public.tidings_outbox), or the
+                     dead-letter archive table (default: public.tidings_dead_letters)
+  --status <status>  archived list: pending (default), replayed, discarded or all
+  --older-than <duration>  archived purge: 30d, 12h, 90m, …
+  --include-pending  archived purge: delete pending rows too
   --batch <n>        rows a relay claims at a time
   --print            outbox migrate: print the SQL, change nothing
   --app-id <id>      the application (default: $TIDINGS_APP_ID, else "tidings")
@@ -36,7 +55,7 @@ Options:
   --limit <n>        at most n messages
   --rate <n>         replay at most n messages per second
   --dry-run          show what replay or purge would do, change nothing
-  --json             list as JSON lines
+  --json             list (and archived show) as JSON lines
   -h, --help         this text
 `;
 
@@ -60,6 +79,9 @@ export async function main(argv: string[], out = process.stdout, err = process.s
         schema: { type: 'string' },
         batch: { type: 'string' },
         print: { type: 'boolean' },
+        status: { type: 'string' },
+        'older-than': { type: 'string' },
+        'include-pending': { type: 'boolean' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -91,6 +113,9 @@ export async function main(argv: string[], out = process.stdout, err = process.s
       out,
       err,
     );
+  }
+  if (group === 'dead-letters' && (command === 'archive' || command === 'archived')) {
+    return archiveCommand(command, positionals.slice(2), values, out, err);
   }
   if (group !== 'dead-letters' || !['list', 'replay', 'purge'].includes(command ?? '')) {
     err.write(`tidings: unknown command "${positionals.join(' ')}"\n\n${HELP}`);
@@ -156,6 +181,60 @@ export async function main(argv: string[], out = process.stdout, err = process.s
   } finally {
     await transport.close().catch(() => {});
   }
+}
+
+const ARCHIVED_COMMANDS = ['list', 'show', 'replay', 'discard', 'purge'];
+const STATUSES = ['pending', 'replayed', 'discarded', 'all'] as const;
+
+/** `dead-letters archive` and `dead-letters archived <command> [id...]`: checks the options, then runs it. */
+function archiveCommand(
+  command: 'archive' | 'archived',
+  rest: string[],
+  values: Record<string, string | boolean | undefined>,
+  out: NodeJS.WritableStream,
+  err: NodeJS.WritableStream,
+): Promise<number> | number {
+  const text = (name: string): string | undefined => {
+    const value = values[name];
+    return typeof value === 'string' ? value : undefined;
+  };
+  const [subcommand, ...ids] = command === 'archive' ? ['archive', ...rest] : rest;
+  if (command === 'archived' && !ARCHIVED_COMMANDS.includes(subcommand ?? '')) {
+    err.write(`tidings: unknown command "dead-letters archived ${rest.join(' ')}"\n\n${HELP}`);
+    return 2;
+  }
+  const limit = text('limit') === undefined ? undefined : Number(text('limit'));
+  if (limit !== undefined && !(Number.isSafeInteger(limit) && limit > 0))
+    return usage(err, '--limit must be a positive integer');
+  const status = text('status');
+  if (status !== undefined && !(STATUSES as readonly string[]).includes(status))
+    return usage(err, `--status must be one of ${STATUSES.join(', ')}`);
+  const olderThan = text('older-than');
+  const olderThanMs = olderThan === undefined ? undefined : parseDuration(olderThan);
+  if (olderThan !== undefined && olderThanMs === undefined)
+    return usage(err, '--older-than must be a duration such as 30d, 12h, 90m, 45s');
+  return deadLetterArchiveCommand(
+    {
+      command: subcommand as ArchiveCommand,
+      ids,
+      databaseUrl: text('database-url'),
+      amqpUrl: text('url'),
+      appId: text('app-id'),
+      deadLetterQueue: text('dead-letter-queue'),
+      table: text('table'),
+      schema: text('schema'),
+      queue: text('queue'),
+      reason: text('reason'),
+      limit,
+      status: status as (typeof STATUSES)[number] | undefined,
+      olderThanMs,
+      includePending: values['include-pending'] === true,
+      dryRun: values['dry-run'] === true,
+      json: values['json'] === true,
+    },
+    out,
+    err,
+  );
 }
 
 function usage(err: NodeJS.WritableStream, message: string): number {
