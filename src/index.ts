@@ -139,6 +139,7 @@ export { TransportClosedError } from './errors/transport-closed-error.js';
 export { TopologyConflictError } from './errors/topology-conflict-error.js';
 export { InvalidRoutingKeyError } from './errors/invalid-routing-key-error.js';
 export { InvalidContentError } from './errors/invalid-content-error.js';
+export { HeadersTooLargeError } from './errors/headers-too-large-error.js';
 export { NonRetryableError } from './errors/non-retryable-error.js';
 export { RepeatCounterUnavailableError } from './errors/repeat-counter-unavailable-error.js';
 

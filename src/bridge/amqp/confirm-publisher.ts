@@ -1,8 +1,11 @@
 import type { ConfirmChannel, Message, Options } from 'amqplib';
 import { ConnectionLostError } from '../../errors/connection-lost-error.js';
+import { HeadersTooLargeError } from '../../errors/headers-too-large-error.js';
+import { InvalidArgumentError } from '../../errors/invalid-argument-error.js';
 import { PublishNackedError } from '../../errors/publish-nacked-error.js';
 import { PublishTimeoutError } from '../../errors/publish-timeout-error.js';
 import { UnroutableError } from '../../errors/unroutable-error.js';
+import { headerTableBytes, MAX_HEADER_TABLE_BYTES } from '../header-table-size.js';
 import type { MessageProperties, OutgoingMessage } from '../transport.js';
 
 interface Pending {
@@ -85,8 +88,9 @@ export class ConfirmPublisher {
           (error: unknown) => this.#onConfirm(pending, error),
         );
       } catch (error) {
-        // amqplib throws synchronously for a closed channel or an oversized header table.
-        this.#settle(pending, this.closed ? this.#closedError! : asError(error));
+        // amqplib throws synchronously for a closed channel, or when it cannot encode the properties
+        // (before writing anything: the channel stays usable).
+        this.#settle(pending, this.closed ? this.#closedError! : encodingError(error, message, messageId));
         return;
       }
       if (!writable && this.#drained === undefined) {
@@ -221,6 +225,31 @@ function publishOptions(properties: MessageProperties, messageId: string): Optio
   if (properties.priority !== undefined) options.priority = properties.priority;
   if (properties.headers !== undefined) options.headers = properties.headers;
   return options;
+}
+
+/**
+ * What amqplib's synchronous throw means, as a typed error: headers beyond its 64 KiB buffer are a
+ * `HeadersTooLargeError`; another encoding failure (a 300-character message id, a priority of 300, a
+ * bigint header) an `InvalidArgumentError` that keeps amqplib's words.
+ */
+function encodingError(error: unknown, message: OutgoingMessage, messageId: string): Error {
+  const headers = message.properties.headers;
+  if (headers !== undefined) {
+    let bytes: number;
+    try {
+      bytes = headerTableBytes(headers);
+    } catch (tooDeep) {
+      return asError(tooDeep);
+    }
+    if (bytes > MAX_HEADER_TABLE_BYTES)
+      return new HeadersTooLargeError(messageId, bytes, MAX_HEADER_TABLE_BYTES);
+  }
+  if (error instanceof RangeError || error instanceof TypeError) {
+    return new InvalidArgumentError(`publish: message ${messageId} cannot be encoded: ${error.message}`, {
+      cause: error,
+    });
+  }
+  return asError(error);
 }
 
 function asError(error: unknown): Error {

@@ -1,5 +1,7 @@
+import { HeadersTooLargeError } from '../../errors/headers-too-large-error.js';
 import { InvalidArgumentError } from '../../errors/invalid-argument-error.js';
 import { assertKnownOptions, describeValue } from '../../internal/options.js';
+import { headerTableBytes, MAX_HEADER_TABLE_BYTES } from '../header-table-size.js';
 import type { MessageProperties } from '../transport.js';
 
 /** Properties as the memory broker stores them: only the keys that were given, and always headers. */
@@ -81,7 +83,14 @@ export function storedProperties(properties: unknown, where: string): StoredProp
     }
     stored.priority = priority;
   }
-  if (headers !== undefined) stored.headers = cloneTable(headers, `${where}: headers`, 0);
+  if (headers !== undefined) {
+    stored.headers = cloneTable(headers, `${where}: headers`, 0);
+    // amqplib cannot send a larger table: refused here too, so both transports agree.
+    const bytes = headerTableBytes(stored.headers);
+    if (bytes > MAX_HEADER_TABLE_BYTES) {
+      throw new HeadersTooLargeError(stored.messageId, bytes, MAX_HEADER_TABLE_BYTES);
+    }
+  }
   return stored;
 }
 
