@@ -144,7 +144,7 @@ export { NonRetryableError } from './errors/non-retryable-error.js';
 export { RepeatCounterUnavailableError } from './errors/repeat-counter-unavailable-error.js';
 
 // Outbox
-export type { ClaimedRow, Outbox, OutboxMessage, OutboxStats } from './outbox/outbox.js';
+export type { ClaimedRow, FailedRow, Outbox, OutboxMessage, OutboxStats } from './outbox/outbox.js';
 export { MemoryOutbox } from './outbox/memory-outbox.js';
 export { OutboxRelay } from './outbox/outbox-relay.js';
 export type { OutboxRelayEvents, OutboxRelayOptions } from './outbox/outbox-relay.js';

@@ -1,7 +1,7 @@
 import type { InMemoryTransaction } from '../deferred/in-memory-unit-of-work.js';
 import { InvalidArgumentError } from '../errors/invalid-argument-error.js';
 import { describeValue, integerOption } from '../internal/options.js';
-import type { ClaimedRow, Outbox, OutboxMessage, OutboxStats } from './outbox.js';
+import type { ClaimedRow, FailedRow, Outbox, OutboxMessage, OutboxStats } from './outbox.js';
 
 interface Row {
   message: OutboxMessage;
@@ -96,19 +96,35 @@ export class MemoryOutbox implements Outbox<InMemoryTransaction> {
     return Promise.resolve(marked);
   }
 
-  markFailed(
+  markFailed(owner: string, failures: readonly FailedRow[]): Promise<string[]> {
+    const recorded: string[] = [];
+    for (const failure of failures) {
+      integerOption(failure.retryInMs, 0, 'markFailed: retryInMs', 0);
+      const row = this.#held(owner, failure.id, failure.leaseToken);
+      if (row === undefined) continue;
+      row.attempts++;
+      row.lastError = failure.error.slice(0, 2000);
+      row.availableAt = Date.now() + failure.retryInMs;
+      this.#clearLease(row);
+      recorded.push(failure.id);
+    }
+    return Promise.resolve(recorded);
+  }
+
+  extendLease(
     owner: string,
-    claimed: Pick<ClaimedRow, 'id' | 'leaseToken'>,
-    error: string,
-    retryAt: Date,
-  ): Promise<boolean> {
-    const row = this.#held(owner, claimed.id, claimed.leaseToken);
-    if (row === undefined) return Promise.resolve(false);
-    row.attempts++;
-    row.lastError = error.slice(0, 2000);
-    row.availableAt = retryAt.getTime();
-    this.#clearLease(row);
-    return Promise.resolve(true);
+    rows: readonly Pick<ClaimedRow, 'id' | 'leaseToken'>[],
+    leaseMs: number,
+  ): Promise<string[]> {
+    integerOption(leaseMs, 1, 'extendLease: leaseMs', 1);
+    const held: string[] = [];
+    for (const { id, leaseToken } of rows) {
+      const row = this.#held(owner, id, leaseToken);
+      if (row === undefined) continue;
+      row.leaseExpiresAt = Date.now() + leaseMs;
+      held.push(id);
+    }
+    return Promise.resolve(held);
   }
 
   release(owner: string): Promise<number> {

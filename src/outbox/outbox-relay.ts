@@ -6,7 +6,7 @@ import { InvalidArgumentError } from '../errors/invalid-argument-error.js';
 import { Backoff, type BackoffOptions } from '../internal/backoff.js';
 import { assertKnownOptions, describeValue, integerOption } from '../internal/options.js';
 import { sleep } from '../internal/signal.js';
-import type { ClaimedRow, Outbox, OutboxStats } from './outbox.js';
+import type { ClaimedRow, FailedRow, Outbox, OutboxStats } from './outbox.js';
 
 export interface OutboxRelayOptions {
   outbox: Outbox<never>;
@@ -15,7 +15,10 @@ export interface OutboxRelayOptions {
   owner?: string;
   /** Rows claimed (and published in parallel) at a time. @defaultValue 100 */
   batchSize?: number;
-  /** How long a claim is held; a relay that dies lets its rows go after this. @defaultValue 30000 */
+  /**
+   * How long a claim is held; a relay that dies lets its rows go after this. A live relay extends the
+   * leases of a batch that takes longer. @defaultValue 30000
+   */
   leaseMs?: number;
   /** The backstop when no notification comes. @defaultValue 1000 */
   pollIntervalMs?: number;
@@ -30,7 +33,7 @@ export interface OutboxRelayOptions {
 export interface OutboxRelayEvents {
   /** A batch was published and marked. */
   published: [info: { count: number }];
-  /** A row could not be published; it is tried again at `retryAt`. */
+  /** A row could not be published; it is tried again at about `retryAt` (by the outbox's clock). */
   failed: [info: { id: string; attempts: number; error: Error; retryAt: Date }];
   /** Rows published by this relay but marked by another after a lease was lost (a duplicate went out). */
   fenced: [info: { ids: string[] }];
@@ -142,19 +145,35 @@ export class OutboxRelay extends EventEmitter<OutboxRelayEvents> {
   async relayOnce(): Promise<number> {
     const rows = await this.#outbox.claim(this.owner, this.#batchSize, this.#leaseMs);
     if (rows.length === 0) return 0;
-    const outcomes = await Promise.allSettled(rows.map((row) => this.#publish(row)));
+    const outcomes = await this.#whileLeasesRenewed(rows, () =>
+      Promise.allSettled(rows.map((row) => this.#publish(row))),
+    );
     const published: ClaimedRow[] = [];
+    const failures: (FailedRow & { cause: Error; attempts: number })[] = [];
     for (const [index, outcome] of outcomes.entries()) {
       const row = rows[index]!;
       if (outcome.status === 'fulfilled') {
         published.push(row);
         continue;
       }
-      const error = outcome.reason instanceof Error ? outcome.reason : new Error(String(outcome.reason));
-      const retryAt = new Date(Date.now() + this.#retry.delayMs(row.attempts));
-      // Reported only while this relay still holds the row: otherwise another relay owns its fate.
-      if (await this.#outbox.markFailed(this.owner, row, `${error.name}: ${error.message}`, retryAt)) {
-        this.emit('failed', { id: row.id, attempts: row.attempts + 1, error, retryAt });
+      const cause = outcome.reason instanceof Error ? outcome.reason : new Error(String(outcome.reason));
+      failures.push({
+        id: row.id,
+        leaseToken: row.leaseToken,
+        error: `${cause.name}: ${cause.message}`,
+        retryInMs: this.#retry.delayMs(row.attempts),
+        cause,
+        attempts: row.attempts + 1,
+      });
+    }
+    if (failures.length > 0) {
+      const recorded = new Set(await this.#outbox.markFailed(this.owner, failures));
+      const now = Date.now();
+      // Reported only while this relay still held the row: otherwise another relay owns its fate.
+      for (const failure of failures) {
+        if (!recorded.has(failure.id)) continue;
+        const retryAt = new Date(now + failure.retryInMs); // by this host's clock: an estimate
+        this.emit('failed', { id: failure.id, attempts: failure.attempts, error: failure.cause, retryAt });
       }
     }
     if (published.length > 0) {
@@ -166,6 +185,32 @@ export class OutboxRelay extends EventEmitter<OutboxRelayEvents> {
       this.emit('published', { count: marked.length });
     }
     return published.length;
+  }
+
+  /**
+   * Runs `work` (the batch's publishes) while extending the leases on `rows` every third of the lease:
+   * a batch slower than `leaseMs` (a broker applying backpressure, a publish timeout longer than the
+   * lease) is not taken over by another relay and published twice. A renewal that fails is reported;
+   * a row whose lease was lost all the same is fenced at the mark.
+   */
+  async #whileLeasesRenewed<T>(rows: readonly ClaimedRow[], work: () => Promise<T>): Promise<T> {
+    let renewal: Promise<unknown> = Promise.resolve();
+    const timer = setInterval(
+      () => {
+        renewal = renewal.then(() =>
+          this.#outbox
+            .extendLease(this.owner, rows, this.#leaseMs)
+            .catch((error: unknown) => this.#error(error)),
+        );
+      },
+      Math.max(1, Math.floor(this.#leaseMs / 3)),
+    );
+    try {
+      return await work();
+    } finally {
+      clearInterval(timer);
+      await renewal;
+    }
   }
 
   /** Stops relaying, waits for the batch in progress, and gives up this relay's leases. */

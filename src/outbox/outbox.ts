@@ -37,6 +37,14 @@ export interface OutboxStats {
   published: number;
 }
 
+/** A claimed row whose publish failed, for `Outbox.markFailed`. */
+export interface FailedRow extends Pick<ClaimedRow, 'id' | 'leaseToken'> {
+  /** Recorded as the row's last error. */
+  error: string;
+  /** When the row is due again, from now. */
+  retryInMs: number;
+}
+
 /**
  * Where forwarded events wait between the business transaction and the broker. `add` runs inside the
  * caller's transaction (`Tx`), so the rows commit or roll back with the business data; a relay then
@@ -53,13 +61,21 @@ export interface Outbox<Tx = unknown> {
   claim(owner: string, limit: number, leaseMs: number): Promise<ClaimedRow[]>;
   /** Marks rows published, each only if `owner` still holds it with that token; returns the ids marked. */
   markPublished(owner: string, rows: readonly Pick<ClaimedRow, 'id' | 'leaseToken'>[]): Promise<string[]>;
-  /** Records a failed attempt and makes the row due again at `retryAt`; false if the lease was lost. */
-  markFailed(
+  /**
+   * Records a failed attempt of each row and makes it due again `retryInMs` from now, by the outbox's
+   * clock (the database's, so that relays on hosts whose clocks disagree retry on time); one round
+   * trip for the batch. Returns the ids recorded: a row whose lease `owner` no longer holds is skipped.
+   */
+  markFailed(owner: string, rows: readonly FailedRow[]): Promise<string[]>;
+  /**
+   * Extends the leases `owner` still holds on `rows` to `leaseMs` from now (a relay whose batch takes
+   * longer than its lease keeps it); returns the ids still held.
+   */
+  extendLease(
     owner: string,
-    row: Pick<ClaimedRow, 'id' | 'leaseToken'>,
-    error: string,
-    retryAt: Date,
-  ): Promise<boolean>;
+    rows: readonly Pick<ClaimedRow, 'id' | 'leaseToken'>[],
+    leaseMs: number,
+  ): Promise<string[]>;
   /** Gives up every lease `owner` holds (a graceful stop); returns how many. */
   release(owner: string): Promise<number>;
   /** Deletes published rows older than `before`, at most `limit`; returns how many. */

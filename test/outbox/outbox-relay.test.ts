@@ -134,8 +134,41 @@ describe('outbox with the embedded defaults', () => {
     expect(current!.id).toBe(stale!.id);
     expect(Number(current!.leaseToken)).toBeGreaterThan(Number(stale!.leaseToken));
     expect(await outbox.markPublished('relay-a', [stale!])).toEqual([]);
-    expect(await outbox.markFailed('relay-a', stale!, 'late', new Date())).toBe(false);
+    expect(await outbox.markFailed('relay-a', [{ ...stale!, error: 'late', retryInMs: 0 }])).toEqual([]);
+    expect(await outbox.extendLease('relay-a', [stale!], 10_000)).toEqual([]);
     expect(await outbox.markPublished('relay-b', [current!])).toEqual([current!.id]);
+    await close();
+  });
+
+  it('a batch slower than the lease keeps its leases: a second relay does not publish it again', async () => {
+    const { flusher, outbox, close } = await setup();
+    // Every publish of the first relay's batch takes four leases long (a broker applying backpressure).
+    const slow = new MemoryTransport({ broker: new MemoryBroker() });
+    const publishes = new Map<string, number>();
+    slow.publish = async (message) => {
+      publishes.set(
+        message.properties?.messageId ?? '?',
+        (publishes.get(message.properties?.messageId ?? '?') ?? 0) + 1,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 400));
+    };
+    const first = new OutboxRelay({ outbox, transport: slow, leaseMs: 100, pollIntervalMs: 60_000 });
+    const second = new OutboxRelay({ outbox, transport: slow, leaseMs: 100, pollIntervalMs: 10 });
+    const fenced: string[] = [];
+    for (const relay of [first, second]) relay.on('fenced', ({ ids }) => fenced.push(...ids));
+    const orders = ['o-slow-1', 'o-slow-2'].map((id) => new Order(id));
+    for (const order of orders) order.place();
+    await flusher.flush(...orders);
+
+    const batch = first.relayOnce(); // claims both rows, publishes for 400 ms
+    second.start(); // polls every 10 ms for due rows
+    expect(await batch).toBe(2);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await second.stop();
+    expect([...publishes.values()]).toEqual([1, 1]);
+    expect(fenced).toEqual([]);
+    expect(await outbox.stats()).toMatchObject({ pending: 0, published: 2 });
+    await slow.close();
     await close();
   });
 

@@ -134,6 +134,7 @@ export interface PgOutboxStatements {
   readonly markPublished: string;
   /** $1 owner, $2 id, $3 lease token, $4 error, $5 retry at. */
   readonly markFailed: string;
+  readonly extendLease: string;
   /** $1 owner. */
   readonly release: string;
   /** $1 before, $2 limit. */
@@ -198,10 +199,22 @@ FROM unnest($2::uuid[], $3::bigint[]) AS m(id, token)
 WHERE o.id = m.id AND o.lease_owner = $1 AND o.lease_token = m.token AND o.published_at IS NULL
 RETURNING o.id::text AS id`,
 
-    markFailed: `UPDATE ${t}
-SET attempts = attempts + 1, last_error = $4, available_at = $5::timestamptz,
+    // One statement for a batch of failures; the retry time is the database's now() plus the delay, as
+    // claims compare available_at with the database's now().
+    markFailed: `UPDATE ${t} AS o
+SET attempts = o.attempts + 1, last_error = f.error,
+    available_at = now() + f.delay_ms * interval '1 millisecond',
     lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
-WHERE id = $2 AND lease_owner = $1 AND lease_token = $3 AND published_at IS NULL`,
+FROM unnest($2::uuid[], $3::bigint[], $4::text[], $5::bigint[]) AS f(id, token, error, delay_ms)
+WHERE o.id = f.id AND o.lease_owner = $1 AND o.lease_token = f.token AND o.published_at IS NULL
+RETURNING o.id::text AS id`,
+
+    // The same fencing as markPublished: only the current lease can be extended.
+    extendLease: `UPDATE ${t} AS o
+SET lease_expires_at = now() + $4::bigint * interval '1 millisecond'
+FROM unnest($2::uuid[], $3::bigint[]) AS m(id, token)
+WHERE o.id = m.id AND o.lease_owner = $1 AND o.lease_token = m.token AND o.published_at IS NULL
+RETURNING o.id::text AS id`,
 
     release: `UPDATE ${t}
 SET lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL

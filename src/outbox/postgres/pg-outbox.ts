@@ -3,7 +3,7 @@ import type { MessageProperties } from '../../bridge/transport.js';
 import { InvalidArgumentError } from '../../errors/invalid-argument-error.js';
 import { Backoff, type BackoffOptions } from '../../internal/backoff.js';
 import { assertKnownOptions, describeValue, integerOption } from '../../internal/options.js';
-import type { ClaimedRow, Outbox, OutboxMessage, OutboxStats } from '../outbox.js';
+import type { ClaimedRow, FailedRow, Outbox, OutboxMessage, OutboxStats } from '../outbox.js';
 import { PgListener } from './pg-listener.js';
 import {
   pgOutboxNames,
@@ -221,26 +221,64 @@ export class PgOutbox implements Outbox<PoolClient> {
     return result.rows.map((row) => row.id);
   }
 
-  async markFailed(
-    owner: string,
-    row: Pick<ClaimedRow, 'id' | 'leaseToken'>,
-    error: string,
-    retryAt: Date,
-  ): Promise<boolean> {
+  async markFailed(owner: string, failures: readonly FailedRow[]): Promise<string[]> {
     assertOwner(owner, 'markFailed');
-    assertLease(row, 'markFailed: row');
-    if (typeof error !== 'string') {
-      throw new InvalidArgumentError(`markFailed: error must be a string, got ${describeValue(error)}`);
+    if (!isArray(failures)) {
+      throw new InvalidArgumentError(`markFailed: expected an array of rows, got ${describeValue(failures)}`);
     }
-    assertDate(retryAt, 'markFailed: retryAt');
-    const result = await this.#pool.query(this.#sql.markFailed, [
+    if (failures.length === 0) return [];
+    const ids: string[] = [];
+    const tokens: string[] = [];
+    const errors: string[] = [];
+    const delays: number[] = [];
+    for (const [index, failure] of failures.entries()) {
+      assertLease(failure, `markFailed: rows[${index}]`);
+      if (typeof failure.error !== 'string') {
+        throw new InvalidArgumentError(
+          `markFailed: rows[${index}].error must be a string, got ${describeValue(failure.error)}`,
+        );
+      }
+      integerOption(failure.retryInMs, 0, `markFailed: rows[${index}].retryInMs`, 0);
+      ids.push(failure.id);
+      tokens.push(failure.leaseToken);
+      errors.push(truncate(failure.error.replaceAll('\0', ''), MAX_LAST_ERROR_LENGTH));
+      delays.push(failure.retryInMs);
+    }
+    const result = await this.#pool.query<{ id: string }>(this.#sql.markFailed, [
       owner,
-      row.id,
-      row.leaseToken,
-      truncate(error.replaceAll('\0', ''), MAX_LAST_ERROR_LENGTH),
-      retryAt.toISOString(),
+      ids,
+      tokens,
+      errors,
+      delays,
     ]);
-    return result.rowCount === 1;
+    return result.rows.map((row) => row.id);
+  }
+
+  async extendLease(
+    owner: string,
+    rows: readonly Pick<ClaimedRow, 'id' | 'leaseToken'>[],
+    leaseMs: number,
+  ): Promise<string[]> {
+    assertOwner(owner, 'extendLease');
+    if (!isArray(rows)) {
+      throw new InvalidArgumentError(`extendLease: expected an array of rows, got ${describeValue(rows)}`);
+    }
+    integerOption(leaseMs, 1, 'extendLease: leaseMs', 1);
+    if (rows.length === 0) return [];
+    const ids: string[] = [];
+    const tokens: string[] = [];
+    for (const [index, row] of rows.entries()) {
+      assertLease(row, `extendLease: rows[${index}]`);
+      ids.push(row.id);
+      tokens.push(row.leaseToken);
+    }
+    const result = await this.#pool.query<{ id: string }>(this.#sql.extendLease, [
+      owner,
+      ids,
+      tokens,
+      leaseMs,
+    ]);
+    return result.rows.map((row) => row.id);
   }
 
   async release(owner: string): Promise<number> {

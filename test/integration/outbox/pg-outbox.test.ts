@@ -1,4 +1,4 @@
-import type { Pool, PoolClient } from 'pg';
+import type { ClientBase, Pool, PoolClient } from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '../../../src/errors/invalid-argument-error.js';
 import type { ClaimedRow } from '../../../src/outbox/outbox.js';
@@ -232,7 +232,8 @@ describe('PgOutbox.claim', () => {
     expect(BigInt(fresh!.leaseToken)).toBeGreaterThan(BigInt(stale!.leaseToken));
 
     expect(await outbox.markPublished('relay-a', [stale!])).toEqual([]);
-    expect(await outbox.markFailed('relay-a', stale!, 'late', new Date())).toBe(false);
+    expect(await outbox.markFailed('relay-a', [{ ...stale!, error: 'late', retryInMs: 0 }])).toEqual([]);
+    expect(await outbox.extendLease('relay-a', [stale!], LEASE_MS)).toEqual([]);
     // The right owner with an old token is refused too: the token, not the name, proves the lease.
     expect(await outbox.markPublished('relay-b', [stale!])).toEqual([]);
     expect(await outbox.markPublished('relay-b', [fresh!])).toEqual([m.id]);
@@ -248,12 +249,14 @@ describe('PgOutbox.claim', () => {
     expect(await outbox.markPublished('relay-a', rows)).toEqual([m.id]);
   });
 
-  it('markFailed counts the attempt, keeps the error and delays the row', async () => {
+  it('markFailed counts the attempt, keeps the error and delays the row by the database clock', async () => {
     const m = message();
     await unitOfWork.transaction((client) => outbox.add([m], client));
     const [row] = await outbox.claim('relay-a', 10, LEASE_MS);
     const longError = 'E'.repeat(5000);
-    expect(await outbox.markFailed('relay-a', row!, longError, new Date(Date.now() + 60_000))).toBe(true);
+    expect(await outbox.markFailed('relay-a', [{ ...row!, error: longError, retryInMs: 60_000 }])).toEqual([
+      m.id,
+    ]);
     const stored = await pool.query(
       `SELECT attempts, length(last_error) AS len, lease_owner, lease_token, lease_expires_at,
               available_at > now() + interval '50 seconds' AS delayed
@@ -269,15 +272,55 @@ describe('PgOutbox.claim', () => {
       delayed: true,
     });
     expect(await outbox.claim('relay-b', 10, LEASE_MS)).toEqual([]); // not due yet
-    expect(await outbox.markFailed('relay-a', row!, 'again', new Date())).toBe(false); // lease is gone
+    // The lease is gone: not recorded again.
+    expect(await outbox.markFailed('relay-a', [{ ...row!, error: 'again', retryInMs: 0 }])).toEqual([]);
 
     await pool.query(`UPDATE ${table} SET available_at = now() - interval '1 second'`);
     const [again] = await outbox.claim('relay-b', 10, LEASE_MS);
     expect(again).toMatchObject({ id: m.id, attempts: 1 });
-    await expect(outbox.markFailed('relay-b', again!, 'x', new Date(NaN))).rejects.toThrow(/retryAt/);
+    await expect(
+      outbox.markFailed('relay-b', [{ ...again!, error: 'x', retryInMs: Number.NaN }]),
+    ).rejects.toThrow(/retryInMs/);
     await expect(outbox.markPublished('relay-b', [{ id: m.id, leaseToken: 'abc' }])).rejects.toThrow(
       /leaseToken/,
     );
+  });
+
+  it('markFailed records a batch in one statement, each row with its own error and delay', async () => {
+    const messages = Array.from({ length: 3 }, () => message());
+    await unitOfWork.transaction((client) => outbox.add(messages, client));
+    const rows = await outbox.claim('relay-a', 10, LEASE_MS);
+    const counter = countQueries(pool as unknown as ClientBase);
+    const recorded = await outbox.markFailed(
+      'relay-a',
+      rows.map((row, index) => ({ ...row, error: `error ${index}`, retryInMs: index * 60_000 })),
+    );
+    counter.restore();
+    expect(counter.texts).toHaveLength(1);
+    expect(recorded.sort()).toEqual(messages.map((m) => m.id).sort());
+    const stored = await pool.query<{ id: string; last_error: string; due: boolean }>(
+      `SELECT id::text AS id, last_error, available_at <= now() AS due FROM ${table} ORDER BY last_error`,
+    );
+    const byId = new Map(rows.map((row, index) => [row.id, index]));
+    expect(stored.rows.map((row) => [byId.get(row.id), row.last_error, row.due])).toEqual([
+      [0, 'error 0', true],
+      [1, 'error 1', false],
+      [2, 'error 2', false],
+    ]);
+  });
+
+  it('extendLease keeps a slow batch from being taken over, and only for the lease holder', async () => {
+    const m = message();
+    await unitOfWork.transaction((client) => outbox.add([m], client));
+    const [row] = await outbox.claim('relay-a', 10, 300);
+    await sleep(200);
+    expect(await outbox.extendLease('relay-a', [row!], 2_000)).toEqual([m.id]);
+    await sleep(200); // past the first lease: still held
+    expect(await outbox.claim('relay-b', 10, LEASE_MS)).toEqual([]);
+    expect(await outbox.extendLease('relay-b', [row!], 2_000)).toEqual([]); // not the owner
+    await expect(outbox.extendLease('relay-a', [row!], 0)).rejects.toThrow(/leaseMs/);
+    expect(await outbox.markPublished('relay-a', [row!])).toEqual([m.id]);
+    expect(await outbox.extendLease('relay-a', [row!], 2_000)).toEqual([]); // published: nothing to hold
   });
 
   it('release gives up the leases of one owner', async () => {
@@ -358,7 +401,7 @@ describe('PgOutbox retention and stats', () => {
     await pool.query(`UPDATE ${table} SET created_at = now() - interval '5 seconds'`);
     const claimed = await outbox.claim('relay-a', 3, LEASE_MS);
     await outbox.markPublished('relay-a', [claimed[0]!]);
-    await outbox.markFailed('relay-a', claimed[1]!, 'boom', new Date(Date.now() + 60_000));
+    await outbox.markFailed('relay-a', [{ ...claimed[1]!, error: 'boom', retryInMs: 60_000 }]);
     const stats = await outbox.stats();
     expect(stats).toMatchObject({ pending: 5, inFlight: 1, failing: 1, published: 1 });
     expect(stats.oldestPendingAgeMs).toBeGreaterThanOrEqual(4_900);
