@@ -63,6 +63,12 @@ export interface DecodeLimits {
 export interface MessageIdentity {
   /** The `messageId` property, else the body's `event_id`, else a hash of the body. */
   messageId: string;
+  /**
+   * Where `messageId` came from. A `body-hash` is no id the publisher gave: the consumer refuses such a
+   * message (it cannot tell a redelivery from a second message with the same body), but its dead-letter
+   * copy carries the hash as its id.
+   */
+  idFrom: 'property' | 'event_id' | 'body-hash';
   /** Deliveries to a handler before this one, as counted in the header (0 when absent). */
   headerAttempt: number;
   /** Where the message was first published (not the wait queue a repeat came back through). */
@@ -76,27 +82,47 @@ export function identify(delivery: Delivery, payload?: unknown): MessageIdentity
     typeof payload === 'object' && payload !== null
       ? (payload as { event_id?: unknown }).event_id
       : undefined;
+  const property = nonEmptyString(delivery.properties.messageId);
+  const eventId =
+    typeof fromBody === 'string' || typeof fromBody === 'number'
+      ? nonEmptyString(String(fromBody))
+      : undefined;
+  const idFrom = property !== undefined ? 'property' : eventId !== undefined ? 'event_id' : 'body-hash';
   const messageId =
-    nonEmptyString(delivery.properties.messageId) ??
-    (typeof fromBody === 'string' || typeof fromBody === 'number' ? String(fromBody) : undefined) ??
+    property ??
+    eventId ??
     `sha256:${createHash('sha256').update(delivery.content).digest('hex').slice(0, 32)}`;
   const attempt = Number(headers[HEADERS.attempt] ?? 0);
   return {
     messageId,
+    idFrom,
     headerAttempt: Number.isSafeInteger(attempt) && attempt >= 0 ? attempt : 0,
-    exchange: nonEmptyString(headers[HEADERS.originalExchange]) ?? delivery.exchange,
-    routingKey: nonEmptyString(headers[HEADERS.originalRoutingKey]) ?? delivery.routingKey,
+    exchange: shortString(headers[HEADERS.originalExchange]) ?? delivery.exchange,
+    routingKey: shortString(headers[HEADERS.originalRoutingKey]) ?? delivery.routingKey,
   };
 }
 
 /**
- * Parses the body as JSON. Throws `InvalidContentError` for a wrong content type, an oversized, empty
- * or non-UTF-8 body, malformed JSON, or a `__proto__` key anywhere (a prototype-pollution attempt).
+ * Parses the body as JSON. Throws `InvalidContentError` for a wrong content type or encoding, an
+ * oversized, empty or non-UTF-8 body, malformed JSON, or a prototype-pollution gadget anywhere: a
+ * `__proto__` key, or a `constructor` key holding an object with a `prototype` key. Parsing them is
+ * harmless, but a handler that deep-merges the payload the naive way would change `Object.prototype`
+ * for the whole process.
  */
 export function decodeBody(delivery: Delivery, limits: DecodeLimits): unknown {
-  const contentType = delivery.properties.contentType;
+  const { contentType, contentEncoding } = delivery.properties;
   if (contentType !== undefined && contentType !== '' && !/^(application|text)\/json\b/i.test(contentType)) {
     throw new InvalidContentError(`Unsupported content type "${contentType}" (expected ${CONTENT_TYPE})`);
+  }
+  // A compressed body would otherwise be reported as "not valid UTF-8", which says nothing useful.
+  if (
+    contentEncoding !== undefined &&
+    contentEncoding !== '' &&
+    !/^(utf-?8|identity)$/i.test(contentEncoding)
+  ) {
+    throw new InvalidContentError(
+      `Unsupported content encoding "${contentEncoding}" (expected none: the body is UTF-8 JSON)`,
+    );
   }
   const { content } = delivery;
   if (content.length > limits.maxContentBytes) {
@@ -114,12 +140,29 @@ export function decodeBody(delivery: Delivery, limits: DecodeLimits): unknown {
   try {
     return JSON.parse(text, (key, value: unknown) => {
       if (key === '__proto__') throw new InvalidContentError('The payload has a "__proto__" key');
+      if (
+        key === 'constructor' &&
+        typeof value === 'object' &&
+        value !== null &&
+        Object.hasOwn(value, 'prototype')
+      ) {
+        throw new InvalidContentError('The payload has a "constructor" key holding a "prototype" key');
+      }
       return value;
     });
   } catch (error) {
     if (error instanceof InvalidContentError) throw error;
+    // Valid JSON nested some thousands deep overflows the stack while it is walked: say that, not
+    // "not valid JSON".
+    if (error instanceof RangeError) throw new InvalidContentError('The body is nested too deeply to parse');
     throw new InvalidContentError(`The body is not valid JSON: ${(error as Error).message}`);
   }
+}
+
+/** A non-empty string of at most 255 bytes (an AMQP short string, as exchange names and routing keys are). */
+function shortString(value: unknown): string | undefined {
+  const text = nonEmptyString(value);
+  return text !== undefined && Buffer.byteLength(text) <= 255 ? text : undefined;
 }
 
 function nonEmptyString(value: unknown): string | undefined {

@@ -24,6 +24,8 @@ export const HEADERS = {
   originalExchange: 'x-tidings-original-exchange',
   originalRoutingKey: 'x-tidings-original-routing-key',
   consumerApp: 'x-tidings-consumer-app',
+  /** On a dead letter whose own headers were too large to keep: their encoded size, in bytes. */
+  droppedHeadersBytes: 'x-tidings-dropped-headers-bytes',
   /** Set by the broker when it dead-letters (expired, rejected, maxlen, delivery-limit). */
   death: 'x-death',
 } as const;

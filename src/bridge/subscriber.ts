@@ -4,8 +4,9 @@ import { InvalidContentError } from '../errors/invalid-content-error.js';
 import { NonRetryableError } from '../errors/non-retryable-error.js';
 import { assertKnownOptions, describeValue, integerOption } from '../internal/options.js';
 import { beforeDeadline, sleep } from '../internal/signal.js';
-import { deadLetterHeaders, repeatHeaders } from './dead-letter/dead-letter-headers.js';
+import { deadLetterHeaders, repeatHeaders, REWRITTEN_HEADERS } from './dead-letter/dead-letter-headers.js';
 import { decodeBody, identify, type MessageIdentity } from './envelope.js';
+import { headerTableBytes, MAX_HEADER_TABLE_BYTES } from './header-table-size.js';
 import {
   resolveDeadLetterNames,
   waitQueueName,
@@ -47,6 +48,13 @@ export interface SubscriberOptions {
   messageTtlMs?: number;
   /** Larger bodies are dead-lettered as `invalid-content`. @defaultValue 4194304 (4 MiB) */
   maxContentBytes?: number;
+  /**
+   * Messages whose header table encodes to more bytes are dead-lettered as `invalid-content`, without
+   * their headers. At most 49152: tidings keeps 16 KiB of the 64 KiB an AMQP header table may hold for
+   * the headers it adds to repeats and dead letters, so that their copies can always be sent.
+   * @defaultValue 32768 (32 KiB)
+   */
+  maxHeaderBytes?: number;
 }
 
 /** What a handler receives. */
@@ -101,6 +109,16 @@ export interface SubscriberEvents {
 /** Pause before a message whose copy could not be published goes back to its queue. */
 const COPY_RETRY_DELAY_MS = 1000;
 
+/** Room in a header table for what repeats and dead letters add (see dead-letter-headers.ts). */
+const HEADER_ROOM_BYTES = 16_384;
+
+/** A delivery the subscriber refuses without running the handler: it could never succeed. */
+interface Refusal {
+  error: InvalidContentError;
+  /** The encoded size of headers too large to copy along; the dead letter goes without them. */
+  droppedHeaderBytes?: number | undefined;
+}
+
 const OPTION_KEYS = [
   'queue',
   'routes',
@@ -114,6 +132,7 @@ const OPTION_KEYS = [
   'queueType',
   'messageTtlMs',
   'maxContentBytes',
+  'maxHeaderBytes',
 ];
 
 /**
@@ -141,6 +160,7 @@ export class Subscriber<P = unknown> extends EventEmitter<SubscriberEvents> {
   readonly #queueType: 'classic' | 'quorum' | undefined;
   readonly #messageTtlMs: number | undefined;
   readonly #maxContentBytes: number;
+  readonly #maxHeaderBytes: number;
   #consumer: Consumer | undefined;
   /** Message ids being handled or settled right now, each with the promise of that work. */
   readonly #settling = new Map<string, Promise<void>>();
@@ -213,6 +233,13 @@ export class Subscriber<P = unknown> extends EventEmitter<SubscriberEvents> {
       'Subscriber: maxContentBytes',
       1,
     );
+    this.#maxHeaderBytes = integerOption(
+      options.maxHeaderBytes,
+      32_768,
+      'Subscriber: maxHeaderBytes',
+      1,
+      MAX_HEADER_TABLE_BYTES - HEADER_ROOM_BYTES,
+    );
   }
 
   /** Declares the topology and starts consuming. */
@@ -250,13 +277,36 @@ export class Subscriber<P = unknown> extends EventEmitter<SubscriberEvents> {
 
   async #handle(delivery: Delivery, handler: MessageHandler<P>): Promise<void> {
     let payload: unknown;
-    let invalid: InvalidContentError | undefined;
-    try {
-      payload = decodeBody(delivery, { maxContentBytes: this.#maxContentBytes });
-    } catch (error) {
-      invalid = error as InvalidContentError;
+    let invalid: Refusal | undefined;
+    // Counted without the headers tidings rewrites in every copy (and the broker's x-death): those are
+    // bounded by tidings, so a repeat does not count against the limit what the previous one added.
+    const headerBytes = headerTableBytes(delivery.properties.headers, REWRITTEN_HEADERS);
+    if (headerBytes > this.#maxHeaderBytes) {
+      // Its copy would not fit in a header table once tidings adds its own headers: a repeat or a dead
+      // letter with them could never be published, and the message would come back forever.
+      invalid = {
+        error: new InvalidContentError(
+          `The headers encode to ${headerBytes} bytes; the limit is ${this.#maxHeaderBytes} (maxHeaderBytes)`,
+        ),
+        droppedHeaderBytes: headerBytes,
+      };
+    } else {
+      try {
+        payload = decodeBody(delivery, { maxContentBytes: this.#maxContentBytes });
+      } catch (error) {
+        invalid = { error: error as InvalidContentError };
+      }
     }
     const identity = identify(delivery, payload);
+    if (invalid === undefined && identity.idFrom === 'body-hash') {
+      // Without an id, a redelivery and a second message with the same body look alike: repeat counts
+      // and idempotent consumers would mix them up.
+      invalid = {
+        error: new InvalidContentError(
+          'The message has no id: neither a messageId property nor an event_id in the body',
+        ),
+      };
+    }
     // A copy this subscriber sent straight back to the queue (a repeat without delay, a re-count) can
     // arrive before the original's ack has left the process: it waits for that ack, so a handler that
     // crashes the process cannot leave both in the queue and multiply the message.
@@ -269,10 +319,23 @@ export class Subscriber<P = unknown> extends EventEmitter<SubscriberEvents> {
     delivery: Delivery,
     handler: MessageHandler<P>,
     payload: unknown,
-    invalid: InvalidContentError | undefined,
+    invalid: Refusal | undefined,
     identity: MessageIdentity,
   ): Promise<void> {
     const counted = await this.#count(identity.messageId);
+    if (invalid !== undefined) {
+      // Before the crash accounting below: the handler never runs for it, so it cannot have crashed a
+      // process, and a message that can never succeed is not repeated, not even once.
+      const attempt = Math.max(identity.headerAttempt + 1, counted ?? 0);
+      return this.#deadLetterIt(
+        delivery,
+        identity,
+        attempt,
+        'invalid-content',
+        invalid.error,
+        invalid.droppedHeaderBytes,
+      );
+    }
     if (delivery.redelivered && (counted === undefined || counted <= identity.headerAttempt + 1)) {
       // A previous delivery ended unsettled (the consumer crashed or lost its connection) and the counter
       // cannot tell how often: count it in the header by re-sending, so crash loops stay bounded.
@@ -285,8 +348,6 @@ export class Subscriber<P = unknown> extends EventEmitter<SubscriberEvents> {
       return this.#repeat(delivery, identity, attempt, cutOff, 0);
     }
     const attempt = Math.max(identity.headerAttempt + 1, counted ?? 0);
-    if (invalid !== undefined)
-      return this.#deadLetterIt(delivery, identity, attempt, 'invalid-content', invalid);
     if (attempt > this.#maxAttempts) {
       // Counted deliveries beyond the limit: earlier ones ended unsettled (a crash loop). The handler
       // ran `attempt - 1` times; it does not run again.
@@ -359,6 +420,7 @@ export class Subscriber<P = unknown> extends EventEmitter<SubscriberEvents> {
     attempt: number,
     reason: DeadLetterReason,
     error: unknown,
+    droppedHeaderBytes?: number,
   ): Promise<void> {
     const headers = deadLetterHeaders(delivery.properties.headers, {
       reason,
@@ -369,6 +431,7 @@ export class Subscriber<P = unknown> extends EventEmitter<SubscriberEvents> {
       routingKey: identity.routingKey,
       consumerApp: this.appId,
       now: new Date(),
+      droppedHeaderBytes,
     });
     const copied = await this.#copyThenAck(
       delivery,

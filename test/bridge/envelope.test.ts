@@ -34,8 +34,17 @@ describe('wire format', () => {
   });
 
   it('identifies a message by messageId, else the body event_id, else a hash of the body', () => {
-    expect(identify(delivery('{}', { messageId: 'm-1' })).messageId).toBe('m-1');
-    expect(identify(delivery('{"event_id":11995}'), { event_id: 11995 }).messageId).toBe('11995');
+    expect(identify(delivery('{}', { messageId: 'm-1' }))).toMatchObject({
+      messageId: 'm-1',
+      idFrom: 'property',
+    });
+    expect(identify(delivery('{"event_id":11995}'), { event_id: 11995 })).toMatchObject({
+      messageId: '11995',
+      idFrom: 'event_id',
+    });
+    // An empty event_id is no id: the hash is used, and the consumer refuses the message for it.
+    expect(identify(delivery('{"event_id":""}'), { event_id: '' }).idFrom).toBe('body-hash');
+    expect(identify(delivery('{"x":1}'), { x: 1 }).idFrom).toBe('body-hash');
     const hashed = identify(delivery('{"x":1}'), { x: 1 }).messageId;
     expect(hashed).toMatch(/^sha256:[0-9a-f]{32}$/);
     expect(identify(delivery('{"x":1}'), { x: 1 }).messageId).toBe(hashed);
@@ -54,6 +63,11 @@ describe('wire format', () => {
     );
     expect(identity).toMatchObject({ headerAttempt: 2, exchange: 'order', routingKey: 'order.placed' });
     expect(identify(delivery('{}', { headers: { 'x-tidings-attempt': 'garbage' } })).headerAttempt).toBe(0);
+    // A header longer than any exchange name or routing key can be is not taken for one: copies could
+    // otherwise carry it along and outgrow the header table.
+    expect(
+      identify(delivery('{}', { headers: { 'x-tidings-original-exchange': 'e'.repeat(256) } })).exchange,
+    ).toBe('order');
   });
 
   it('decodes JSON without a content type (seed PHP messages) and rejects what is not JSON', () => {
@@ -70,9 +84,29 @@ describe('wire format', () => {
       [delivery('x'.repeat(101)), /101 bytes; the limit is 100/],
       [delivery('{"a":{"__proto__":{"x":1}}}'), /__proto__/],
       [delivery('{}', { contentType: 'text/plain' }), /Unsupported content type "text\/plain"/],
+      [delivery('{}', { contentEncoding: 'gzip' }), /Unsupported content encoding "gzip"/],
+      [
+        delivery('{"a":{"constructor":{"prototype":{"x":1}}}}'),
+        /"constructor" key holding a "prototype" key/,
+      ],
     ];
     for (const [input, message] of cases) {
       expect(() => decodeBody(input, { maxContentBytes: 100 })).toThrow(message);
+    }
+    const deep = delivery('['.repeat(20_000) + ']'.repeat(20_000));
+    expect(() => decodeBody(deep, { maxContentBytes: 1_000_000 })).toThrow(
+      /^The body is nested too deeply to parse$/,
+    );
+    // What is only data stays data: a constructor or prototype key without the gadget's shape, and the
+    // encodings that mean "UTF-8 as is".
+    expect(decodeBody(delivery('{"constructor":"Bob","prototype":1}'), { maxContentBytes: 100 })).toEqual({
+      constructor: 'Bob',
+      prototype: 1,
+    });
+    for (const contentEncoding of ['utf-8', 'UTF8', 'identity', '']) {
+      expect(decodeBody(delivery('{"a":1}', { contentEncoding }), { maxContentBytes: 100 })).toEqual({
+        a: 1,
+      });
     }
   });
 });

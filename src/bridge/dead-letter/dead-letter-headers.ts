@@ -1,7 +1,35 @@
 import { HEADERS, type DeadLetterReason } from '../names.js';
 
+// Bounded so that what tidings adds to a message's headers stays well inside the room the subscriber
+// keeps for it (see `maxHeaderBytes`): at most 3 bytes per UTF-16 unit, about 10 KB in all.
+const MAX_NAME_CHARS = 200;
 const MAX_MESSAGE_CHARS = 1000;
 const MAX_STACK_CHARS = 2000;
+
+/**
+ * Headers neither a repeat nor a dead-letter copy takes over from the original: the broker's death
+ * records (dropped) and tidings' own headers that both kinds of copy set afresh, with values of bounded
+ * size. Everything else may be carried along.
+ */
+export const REWRITTEN_HEADERS: ReadonlySet<string> = new Set([
+  HEADERS.death,
+  'x-first-death-reason',
+  'x-first-death-queue',
+  'x-first-death-exchange',
+  'x-last-death-reason',
+  'x-last-death-queue',
+  'x-last-death-exchange',
+  HEADERS.attempt,
+  HEADERS.errorName,
+  HEADERS.errorMessage,
+  HEADERS.errorStack,
+  HEADERS.firstFailureAt,
+  HEADERS.lastFailureAt,
+  // Taken from the original only when at most 255 bytes long, as an exchange name and a routing key are
+  // (identify() in envelope.ts).
+  HEADERS.originalExchange,
+  HEADERS.originalRoutingKey,
+]);
 
 /** What the consumer knows when it gives up on a message. */
 export interface FailureInfo {
@@ -13,6 +41,11 @@ export interface FailureInfo {
   routingKey: string;
   consumerApp: string;
   now: Date;
+  /**
+   * Set when the original headers are too large to go along (they are the reason the message is dead-
+   * lettered): the copy carries none of them, and this size in `x-tidings-dropped-headers-bytes`.
+   */
+  droppedHeaderBytes?: number | undefined;
 }
 
 /**
@@ -24,16 +57,18 @@ export function deadLetterHeaders(
   original: Record<string, unknown>,
   failure: FailureInfo,
 ): Record<string, unknown> {
-  const headers = withoutBrokerDeathHeaders(original);
+  const headers = failure.droppedHeaderBytes === undefined ? withoutBrokerDeathHeaders(original) : {};
   delete headers[HEADERS.attempt];
   const at = failure.now.toISOString();
   return {
     ...headers,
+    ...(failure.droppedHeaderBytes === undefined
+      ? {}
+      : { [HEADERS.droppedHeadersBytes]: failure.droppedHeaderBytes }),
     ...errorHeaders(failure.error),
     [HEADERS.deadReason]: failure.reason,
     [HEADERS.attempts]: failure.attempts,
-    [HEADERS.firstFailureAt]:
-      typeof headers[HEADERS.firstFailureAt] === 'string' ? headers[HEADERS.firstFailureAt] : at,
+    [HEADERS.firstFailureAt]: firstFailureAt(headers, at),
     [HEADERS.lastFailureAt]: at,
     [HEADERS.originalQueue]: failure.queue,
     [HEADERS.originalExchange]: failure.exchange,
@@ -55,8 +90,7 @@ export function repeatHeaders(
     [HEADERS.attempt]: repeat.attempt,
     [HEADERS.originalExchange]: repeat.exchange,
     [HEADERS.originalRoutingKey]: repeat.routingKey,
-    [HEADERS.firstFailureAt]:
-      typeof headers[HEADERS.firstFailureAt] === 'string' ? headers[HEADERS.firstFailureAt] : at,
+    [HEADERS.firstFailureAt]: firstFailureAt(headers, at),
     [HEADERS.lastFailureAt]: at,
   };
 }
@@ -81,12 +115,18 @@ export function replayHeaders(deadLetter: Record<string, unknown>): Record<strin
   return headers;
 }
 
+/** The first failure time an earlier copy recorded (a short string), else now. */
+function firstFailureAt(headers: Record<string, unknown>, now: string): string {
+  const recorded = headers[HEADERS.firstFailureAt];
+  return typeof recorded === 'string' && recorded.length <= 64 ? recorded : now;
+}
+
 function errorHeaders(error: unknown): Record<string, unknown> {
   const name = error instanceof Error ? error.name : typeof error;
   const message = error instanceof Error ? error.message : String(error);
   const stack = error instanceof Error && typeof error.stack === 'string' ? error.stack : '';
   return {
-    [HEADERS.errorName]: name,
+    [HEADERS.errorName]: truncate(name, MAX_NAME_CHARS),
     [HEADERS.errorMessage]: truncate(message, MAX_MESSAGE_CHARS),
     [HEADERS.errorStack]: truncate(stack, MAX_STACK_CHARS),
   };
