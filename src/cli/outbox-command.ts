@@ -37,10 +37,12 @@ export async function outboxCommand(
     err.write('tidings: the outbox needs PostgreSQL: pass --database-url or set DATABASE_URL\n');
     return 2;
   }
-  const secrets = [
-    new URL(databaseUrl).password,
-    ...(options.amqpUrl ? [safePassword(options.amqpUrl)] : []),
-  ].filter((secret) => secret !== '');
+  if (!URL.canParse(databaseUrl)) {
+    // Not echoed: the part that does not parse may well be the password.
+    err.write('tidings: the PostgreSQL URL is not a valid URL (it is not shown: it may hold a password)\n');
+    return 2;
+  }
+  const secrets = [databaseUrl, ...(options.amqpUrl ?? '').split(',')].flatMap(passwordForms);
   let pg: { default: { Pool: new (config: object) => Pool } };
   try {
     pg = await import('pg');
@@ -107,10 +109,14 @@ async function runRelay(
   return 0;
 }
 
-function safePassword(url: string): string {
+/** The password of a URL as written and decoded, to remove from messages; none if it does not parse. */
+function passwordForms(url: string): string[] {
+  if (!URL.canParse(url)) return [];
+  const { password } = new URL(url);
+  if (password === '') return [];
   try {
-    return decodeURIComponent(new URL(url).password);
+    return [password, decodeURIComponent(password)];
   } catch {
-    return '';
+    return [password]; // a malformed %-escape: only the form as written can show
   }
 }

@@ -1,6 +1,7 @@
 import amqplib from 'amqplib';
 import type { Channel, ChannelModel, ConfirmChannel } from 'amqplib';
 import { EventEmitter } from 'eventemitter3';
+import { ConnectionFailedError } from '../../errors/connection-failed-error.js';
 import { ConnectionLostError } from '../../errors/connection-lost-error.js';
 import { InvalidArgumentError } from '../../errors/invalid-argument-error.js';
 import { TransportClosedError } from '../../errors/transport-closed-error.js';
@@ -23,6 +24,7 @@ import type {
   TransportEvents,
 } from '../transport.js';
 import { AmqpConsumer } from './amqp-consumer.js';
+import { connectionFailure } from './connection-failure.js';
 import { parseAmqpUrl, redactSecrets, redactUrl } from './amqp-url.js';
 import { ConfirmPublisher } from './confirm-publisher.js';
 import { amqpDelivery } from './amqp-delivery.js';
@@ -149,7 +151,11 @@ export class AmqpTransport extends EventEmitter<TransportEvents> implements Tran
       parseAmqpUrl(url, this.#heartbeatSeconds); // fail now, with the URL redacted, not at first use
     }
     this.#urls = urls;
-    this.#secrets = urls.map((url) => parseAmqpUrl(url, 0).password).filter((secret) => secret !== 'guest');
+    // Decoded, and as written in the URL: whichever form a lower layer might echo is removed.
+    this.#secrets = urls
+      .flatMap((url) => [parseAmqpUrl(url, 0).password, new URL(url).password])
+      .filter((secret) => secret.length >= 3 && secret !== 'guest')
+      .sort((a, b) => b.length - a.length);
     this.#publishTimeoutMs = integerOption(
       options.publishTimeoutMs,
       10_000,
@@ -441,19 +447,18 @@ export class AmqpTransport extends EventEmitter<TransportEvents> implements Tran
         return;
       } catch (error) {
         if (this.#stopping.signal.aborted) throw new TransportClosedError('connect');
-        const code = amqpErrorCode(error);
-        const sanitized = this.#sanitize(error, `Cannot connect to ${redactUrl(url)}`);
-        // Wrong credentials or vhost on the first connection: retrying cannot help. After a first
-        // success they are retried (a restarting node answers 530 for a while).
-        if (!this.#everConnected && code !== undefined && UNRECOVERABLE_CONNECTION_CODES.includes(code)) {
+        const failure = connectionFailure(error, redactUrl(url), this.#secrets);
+        // Wrong credentials, an unknown vhost or a certificate that fails verification, on the first
+        // connection: retrying cannot help. After a first success they are retried (a restarting node
+        // answers 530 for a while; a certificate may be replaced meanwhile).
+        const hopeless =
+          failure.certificateRejected ||
+          (failure.amqpCode !== undefined && UNRECOVERABLE_CONNECTION_CODES.includes(failure.amqpCode));
+        if (!this.#everConnected && (hopeless || attempt + 1 >= this.#maxConnectAttempts)) {
           this.#state = 'idle';
-          throw sanitized;
+          throw failure;
         }
-        if (!this.#everConnected && attempt + 1 >= this.#maxConnectAttempts) {
-          this.#state = 'idle';
-          throw sanitized;
-        }
-        if (this.#everConnected) this.#emitError(sanitized);
+        if (this.#everConnected) this.#emitError(failure);
         this.#urlIndex++;
         await sleep(this.#backoff.delayMs(attempt), this.#stopping.signal);
       }
@@ -636,7 +641,8 @@ export class AmqpTransport extends EventEmitter<TransportEvents> implements Tran
   }
 
   #sanitize(error: unknown, context: string): Error {
-    if (error instanceof TransportClosedError) return error;
+    // Already safe, and typed: a caller of get() or queueStats() must still see that it could not connect.
+    if (error instanceof TransportClosedError || error instanceof ConnectionFailedError) return error;
     const message = error instanceof Error ? error.message : String(error);
     const detail = amqpErrorDetail(message);
     const sanitized = new Error(redactSecrets(`${context}: ${detail}`, this.#secrets));

@@ -1,5 +1,7 @@
 import { InvalidArgumentError } from '../../errors/invalid-argument-error.js';
 
+export { redact, sanitizeError } from '../../internal/safe-error.js';
+
 /**
  * A Redis endpoint as tidings may show it: a display name without credentials, and the secrets to
  * scrub from any text that came from the client (error messages, stacks) before it leaves tidings.
@@ -64,33 +66,6 @@ export function redisEndpointFromClient(client: { options?: object | undefined }
         : 'the Redis client passed as `redis`',
     secrets: normalizeSecrets(passwords.flatMap((password) => [password, encodeURIComponent(password)])),
   };
-}
-
-/** Replaces every secret in `text` with `***`. */
-export function redact(text: string, secrets: readonly string[]): string {
-  let result = text;
-  for (const secret of secrets) result = result.split(secret).join('***');
-  return result;
-}
-
-/**
- * A copy of a client error that is safe to expose as a `cause`: name, message, stack and the
- * network fields (`code`, `errno`, `syscall`, `address`, `port`), with secrets redacted. Everything
- * else is left behind on purpose, above all ioredis' `command.args`, which for a failed
- * `HELLO 3 AUTH default <password>` holds the password itself.
- */
-export function sanitizeError(error: unknown, secrets: readonly string[]): Error {
-  if (!(error instanceof Error)) return new Error(redact(String(error), secrets));
-  const copy = new Error(redact(error.message, secrets));
-  Object.defineProperty(copy, 'name', { value: error.name, configurable: true, writable: true });
-  copy.stack = error.stack === undefined ? undefined : redact(error.stack, secrets);
-  const source = error as Error & Record<string, unknown>;
-  for (const field of ['code', 'errno', 'syscall', 'address', 'port']) {
-    const value = source[field];
-    if (typeof value === 'string') Object.assign(copy, { [field]: redact(value, secrets) });
-    else if (typeof value === 'number') Object.assign(copy, { [field]: value });
-  }
-  return copy;
 }
 
 function normalizeSecrets(candidates: readonly string[]): string[] {

@@ -1,0 +1,28 @@
+/**
+ * The transport could not connect to the broker. `connect()`, and every call waiting for a connection,
+ * rejects with it once `maxConnectAttempts` attempts have failed, or at once when trying again cannot
+ * help: the broker refused the credentials (403) or the virtual host (530), or its TLS certificate failed
+ * verification. After the transport has been connected once, each failed attempt to reconnect is an
+ * `'error'` event with it, and reconnecting goes on.
+ *
+ * Credentials never appear in it: `url` and the message show the URL with its password as `***`, and
+ * `cause` is a copy of the underlying error (`code` such as `ECONNREFUSED` or
+ * `UNABLE_TO_VERIFY_LEAF_SIGNATURE`, message, stack) with any password removed.
+ */
+export class ConnectionFailedError extends Error {
+  override readonly name = 'ConnectionFailedError';
+  readonly code = 'ERR_TIDINGS_CONNECTION_FAILED' as const;
+
+  constructor(
+    message: string,
+    /** The broker's URL, password masked. */
+    readonly url: string,
+    /** The AMQP reply code when the broker refused the connection (403 ACCESS_REFUSED, 530 NOT_ALLOWED). */
+    readonly amqpCode: number | undefined,
+    /** The TLS certificate of the broker failed verification (unknown CA, wrong host name, expired). */
+    readonly certificateRejected: boolean,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
