@@ -10,6 +10,8 @@ export class TcpProxy {
   readonly #sockets = new Set<Socket>();
   #accepting = true;
   port = 0;
+  /** Connections accepted since the start, those dropped by `pause()` included: connection attempts. */
+  accepted = 0;
 
   private constructor(
     readonly targetHost: string,
@@ -52,6 +54,7 @@ export class TcpProxy {
   }
 
   #onClient(client: Socket): void {
+    this.accepted++;
     if (!this.#accepting) {
       client.destroy();
       return;
