@@ -16,6 +16,8 @@ import type { Delivery, MessageProperties } from './transport.js';
  * message id in the body's `event_id` when the property is missing, and any application headers.
  */
 export const CONTENT_TYPE = 'application/json';
+/** `application/json`, `text/json`, `application/<anything>+json`, with parameters or not. */
+const JSON_MEDIA_TYPE = /^\s*(?:(?:application|text)\/json|application\/[\w.!#$&^-]+\+json)\s*(?:;|$)/i;
 
 export interface EncodeOptions {
   appId?: string | undefined;
@@ -111,7 +113,8 @@ export function identify(delivery: Delivery, payload?: unknown): MessageIdentity
  */
 export function decodeBody(delivery: Delivery, limits: DecodeLimits): unknown {
   const { contentType, contentEncoding } = delivery.properties;
-  if (contentType !== undefined && contentType !== '' && !/^(application|text)\/json\b/i.test(contentType)) {
+  // JSON, or a JSON-based media type (RFC 6839 `+json` suffix: application/cloudevents+json, …).
+  if (contentType !== undefined && contentType !== '' && !JSON_MEDIA_TYPE.test(contentType)) {
     throw new InvalidContentError(`Unsupported content type "${contentType}" (expected ${CONTENT_TYPE})`);
   }
   // A compressed body would otherwise be reported as "not valid UTF-8", which says nothing useful.

@@ -77,6 +77,12 @@ describe('wire format', () => {
         maxContentBytes: 100,
       }),
     ).toEqual([1]);
+    for (const contentType of [
+      'application/cloudevents+json',
+      'application/vnd.shop.order+json; v=2',
+      'text/json',
+    ])
+      expect(decodeBody(delivery('{"a":1}', { contentType }), { maxContentBytes: 100 })).toEqual({ a: 1 });
     const cases: [Delivery, RegExp][] = [
       [delivery('{"a":'), /not valid JSON/],
       [delivery(''), /empty/],
@@ -84,6 +90,9 @@ describe('wire format', () => {
       [delivery('x'.repeat(101)), /101 bytes; the limit is 100/],
       [delivery('{"a":{"__proto__":{"x":1}}}'), /__proto__/],
       [delivery('{}', { contentType: 'text/plain' }), /Unsupported content type "text\/plain"/],
+      [delivery('{}', { contentType: 'application/jsonp' }), /Unsupported content type/],
+      [delivery('{}', { contentType: 'application/json-seq' }), /Unsupported content type/],
+      [delivery('{}', { contentType: 'application/x+json+xml' }), /Unsupported content type/],
       [delivery('{}', { contentEncoding: 'gzip' }), /Unsupported content encoding "gzip"/],
       [
         delivery('{"a":{"constructor":{"prototype":{"x":1}}}}'),
