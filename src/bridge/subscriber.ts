@@ -97,11 +97,18 @@ export type SettledOutcome =
 export interface SubscriberEvents {
   settled: [outcome: SettledOutcome];
   /**
-   * `repeat-counter-unavailable`: the counter is unavailable or slow, attempts are counted in the header
-   * alone meanwhile. `settle-lost`: a copy was published but the original's channel closed before its
-   * ack, so it comes back once more (at-least-once).
+   * `repeat-counter-unavailable`: the counter failed or was slow, attempts are counted in the header
+   * alone meanwhile; once per outage, not per message. `repeat-counter-restored`: it answers again (the
+   * message says after how many failed calls and how long). `settle-lost`: a copy was published but the
+   * original's channel closed before its ack, so it comes back once more (at-least-once).
    */
-  warning: [warning: { code: 'repeat-counter-unavailable' | 'settle-lost'; message: string; error: unknown }];
+  warning: [
+    warning: {
+      code: 'repeat-counter-unavailable' | 'repeat-counter-restored' | 'settle-lost';
+      message: string;
+      error: unknown;
+    },
+  ];
   /** Settling failed (the copy could not be published); the message was returned to the queue. */
   error: [error: Error];
 }
@@ -164,6 +171,8 @@ export class Subscriber<P = unknown> extends EventEmitter<SubscriberEvents> {
   #consumer: Consumer | undefined;
   /** Message ids being handled or settled right now, each with the promise of that work. */
   readonly #settling = new Map<string, Promise<void>>();
+  /** Set while the repeat counter fails: when it started, and the failed calls since. */
+  #counterOutage: { since: number; failures: number } | undefined;
 
   constructor(transport: Transport, options: SubscriberOptions) {
     super();
@@ -531,11 +540,13 @@ export class Subscriber<P = unknown> extends EventEmitter<SubscriberEvents> {
 
   async #count(messageId: string): Promise<number | undefined> {
     try {
-      return await beforeDeadline(
+      const count = await beforeDeadline(
         this.#counter.increment(this.queue, messageId),
         Date.now() + this.#counterTimeoutMs,
         () => new Error(`The repeat counter did not answer within ${this.#counterTimeoutMs} ms`),
       );
+      this.#counterAnswered();
+      return count;
     } catch (error) {
       this.#warnCounter(error);
       return undefined;
@@ -549,16 +560,40 @@ export class Subscriber<P = unknown> extends EventEmitter<SubscriberEvents> {
         Date.now() + this.#counterTimeoutMs,
         () => new Error(`The repeat counter did not answer within ${this.#counterTimeoutMs} ms`),
       );
+      this.#counterAnswered();
     } catch (error) {
       this.#warnCounter(error);
     }
   }
 
+  /**
+   * Warns once when the counter stops answering: during an outage every delivery fails to count, and a
+   * warning each (hundreds a second) would bury the logs. The failures are tallied for the
+   * `repeat-counter-restored` warning.
+   */
   #warnCounter(error: unknown): void {
+    if (this.#counterOutage !== undefined) {
+      this.#counterOutage.failures++;
+      return;
+    }
+    this.#counterOutage = { since: Date.now(), failures: 1 };
     this.emit('warning', {
       code: 'repeat-counter-unavailable',
       message: `Repeat counter unavailable, counting attempts in the message header: ${(error as Error)?.message ?? String(error)}`,
       error,
+    });
+  }
+
+  #counterAnswered(): void {
+    const outage = this.#counterOutage;
+    if (outage === undefined) return;
+    this.#counterOutage = undefined;
+    this.emit('warning', {
+      code: 'repeat-counter-restored',
+      message:
+        `Repeat counter available again after ${outage.failures} failed call(s) over ` +
+        `${Date.now() - outage.since} ms`,
+      error: undefined,
     });
   }
 }
