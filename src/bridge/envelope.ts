@@ -73,6 +73,8 @@ export interface MessageIdentity {
   idFrom: 'property' | 'event_id' | 'body-hash';
   /** Deliveries to a handler before this one, as counted in the header (0 when absent). */
   headerAttempt: number;
+  /** Replays from the dead letters so far (`x-tidings-replays`); each replay starts a fresh count. */
+  replays: number;
   /** Where the message was first published (not the wait queue a repeat came back through). */
   exchange: string;
   routingKey: string;
@@ -99,9 +101,24 @@ export function identify(delivery: Delivery, payload?: unknown): MessageIdentity
     messageId,
     idFrom,
     headerAttempt: Number.isSafeInteger(attempt) && attempt >= 0 ? attempt : 0,
+    replays: replaysOf(headers),
     exchange: shortString(headers[HEADERS.originalExchange]) ?? delivery.exchange,
     routingKey: shortString(headers[HEADERS.originalRoutingKey]) ?? delivery.routingKey,
   };
+}
+
+/** The replays a message's headers record: 0 when none (or not a count). */
+export function replaysOf(headers: Readonly<Record<string, unknown>> | undefined): number {
+  const replays = Number(headers?.[HEADERS.replays] ?? 0);
+  return Number.isSafeInteger(replays) && replays > 0 ? replays : 0;
+}
+
+/**
+ * Which repeat count a delivery belongs to: its message id, and after a replay the replay's own, so that
+ * a count left behind by the previous life (the counter could not forget it) never carries over.
+ */
+export function repeatCounterId(identity: Pick<MessageIdentity, 'messageId' | 'replays'>): string {
+  return identity.replays === 0 ? identity.messageId : `${identity.messageId}~replay-${identity.replays}`;
 }
 
 /**

@@ -26,6 +26,12 @@ export const HEADERS = {
   consumerApp: 'x-tidings-consumer-app',
   /** On a dead letter whose own headers were too large to keep: their encoded size, in bytes. */
   droppedHeadersBytes: 'x-tidings-dropped-headers-bytes',
+  /**
+   * How many times the message was replayed from the dead letters. Part of its repeat-counter key, so
+   * that a count the counter could not be told to forget (Redis was down when the message was
+   * dead-lettered) does not carry over into the replay and dead-letter it again unhandled.
+   */
+  replays: 'x-tidings-replays',
   /** Set by the broker when it dead-letters (expired, rejected, maxlen, delivery-limit). */
   death: 'x-death',
 } as const;

@@ -5,7 +5,7 @@ import { NonRetryableError } from '../errors/non-retryable-error.js';
 import { assertKnownOptions, describeValue, integerOption } from '../internal/options.js';
 import { beforeDeadline, sleep } from '../internal/signal.js';
 import { deadLetterHeaders, repeatHeaders, REWRITTEN_HEADERS } from './dead-letter/dead-letter-headers.js';
-import { decodeBody, identify, type MessageIdentity } from './envelope.js';
+import { decodeBody, identify, repeatCounterId, type MessageIdentity } from './envelope.js';
 import { headerTableBytes, MAX_HEADER_TABLE_BYTES } from './header-table-size.js';
 import {
   resolveDeadLetterNames,
@@ -331,7 +331,7 @@ export class Subscriber<P = unknown> extends EventEmitter<SubscriberEvents> {
     invalid: Refusal | undefined,
     identity: MessageIdentity,
   ): Promise<void> {
-    const counted = await this.#count(identity.messageId);
+    const counted = await this.#count(repeatCounterId(identity));
     if (invalid !== undefined) {
       // Before the crash accounting below: the handler never runs for it, so it cannot have crashed a
       // process, and a message that can never succeed is not repeated, not even once.
@@ -391,7 +391,7 @@ export class Subscriber<P = unknown> extends EventEmitter<SubscriberEvents> {
     // The ack is not sent when the channel that delivered the message died meanwhile: the broker
     // redelivers it, so it is neither reported as acked nor forgotten by the counter.
     if (!delivery.ack()) return;
-    await this.#forget(identity.messageId);
+    await this.#forget(repeatCounterId(identity));
     this.emit('settled', { outcome: 'acked', queue: this.queue, messageId: identity.messageId, attempt });
   }
 
@@ -450,7 +450,7 @@ export class Subscriber<P = unknown> extends EventEmitter<SubscriberEvents> {
       headers,
     );
     if (!copied) return;
-    await this.#forget(identity.messageId);
+    await this.#forget(repeatCounterId(identity));
     this.emit('settled', {
       outcome: 'dead-lettered',
       queue: this.queue,

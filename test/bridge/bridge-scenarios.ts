@@ -386,6 +386,42 @@ export function bridgeScenarios(label: string, create: () => Promise<ScenarioCon
       expect(await deadLetters.list()).toEqual([]);
     });
 
+    it('a replay starts a fresh repeat count, even when the counter could not forget the old one', async () => {
+      const { appId, queue, routingKey } = await names();
+      // The counter was unreachable when the message was dead-lettered: its count of 3 stays behind.
+      let forgetting = false;
+      const counter: RepeatCounter = {
+        increment: (q, id) => context.counter.increment(q, id),
+        forget: (q, id) =>
+          forgetting ? context.counter.forget(q, id) : Promise.reject(new Error('Redis is unreachable')),
+        close: () => Promise.resolve(),
+      };
+      const { subscriber: consumer, settled } = subscriber(appId, queue, [routingKey], {
+        repeatCounter: counter,
+      });
+      let broken = true;
+      const attempts: number[] = [];
+      await consumer.subscribe(({ attempt }) => {
+        attempts.push(attempt);
+        if (broken) throw new Error('still broken');
+      });
+      const { messageId } = await new Publisher(context.transport).send({ n: 1 }, routingKey);
+      await waitFor(() => settled.find((s) => s.outcome === 'dead-lettered'), 5000, 'the dead letter');
+      expect(attempts).toEqual([1, 2, 3]);
+
+      broken = false;
+      forgetting = true;
+      await new DeadLetters(context.transport, { appId }).replay();
+      await waitFor(
+        () => settled.find((s) => s.outcome === 'acked' && s.messageId === messageId),
+        5000,
+        'the replayed ack',
+      );
+      // Handled at once, as attempt 1: not dead-lettered again on the stale count.
+      expect(attempts).toEqual([1, 2, 3, 1]);
+      expect(settled.filter((s) => s.outcome === 'dead-lettered')).toHaveLength(1);
+    });
+
     it('list and purge filter by reason and leave the rest in order', async () => {
       const { appId, queue, routingKey } = await names();
       const { subscriber: consumer, settled } = subscriber(appId, queue, [routingKey]);

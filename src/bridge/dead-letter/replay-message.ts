@@ -1,3 +1,4 @@
+import { replaysOf } from '../envelope.js';
 import { HEADERS } from '../names.js';
 import type { MessageProperties, OutgoingMessage } from '../transport.js';
 import { replayHeaders } from './dead-letter-headers.js';
@@ -18,7 +19,7 @@ export interface ReplaySource {
  * The message that sends a dead letter back for a fresh start: the same body and properties, through the
  * default exchange to its original queue only (not to every queue bound to its routing key), with the
  * dead-letter bookkeeping headers removed (attempts reset) and the original exchange and routing key
- * recorded. Without its TTL: a replay should not expire straight back into the dead-letter queue.
+ * recorded, and its replay count raised (a fresh repeat count; see `HEADERS.replays`). Without its TTL: a replay should not expire straight back into the dead-letter queue.
  * `DeadLetters.replay` and `PgDeadLetterArchive.replay` both send exactly this.
  */
 export function replayMessage(source: ReplaySource): OutgoingMessage {
@@ -34,6 +35,7 @@ export function replayMessage(source: ReplaySource): OutgoingMessage {
         ...replayHeaders(source.properties.headers ?? {}),
         [HEADERS.originalExchange]: source.exchange,
         [HEADERS.originalRoutingKey]: source.routingKey,
+        [HEADERS.replays]: replaysOf(source.properties.headers) + 1,
       },
     },
   };

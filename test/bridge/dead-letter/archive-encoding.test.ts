@@ -258,7 +258,7 @@ describe('an archived row', () => {
 });
 
 describe('replayMessage', () => {
-  it('goes to the original queue only, attempts reset, TTL removed, original routing recorded', () => {
+  it('goes to the original queue only, attempts reset, TTL removed, original routing and replays recorded', () => {
     const deadLetter = describeDeadLetter(tidingsDeadLetter());
     const message = replayMessage({ ...deadLetter, queue: 'billing.orders' });
     expect(message).toMatchObject({
@@ -272,7 +272,11 @@ describe('replayMessage', () => {
       'span-id': 'abc',
       [HEADERS.originalExchange]: 'order',
       [HEADERS.originalRoutingKey]: 'order.placed',
+      [HEADERS.replays]: 1,
     });
+    // A second replay of the same message counts on.
+    const again = replayMessage({ ...deadLetter, queue: 'billing.orders', properties: message.properties });
+    expect(again.properties.headers[HEADERS.replays]).toBe(2);
   });
 });
 
