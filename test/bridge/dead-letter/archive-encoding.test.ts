@@ -276,7 +276,7 @@ describe('replayMessage', () => {
     });
     // A second replay of the same message counts on.
     const again = replayMessage({ ...deadLetter, queue: 'billing.orders', properties: message.properties });
-    expect(again.properties.headers[HEADERS.replays]).toBe(2);
+    expect(again.properties.headers?.[HEADERS.replays]).toBe(2);
   });
 });
 
