@@ -1,9 +1,9 @@
-import type { Pool } from 'pg';
 import { AmqpTransport } from '../bridge/amqp/amqp-transport.js';
 import { redactSecrets, redactUrl } from '../bridge/amqp/amqp-url.js';
 import { toArchiveJson } from '../bridge/dead-letter/archive-json.js';
 import type { ArchivedDeadLetter, ArchivedStatus } from '../bridge/dead-letter/archived-dead-letter.js';
 import { PgDeadLetterArchive } from '../bridge/dead-letter/pg-dead-letter-archive.js';
+import { openCliPool, passwordForms } from './pg-pool.js';
 
 export type ArchiveCommand = 'archive' | 'list' | 'show' | 'replay' | 'discard' | 'purge';
 
@@ -61,20 +61,9 @@ export async function deadLetterArchiveCommand(
     return 2;
   }
   const amqpUrl = options.amqpUrl ?? process.env['AMQP_URL'];
-  const secrets = [databaseUrl, ...(amqpUrl?.split(',') ?? [])].flatMap(passwords);
-  let pg: { default: { Pool: new (config: object) => Pool } };
-  try {
-    pg = await import('pg');
-  } catch {
-    err.write('tidings: the dead-letter archive needs the "pg" package: npm install pg\n');
-    return 2;
-  }
-  const pool = new pg.default.Pool({
-    connectionString: databaseUrl,
-    application_name: 'tidings-cli',
-    max: 2,
-  });
-  pool.on('error', () => {}); // an idle client's error surfaces in the next query
+  const secrets = [databaseUrl, ...(amqpUrl?.split(',') ?? [])].flatMap(passwordForms);
+  const pool = await openCliPool(databaseUrl, 'the dead-letter archive needs', err, { max: 2 });
+  if (typeof pool === 'number') return pool;
   // Connects only when used (archive, replay): the other commands need no broker.
   const transport = new AmqpTransport({
     ...(amqpUrl !== undefined ? { url: amqpUrl.split(',') } : {}),
@@ -276,15 +265,5 @@ function utf8(content: Buffer): string | undefined {
     return new TextDecoder('utf-8', { fatal: true }).decode(content);
   } catch {
     return undefined;
-  }
-}
-
-/** The password of a URL, as written and decoded: either may appear in a lower layer's error. */
-function passwords(url: string): string[] {
-  try {
-    const raw = new URL(url).password;
-    return raw === '' ? [] : [raw, decodeURIComponent(raw)];
-  } catch {
-    return [];
   }
 }

@@ -1,9 +1,9 @@
-import type { Pool } from 'pg';
 import { AmqpTransport } from '../bridge/amqp/amqp-transport.js';
 import { redactSecrets, redactUrl } from '../bridge/amqp/amqp-url.js';
 import { OutboxRelay } from '../outbox/outbox-relay.js';
 import { PgOutbox } from '../outbox/postgres/pg-outbox.js';
 import { pgOutboxSchemaSql } from '../outbox/postgres/pg-outbox-sql.js';
+import { openCliPool, passwordForms } from './pg-pool.js';
 
 export interface OutboxCommandOptions {
   command: 'migrate' | 'status' | 'relay';
@@ -37,21 +37,9 @@ export async function outboxCommand(
     err.write('tidings: the outbox needs PostgreSQL: pass --database-url or set DATABASE_URL\n');
     return 2;
   }
-  if (!URL.canParse(databaseUrl)) {
-    // Not echoed: the part that does not parse may well be the password.
-    err.write('tidings: the PostgreSQL URL is not a valid URL (it is not shown: it may hold a password)\n');
-    return 2;
-  }
   const secrets = [databaseUrl, ...(options.amqpUrl ?? '').split(',')].flatMap(passwordForms);
-  let pg: { default: { Pool: new (config: object) => Pool } };
-  try {
-    pg = await import('pg');
-  } catch {
-    err.write('tidings: the outbox commands need the "pg" package: npm install pg\n');
-    return 2;
-  }
-  const pool = new pg.default.Pool({ connectionString: databaseUrl, application_name: 'tidings-cli' });
-  pool.on('error', () => {}); // an idle client's error is retried by the relay, not fatal
+  const pool = await openCliPool(databaseUrl, 'the outbox commands need', err);
+  if (typeof pool === 'number') return pool;
   const outbox = new PgOutbox({ pool, ...names });
   try {
     if (options.command === 'migrate') {
@@ -107,16 +95,4 @@ async function runRelay(
   await transport.close();
   out.write(`stopped; published ${published}\n`);
   return 0;
-}
-
-/** The password of a URL as written and decoded, to remove from messages; none if it does not parse. */
-function passwordForms(url: string): string[] {
-  if (!URL.canParse(url)) return [];
-  const { password } = new URL(url);
-  if (password === '') return [];
-  try {
-    return [password, decodeURIComponent(password)];
-  } catch {
-    return [password]; // a malformed %-escape: only the form as written can show
-  }
 }

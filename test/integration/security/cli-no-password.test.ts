@@ -136,6 +136,34 @@ describe('tidings never prints a password', () => {
     capture.assertNoSecret(...secrets);
   });
 
+  it('dead-letter archive: nothing listens, the server refuses the login, a malformed URL', async () => {
+    const role = `tidings_no_such_role_${randomUUID().slice(0, 8)}`;
+    for (const url of [
+      `postgres://tidings:${pgSecret}@127.0.0.1:${closedPort}/test`,
+      `postgres://${role}:${pgSecret}@${postgres.host}:${postgres.port}/test`,
+    ]) {
+      const listed = record(
+        'archived list',
+        await tidings(['dead-letters', 'archived', 'list', '--database-url', url]),
+      );
+      expect(listed.code).toBe(1);
+      expect(listed.stderr).toMatch(/^tidings: /);
+    }
+    const malformed = record(
+      'archived malformed',
+      await tidings([
+        'dead-letters',
+        'archived',
+        'list',
+        '--database-url',
+        `postgres://tidings:${SECRET}@127.0.0.1/test`,
+      ]),
+    );
+    expect(malformed.code).toBe(2);
+    expect(malformed.stderr).toContain('the PostgreSQL URL is not a valid URL (it is not shown');
+    capture.assertNoSecret(...secrets);
+  });
+
   describe('outbox relay', () => {
     const table = uniqueName();
     const pool = createPool();
