@@ -1,6 +1,7 @@
 // Pieces shared by the reliability scenarios: a producer that records every attempt's outcome in a
 // History, the classification of publish errors, and a recorder of how long each outage lasted.
 import {
+  AmqpTransport,
   ConnectionLostError,
   PublishNackedError,
   PublishTimeoutError,
@@ -8,7 +9,7 @@ import {
   UnroutableError,
   type Transport,
 } from '../../src/index.js';
-import { sleep } from '../integration/faults/fault-helpers.js';
+import { sleep, type Cleanups } from '../integration/faults/fault-helpers.js';
 import type { History, Outcome } from './history.js';
 
 /**
@@ -85,4 +86,26 @@ export function medianAndMax(values: readonly number[]): number[] {
   const sorted = [...values].sort((a, b) => a - b);
   // The lower median: with two values, the smaller one (the upper would repeat the maximum).
   return [Math.round(sorted[Math.floor((sorted.length - 1) / 2)]!), Math.round(sorted[sorted.length - 1]!)];
+}
+
+/**
+ * A connection of the test's own, for declaring, inspecting and, at the end, deleting what a scenario's
+ * subscriber declared: its queue and wait queues, the exchange, the app's dead-letter exchange and queue.
+ */
+export function adminTransport(
+  url: string,
+  names: { id: string; appId: string; queue: string; exchange: string },
+  waitQueues: readonly string[],
+  cleanups: Cleanups,
+): AmqpTransport {
+  const { id, appId, queue, exchange } = names;
+  // Not named `${id}…`: scenario 1 has the broker close every connection whose name starts with the id.
+  const admin = new AmqpTransport({ url, connectionName: `admin-${id}` });
+  cleanups.add(() => admin.close());
+  cleanups.add(async () => {
+    for (const name of [queue, ...waitQueues, `${appId}.dead-letters`])
+      await admin.deleteQueue(name).catch(() => {});
+    for (const name of [exchange, `${appId}.dead-letter`]) await admin.deleteExchange(name).catch(() => {});
+  });
+  return admin;
 }

@@ -14,7 +14,7 @@ import { Cleanups, sleep, uniqueNames, waitFor } from '../../integration/faults/
 import { AMQP_URL } from '../../integration/servers.js';
 import { closeConnectionsEvery } from '../broker-faults.js';
 import { figuresFrom, reportFigures } from '../figures.js';
-import { medianAndMax, publishAll, watchOutages } from '../harness.js';
+import { adminTransport, medianAndMax, publishAll, watchOutages } from '../harness.js';
 import { History, summarize } from '../history.js';
 import { sized } from '../size.js';
 
@@ -28,13 +28,12 @@ afterEach(() => cleanups.run());
 
 it(`${TOTAL} publishes and their consumption while the broker closes every connection each ${CLOSE_EVERY_MS} ms`, async () => {
   const { id, appId, queue, exchange, routingKey } = uniqueNames('rel1');
-  const admin = new AmqpTransport({ url: AMQP_URL, connectionName: `admin-${id}` });
-  cleanups.add(() => admin.close());
-  cleanups.add(async () => {
-    for (const name of [queue, waitQueueName(queue, 50), `${appId}.dead-letters`])
-      await admin.deleteQueue(name).catch(() => {});
-    for (const name of [exchange, `${appId}.dead-letter`]) await admin.deleteExchange(name).catch(() => {});
-  });
+  const admin = adminTransport(
+    AMQP_URL,
+    { id, appId, queue, exchange },
+    [waitQueueName(queue, 50)],
+    cleanups,
+  );
 
   const reconnect = { initialDelayMs: 20, maxDelayMs: 200 };
   const consumerTransport = new AmqpTransport({ url: AMQP_URL, connectionName: `${id}-sub`, reconnect });

@@ -13,12 +13,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { afterEach, expect, it } from 'vitest';
-import { AmqpTransport, DeadLetters, Publisher, waitQueueName } from '../../../src/index.js';
+import { DeadLetters, Publisher, waitQueueName } from '../../../src/index.js';
 import { Cleanups, sleep, uniqueNames, waitFor } from '../../integration/faults/fault-helpers.js';
 import { AMQP_URL, REDIS_URL } from '../../integration/servers.js';
 import { figuresFrom, reportFigures } from '../figures.js';
 import type { KilledConsumerPayload, RunRecord } from '../fixtures/killed-consumer.js';
-import { medianAndMax, publishAll } from '../harness.js';
+import { adminTransport, medianAndMax, publishAll } from '../harness.js';
 import { History, summarize } from '../history.js';
 import { sized } from '../size.js';
 
@@ -128,13 +128,7 @@ it(`${TOTAL} messages while the consumer process is SIGKILLed ${KILLS} times mid
   const waitQueues = REPEAT_DELAYS_MS.map((delay) => waitQueueName(queue, delay));
   cleanups.add(() => rmSync(runsFile, { force: true }));
 
-  const admin = new AmqpTransport({ url: AMQP_URL, connectionName: `${id}-admin` });
-  cleanups.add(() => admin.close());
-  cleanups.add(async () => {
-    for (const name of [queue, ...waitQueues, `${appId}.dead-letters`])
-      await admin.deleteQueue(name).catch(() => {});
-    for (const name of [exchange, `${appId}.dead-letter`]) await admin.deleteExchange(name).catch(() => {});
-  });
+  const admin = adminTransport(AMQP_URL, { id, appId, queue, exchange }, waitQueues, cleanups);
   const redis = new Redis(REDIS_URL);
   cleanups.add(async () => {
     const keys = await redis.keys(`${keyPrefix}*`);

@@ -19,7 +19,7 @@ import {
 import { Cleanups, sleep, tally, uniqueNames, waitFor } from '../../integration/faults/fault-helpers.js';
 import { AMQP_URL } from '../../integration/servers.js';
 import { figuresFrom, reportFigures } from '../figures.js';
-import { medianAndMax, publishAll } from '../harness.js';
+import { adminTransport, medianAndMax, publishAll } from '../harness.js';
 import { History, summarize } from '../history.js';
 import { PrivateRedis } from '../private-redis.js';
 import { sized } from '../size.js';
@@ -66,14 +66,8 @@ it(`${TOTAL} messages with failing handlers while the counter's Redis is restart
   cleanups.add(() => redis.kill());
 
   const transport = new AmqpTransport({ url: AMQP_URL, connectionName: `${id}-sub` });
-  const admin = new AmqpTransport({ url: AMQP_URL, connectionName: `${id}-admin` });
-  cleanups.add(() => admin.close());
+  const admin = adminTransport(AMQP_URL, { id, appId, queue, exchange }, waitQueues, cleanups);
   cleanups.add(() => transport.close());
-  cleanups.add(async () => {
-    for (const name of [queue, ...waitQueues, `${appId}.dead-letters`])
-      await admin.deleteQueue(name).catch(() => {});
-    for (const name of [exchange, `${appId}.dead-letter`]) await admin.deleteExchange(name).catch(() => {});
-  });
   const transportErrors: string[] = [];
   for (const each of [transport, admin]) each.on('error', (error) => transportErrors.push(error.message));
 

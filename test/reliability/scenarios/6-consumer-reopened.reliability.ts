@@ -14,7 +14,7 @@ import {
 import { Cleanups, sleep, tally, uniqueNames, waitFor } from '../../integration/faults/fault-helpers.js';
 import { AMQP_URL } from '../../integration/servers.js';
 import { figuresFrom, reportFigures } from '../figures.js';
-import { medianAndMax, publishAll } from '../harness.js';
+import { adminTransport, medianAndMax, publishAll } from '../harness.js';
 import { History, summarize } from '../history.js';
 import { queueCounts } from '../queue-counts.js';
 import { sized } from '../size.js';
@@ -32,13 +32,12 @@ afterEach(() => cleanups.run());
 
 it(`${TOTAL} messages while the consumer is closed and reopened ${REOPENS} times`, async () => {
   const { id, appId, queue, routingKey, exchange } = uniqueNames('rel6');
-  const admin = new AmqpTransport({ url: AMQP_URL, connectionName: `admin-${id}` });
-  cleanups.add(() => admin.close());
-  cleanups.add(async () => {
-    for (const name of [queue, waitQueueName(queue, 50), `${appId}.dead-letters`])
-      await admin.deleteQueue(name).catch(() => {});
-    for (const name of [exchange, `${appId}.dead-letter`]) await admin.deleteExchange(name).catch(() => {});
-  });
+  const admin = adminTransport(
+    AMQP_URL,
+    { id, appId, queue, exchange },
+    [waitQueueName(queue, 50)],
+    cleanups,
+  );
   const consumerTransport = new AmqpTransport({ url: AMQP_URL, connectionName: `${id}-sub` });
   const publisherTransport = new AmqpTransport({ url: AMQP_URL, connectionName: `${id}-pub` });
   cleanups.add(() => consumerTransport.close({ timeoutMs: 2000 }));

@@ -8,19 +8,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, expect, it } from 'vitest';
-import {
-  AmqpTransport,
-  DeadLetters,
-  Publisher,
-  defaultDeadLetterNames,
-  waitQueueName,
-} from '../../../src/index.js';
+import { DeadLetters, Publisher, defaultDeadLetterNames, waitQueueName } from '../../../src/index.js';
 import { subscriberTopology } from '../../../src/bridge/subscriber-topology.js';
 import { Cleanups, tally, uniqueNames, waitFor } from '../../integration/faults/fault-helpers.js';
 import { AMQP_URL } from '../../integration/servers.js';
 import { startChild, type Child, type ChildExit } from '../child-process.js';
 import { figuresFrom, reportFigures } from '../figures.js';
-import { medianAndMax, publishAll } from '../harness.js';
+import { adminTransport, medianAndMax, publishAll } from '../harness.js';
 import { History, summarize } from '../history.js';
 import { queueCounts, type QueueCounts } from '../queue-counts.js';
 import { sized } from '../size.js';
@@ -75,13 +69,12 @@ it(`${TOTAL} messages; the consumer process gets SIGTERM mid-batch ${STOP_AT.len
   const { id, appId, queue, routingKey, exchange } = uniqueNames('rel7');
   const runsFile = join(tmpdir(), `${id}.runs.jsonl`);
   cleanups.add(() => rmSync(runsFile, { force: true }));
-  const admin = new AmqpTransport({ url: AMQP_URL, connectionName: `admin-${id}` });
-  cleanups.add(() => admin.close());
-  cleanups.add(async () => {
-    for (const name of [queue, waitQueueName(queue, 50), `${appId}.dead-letters`])
-      await admin.deleteQueue(name).catch(() => {});
-    for (const name of [exchange, `${appId}.dead-letter`]) await admin.deleteExchange(name).catch(() => {});
-  });
+  const admin = adminTransport(
+    AMQP_URL,
+    { id, appId, queue, exchange },
+    [waitQueueName(queue, 50)],
+    cleanups,
+  );
   // The queue the children consume, declared as their Subscriber declares it, so the whole batch can be
   // published (and counted) before the first consumer starts.
   await admin.declare(

@@ -18,12 +18,13 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { afterEach, expect, it } from 'vitest';
-import { AmqpTransport, DeadLetters, waitQueueName } from '../../../src/index.js';
+import { DeadLetters, waitQueueName } from '../../../src/index.js';
 import { Cleanups, uniqueNames, waitFor } from '../../integration/faults/fault-helpers.js';
 import { AMQP_URL, REDIS_URL } from '../../integration/servers.js';
 import { startChild } from '../child-process.js';
 import { figuresFrom, reportFigures } from '../figures.js';
 import { History, summarize, type Outcome } from '../history.js';
+import { adminTransport } from '../harness.js';
 import { sized } from '../size.js';
 
 const FIXTURE = fileURLToPath(new URL('../fixtures/soak-service.ts', import.meta.url));
@@ -65,13 +66,12 @@ const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 it(`a ${Math.round(DURATION_MS / 1000)} s soak at ${RATE} messages/s: nothing lost, the heap does not grow`, async () => {
   const { id, appId, queue, routingKey, exchange } = uniqueNames('rel8');
   const keyPrefix = `tidings-test:soak:${randomUUID().slice(0, 8)}:`;
-  const admin = new AmqpTransport({ url: AMQP_URL, connectionName: `admin-${id}` });
-  cleanups.add(() => admin.close());
-  cleanups.add(async () => {
-    for (const name of [queue, waitQueueName(queue, 100), `${appId}.dead-letters`])
-      await admin.deleteQueue(name).catch(() => {});
-    for (const name of [exchange, `${appId}.dead-letter`]) await admin.deleteExchange(name).catch(() => {});
-  });
+  const admin = adminTransport(
+    AMQP_URL,
+    { id, appId, queue, exchange },
+    [waitQueueName(queue, 100)],
+    cleanups,
+  );
   cleanups.add(async () => {
     const redis = new Redis(REDIS_URL);
     const keys = await redis.keys(`${keyPrefix}*`);
