@@ -127,7 +127,7 @@ function formatMachine(machine: MachineReport): string {
   );
 }
 
-function alignTable(table: readonly (readonly string[])[]): string[] {
+export function alignTable(table: readonly (readonly string[])[]): string[] {
   const columns = table[0]!.length;
   const widths = Array.from({ length: columns }, (_, column) =>
     Math.max(...table.filter((row) => row.length === columns).map((row) => row[column]!.length)),

@@ -4,6 +4,8 @@
 // package (plain tsc output) does not have, and that amqplib and Rascal (plain JS) never pay. So the
 // benchmarks compile src/ with tsc and tsconfig.build.json into a temporary directory (removed at exit)
 // and load that. `--from-src` loads src/ through tsx instead (e.g. to profile with TypeScript names).
+// A benchmark that measures in child processes (bench:outbox) compiles once in the parent and hands the
+// directory to its children in TIDINGS_BENCH_BUILD (`tidingsBuildDir`): they load it as it is.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -16,6 +18,8 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 
 /** How the library was loaded, for the report's header. */
 export let tidingsBuild: string;
+/** The compiled library's directory (removed when this process exits); undefined with `--from-src`. */
+export let tidingsBuildDir: string | undefined;
 
 function compile(): string {
   const dir = mkdtempSync(join(tmpdir(), 'tidings-bench-'));
@@ -52,7 +56,10 @@ async function load(): Promise<typeof Library> {
     tidingsBuild = 'src/ through tsx (esbuild keepNames: slower than the published build)';
     return import('../../src/index.js');
   }
-  return (await import(pathToFileURL(join(compile(), 'index.js')).href)) as typeof Library;
+  const built = process.env['TIDINGS_BENCH_BUILD'];
+  if (built !== undefined) tidingsBuild = 'src/ compiled with tsc by the parent process';
+  tidingsBuildDir = built ?? compile();
+  return (await import(pathToFileURL(join(tidingsBuildDir, 'index.js')).href)) as typeof Library;
 }
 
 export const tidings: typeof Library = await load();

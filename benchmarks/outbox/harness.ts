@@ -1,0 +1,421 @@
+// The measuring part of the outbox benchmarks: scenario, case and result types, unique PostgreSQL
+// names and their cleanup, pools whose SQL round trips are counted, and a meter of who used the CPU
+// while a repetition was measured (the measuring process, RabbitMQ, PostgreSQL, everything else).
+//
+// Like benchmarks/amqp (whose names, admin connection, pump and statistics this reuses), everything
+// here is I/O bound and measured in wall-clock time against the real servers. Like benchmarks/dispatch,
+// every repetition runs in a fresh child process (see run.ts for why); the parent prepares (tables,
+// queues, outbox rows), runs the child, and checks what it did.
+import { readdirSync, readFileSync } from 'node:fs';
+import pg from 'pg';
+import type { Pool, PoolClient } from 'pg';
+import type { Admin, Names } from '../amqp/harness.js';
+
+export const DATABASE_URL = process.env['DATABASE_URL'] ?? 'postgresql://postgres@127.0.0.1:5432/test';
+
+/** What the children need to know of the run: plain JSON, passed on their command line. */
+export interface RunOptions {
+  readonly quick: boolean;
+  /** Messages each relay and direct repetition measures. */
+  readonly rows: number;
+  /** The relay's batch sizes to measure; the first is the default one. */
+  readonly batchSizes: readonly number[];
+  /** Relays of the extra case that runs several in one process (1: no such case). */
+  readonly relays: number;
+}
+
+/** Names of the tables, queues and exchanges a scenario created (plain JSON, for its children). */
+export type Setup = Readonly<Record<string, string>>;
+
+/** The parent process's side: where it prepares and checks. */
+export interface ParentContext {
+  readonly names: Names;
+  readonly pgNames: PgNames;
+  readonly admin: Admin;
+  /** The harness's own pool (DDL, filling, checks), never one a case is measured on. */
+  readonly adminPool: Pool;
+  readonly options: RunOptions;
+  log(line: string): void;
+}
+
+/** What one repetition measured, as the child hands it to the parent (JSON). */
+export interface Repetition {
+  /** Flushes or messages per second (wall clock). */
+  readonly rate: number;
+  /** CPU time of the child per flush or message, in µs. */
+  readonly cpuUs: number;
+  /** Flushes or messages measured. */
+  readonly units: number;
+  /** SQL round trips by kind over the measured units. */
+  readonly kinds: [string, number][];
+  /** Flush cases: round trips of one flush → how many flushes took that many. */
+  readonly perUnit?: [number, number][];
+  readonly phases?: RelayPhases;
+  readonly cpuSample?: CpuSample;
+}
+
+export interface CaseSpec {
+  readonly label: string;
+  /** A relay case: its rows show the relay's phases. */
+  readonly relay?: boolean;
+  /** In the parent before each repetition, not timed (e.g. writing the outbox rows). */
+  before?(context: ParentContext, setup: Setup): Promise<void>;
+  /** One repetition, in a fresh child process. */
+  measure(setup: Setup, options: RunOptions): Promise<Repetition>;
+  /** In the parent after each repetition: checks what the child did; throwing fails the repetition. */
+  after?(context: ParentContext, setup: Setup): Promise<void>;
+}
+
+export interface Scenario {
+  /** The file name without extension: `flush` or `relay`. */
+  readonly id: string;
+  /** Parent: creates the scenario's tables, exchanges and queues; the children get the result. */
+  setUp(context: ParentContext): Promise<Setup>;
+  /** The cases, built alike in the parent and in every child (which picks one by its index). */
+  cases(setup: Setup, options: RunOptions): CaseSpec[];
+  /** Parent: the tables and verdicts from the measured rows. */
+  result(rows: Row[], options: RunOptions, machine: MachineReport): ScenarioResult;
+}
+
+/** One line of a result table: one value per repetition (each in its own process). */
+export interface Row {
+  readonly label: string;
+  /** Flushes/s or messages/s (wall clock), one per repetition. */
+  readonly values: number[];
+  /** CPU time of the measuring process per flush or per message, in µs, one per repetition. */
+  readonly cpu: number[];
+  /** SQL round trips per flush or per message, by kind of statement, summed over the repetitions. */
+  readonly roundTrips: RoundTripTally;
+  /** Relay rows: time spent in each phase of its batches, summed over the repetitions. */
+  readonly phases?: RelayPhases;
+  /** Errors of failed repetitions (the row still shows the ones that worked). */
+  readonly errors: string[];
+}
+
+export interface RelayPhases {
+  batches: number;
+  claimMs: number;
+  markMs: number;
+  /** Between the claim's result and the markPublished call: publishing the batch, waiting for confirms. */
+  publishMs: number;
+}
+
+export interface RoundTripTally {
+  /** Flushes, or messages, the counts were taken over. */
+  units: number;
+  /** Repetitions the counts were taken over. */
+  repetitions: number;
+  /** Round trips by kind (`BEGIN`, `outbox INSERT`, `claim`…). */
+  readonly byKind: Map<string, number>;
+  /** Flush rows: how many flushes took exactly n round trips (proves the count is per flush, not an average). */
+  readonly perUnit: Map<number, number>;
+}
+
+export interface GoalVerdict {
+  readonly description: string;
+  readonly met: boolean;
+  readonly detail: string;
+}
+
+export interface ScenarioResult {
+  readonly id: string;
+  readonly title: string;
+  readonly notes: readonly string[];
+  /** Header of the value column, e.g. `flushes/s`. */
+  readonly unit: string;
+  /** What one unit is, for the per-unit columns: `flush` or `msg`. */
+  readonly per: string;
+  /** Label of the row every other row is compared with. */
+  readonly baseline: string;
+  readonly rows: readonly Row[];
+  readonly goals: readonly GoalVerdict[];
+  readonly machine: MachineReport;
+}
+
+export function newRow(testCase: CaseSpec): Row {
+  const roundTrips: RoundTripTally = { units: 0, repetitions: 0, byKind: new Map(), perUnit: new Map() };
+  const row: Row = { label: testCase.label, values: [], cpu: [], roundTrips, errors: [] };
+  return testCase.relay === true
+    ? { ...row, phases: { batches: 0, claimMs: 0, markMs: 0, publishMs: 0 } }
+    : row;
+}
+
+/** Adds a repetition to its row. */
+export function record(row: Row, repetition: Repetition): void {
+  row.values.push(repetition.rate);
+  row.cpu.push(repetition.cpuUs);
+  const tally = row.roundTrips;
+  tally.units += repetition.units;
+  tally.repetitions++;
+  for (const [kind, count] of repetition.kinds) tally.byKind.set(kind, (tally.byKind.get(kind) ?? 0) + count);
+  for (const [trips, count] of repetition.perUnit ?? []) {
+    tally.perUnit.set(trips, (tally.perUnit.get(trips) ?? 0) + count);
+  }
+  if (row.phases !== undefined && repetition.phases !== undefined) {
+    row.phases.batches += repetition.phases.batches;
+    row.phases.claimMs += repetition.phases.claimMs;
+    row.phases.markMs += repetition.phases.markMs;
+    row.phases.publishMs += repetition.phases.publishMs;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// PostgreSQL names: unique per run (derived from the broker names' prefix), dropped at the end.
+
+export class PgNames {
+  /** e.g. `tbench_m3k9x2_a1b2`: a valid PgOutbox table name, short enough for its `_retention_idx`. */
+  readonly prefix: string;
+  readonly tables = new Set<string>();
+
+  constructor(names: Names) {
+    this.prefix = names.prefix.replaceAll('-', '_');
+  }
+
+  /** A table name of this run, recorded to be dropped. */
+  table(suffix: string): string {
+    const name = `${this.prefix}_${suffix}`;
+    this.tables.add(name);
+    return name;
+  }
+
+  /** Drops every table of the run (PgOutbox's token sequence is owned by its table). Never throws. */
+  async dropAll(pool: Pool, log: (line: string) => void): Promise<void> {
+    let dropped = 0;
+    for (const table of this.tables) {
+      try {
+        await pool.query(`DROP TABLE IF EXISTS "${table}"`);
+        await pool.query(`DROP SEQUENCE IF EXISTS "${table}_token_seq"`);
+        dropped++;
+      } catch (error) {
+        log(`cleanup FAILED for table ${table}: ${String(error)}`);
+      }
+    }
+    log(`cleanup: dropped ${dropped} PostgreSQL tables`);
+  }
+}
+
+export function createPool(name: string): Pool {
+  const pool = new pg.Pool({
+    connectionString: DATABASE_URL,
+    max: 10,
+    connectionTimeoutMillis: 10_000,
+    application_name: name,
+  });
+  // An idle client whose connection dies emits on the pool; the case that uses it fails on its own.
+  pool.on('error', () => {});
+  return pool;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Round trips: every `client.query` call of a pool's clients (`pool.query` goes through one too).
+// node-postgres sends one query at a time per client and waits for its result, so one call is one
+// round trip, whatever the SQL holds.
+
+export class RoundTripCounter {
+  total = 0;
+  readonly byKind = new Map<string, number>();
+
+  /** Counts the queries of every client `pool` creates from now on. */
+  attach(pool: Pool): void {
+    const count = (sql: string): void => this.#count(sql);
+    pool.on('connect', (client: PoolClient) => {
+      const original = client.query;
+      (client as { query: unknown }).query = function (this: PoolClient, ...args: unknown[]) {
+        const first = args[0];
+        count(typeof first === 'string' ? first : String((first as { text?: unknown })?.text));
+        return (original as (...a: unknown[]) => unknown).apply(this, args);
+      };
+    });
+  }
+
+  /** Kinds and counts since `since` (a copy of `byKind` taken earlier). */
+  since(since: ReadonlyMap<string, number>): Map<string, number> {
+    const diff = new Map<string, number>();
+    for (const [kind, count] of this.byKind) {
+      const delta = count - (since.get(kind) ?? 0);
+      if (delta > 0) diff.set(kind, delta);
+    }
+    return diff;
+  }
+
+  #count(sql: string): void {
+    this.total++;
+    const kind = kindOf(sql);
+    this.byKind.set(kind, (this.byKind.get(kind) ?? 0) + 1);
+  }
+}
+
+/** The statements tidings and the benchmark issue, named for the report (unknown ones by their start). */
+function kindOf(sql: string): string {
+  const text = sql.trimStart();
+  if (/^BEGIN\b/i.test(text)) return 'BEGIN';
+  if (/^COMMIT\b/i.test(text)) return 'COMMIT';
+  if (/^ROLLBACK\b/i.test(text)) return 'ROLLBACK';
+  if (text.startsWith('WITH added AS')) return 'outbox INSERT';
+  if (text.startsWith('WITH due AS')) return 'claim';
+  if (/^UPDATE\b[^]*\bSET published_at = now\(\)/.test(text)) return 'markPublished';
+  if (text.startsWith(BUSINESS_INSERT_START)) return 'business INSERT';
+  if (/^(UN)?LISTEN\b/.test(text)) return 'LISTEN';
+  if (/^DELETE FROM\b/.test(text)) return 'deletePublished';
+  if (
+    /^UPDATE\b[^]*\bSET lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL\s+WHERE lease_owner = \$1 AND/.test(
+      text,
+    )
+  )
+    return 'release';
+  if (/^SELECT p\.pending\b/.test(text)) return 'stats';
+  return text.slice(0, 30).replaceAll(/\s+/g, ' ');
+}
+
+const BUSINESS_INSERT_START = 'INSERT INTO';
+
+// ---------------------------------------------------------------------------------------------------
+// The machine: who used the CPU while the repetitions were measured, and the load average.
+
+export interface MachineReport {
+  readonly loadAtStart: number;
+  readonly loadAtEnd: number;
+  /** Average cores busy while the repetitions were measured. */
+  readonly cores?: {
+    readonly self: number;
+    readonly broker: number;
+    readonly postgres: number;
+    readonly other: number;
+  };
+}
+
+/** CPU seconds used while one repetition was measured (summed over its time). */
+export interface CpuSample {
+  readonly seconds: number;
+  /** The measuring (child) process. */
+  readonly self: number;
+  readonly broker: number;
+  readonly postgres: number;
+  /** The whole machine. */
+  readonly busy: number;
+}
+
+interface CpuSnapshot {
+  readonly at: number;
+  readonly busyTicks: number;
+  readonly self: NodeJS.CpuUsage;
+  readonly broker: ReadonlyMap<number, number>;
+  readonly postgres: ReadonlyMap<number, number>;
+}
+
+/** Linux USER_HZ: /proc reports CPU time in these ticks. */
+const TICKS_PER_SECOND = 100;
+
+/**
+ * In the child, around the measured part of a repetition. PostgreSQL starts a backend process per
+ * connection, and every repetition opens a fresh pool, so processes are followed by pid: one that
+ * appeared since `begin` counts in full. `end` must come before the pools are closed: the CPU of a
+ * backend that exited in between would be lost (it would show up as "other").
+ */
+export class CpuMeter {
+  #start: CpuSnapshot | undefined;
+
+  begin(): void {
+    this.#start = cpuSnapshot();
+  }
+
+  end(): CpuSample | undefined {
+    const start = this.#start;
+    this.#start = undefined;
+    const now = cpuSnapshot();
+    if (start === undefined || now === undefined) return undefined;
+    return {
+      seconds: (now.at - start.at) / 1000,
+      self: (now.self.user - start.self.user + now.self.system - start.self.system) / 1e6,
+      broker: ticksSince(start.broker, now.broker) / TICKS_PER_SECOND,
+      postgres: ticksSince(start.postgres, now.postgres) / TICKS_PER_SECOND,
+      busy: (now.busyTicks - start.busyTicks) / TICKS_PER_SECOND,
+    };
+  }
+}
+
+/** In the parent: the samples of a scenario's repetitions, and the load average around them. */
+export class MachineTotals {
+  #seconds = 0;
+  #self = 0;
+  #broker = 0;
+  #postgres = 0;
+  #busy = 0;
+  readonly #loadAtStart = loadavg1();
+
+  add(sample: CpuSample | undefined): void {
+    if (sample === undefined) return;
+    this.#seconds += sample.seconds;
+    this.#self += sample.self;
+    this.#broker += sample.broker;
+    this.#postgres += sample.postgres;
+    this.#busy += sample.busy;
+  }
+
+  report(): MachineReport {
+    const report = { loadAtStart: this.#loadAtStart, loadAtEnd: loadavg1() };
+    if (this.#seconds === 0) return report;
+    const per = (seconds: number) => seconds / this.#seconds;
+    return {
+      ...report,
+      cores: {
+        self: per(this.#self),
+        broker: per(this.#broker),
+        postgres: per(this.#postgres),
+        other: Math.max(0, per(this.#busy - this.#self - this.#broker - this.#postgres)),
+      },
+    };
+  }
+}
+
+function loadavg1(): number {
+  try {
+    return Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
+  } catch {
+    return Number.NaN;
+  }
+}
+
+function ticksSince(start: ReadonlyMap<number, number>, now: ReadonlyMap<number, number>): number {
+  let ticks = 0;
+  for (const [pid, value] of now) ticks += value - (start.get(pid) ?? 0);
+  return ticks;
+}
+
+function cpuSnapshot(): CpuSnapshot | undefined {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8')
+      .split('\n', 1)[0]!
+      .trim()
+      .split(/\s+/)
+      .slice(1)
+      .map(Number);
+    // user nice system idle iowait irq softirq steal …: busy is everything but idle and iowait.
+    const total = fields.slice(0, 8).reduce((sum, value) => sum + value, 0);
+    const broker = new Map<number, number>();
+    const postgres = new Map<number, number>();
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+        const command = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+        const into = command === 'beam.smp' ? broker : command === 'postgres' ? postgres : undefined;
+        if (into === undefined) continue;
+        // Fields after the command name: utime and stime are the 12th and 13th.
+        const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        into.set(Number(entry), Number(rest[11]) + Number(rest[12]));
+      } catch {
+        // gone meanwhile
+      }
+    }
+    return {
+      at: performance.now(),
+      busyTicks: total - fields[3]! - fields[4]!,
+      self: process.cpuUsage(),
+      broker,
+      postgres,
+    };
+  } catch {
+    return undefined; // not Linux
+  }
+}
