@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Unsubscribe } from '../dispatcher/event-types.js';
 import { AfterCommitError } from '../errors/after-commit-error.js';
 import { FlushLoopLimitError } from '../errors/flush-loop-limit-error.js';
@@ -8,6 +7,7 @@ import { isEventsRoot, type EventsRoot } from './events-root.js';
 import { InMemoryUnitOfWork, type InMemoryTransaction } from './in-memory-unit-of-work.js';
 import { sortByRecordOrder } from './record-sequence.js';
 import type { UnitOfWork } from './unit-of-work.js';
+import { InstanceContext } from '../internal/instance-context.js';
 
 /** What the Flusher needs of a dispatcher: `EventDispatcher` fits. */
 export interface EventDispatching {
@@ -82,7 +82,7 @@ export class Flusher<Tx = InMemoryTransaction> {
   readonly #hooks: BeforeCommitHook<Tx>[];
   readonly #afterCommitHooks: AfterCommitHook[] = [];
   readonly #maxRounds: number;
-  readonly #context = new AsyncLocalStorage<FlushContext>();
+  readonly #context = new InstanceContext<FlushContext>(this);
 
   constructor(options: FlusherOptions<Tx>) {
     assertKnownOptions(options, ['dispatcher', 'unitOfWork', 'beforeCommit', 'maxRounds'], 'Flusher');

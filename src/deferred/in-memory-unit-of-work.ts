@@ -1,7 +1,7 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { InvalidArgumentError } from '../errors/invalid-argument-error.js';
 import { describeValue } from '../internal/options.js';
 import type { UnitOfWork } from './unit-of-work.js';
+import { InstanceContext } from '../internal/instance-context.js';
 
 /** The transaction handle of `InMemoryUnitOfWork`. */
 export interface InMemoryTransaction {
@@ -46,7 +46,7 @@ class Transaction implements InMemoryTransaction {
  * await unitOfWork.transaction(async (tx) => { tx.onRollback(() => store.undo()); store.save(order); });
  */
 export class InMemoryUnitOfWork implements UnitOfWork<InMemoryTransaction> {
-  readonly #current = new AsyncLocalStorage<Transaction>();
+  readonly #current = new InstanceContext<Transaction>(this);
   #opened = 0;
   #commits = 0;
   #rollbacks = 0;

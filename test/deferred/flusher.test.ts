@@ -171,6 +171,30 @@ describe('Flusher', () => {
     expect(unitOfWork.commits).toBe(1);
   });
 
+  it('two flushers interleaved: each finds its own open transaction, not the other one', async () => {
+    const a = setup();
+    const b = setup();
+    const depths: string[] = [];
+    await a.flusher.transaction(async (aTx) => {
+      depths.push(`a${aTx.depth}`);
+      await b.flusher.transaction(async (bTx) => {
+        depths.push(`b${bTx.depth}`);
+        // Inside b's transaction, a's is still open around it: a flush of a nests in it.
+        await a.flusher.transaction(async (nested) => {
+          depths.push(`a${nested.depth}`);
+          return [new Root().record('a-inner')];
+        });
+        return [new Root().record('b')];
+      });
+      expect(b.dispatched).toEqual(['b']); // b committed on its own
+      expect(a.dispatched).toEqual([]); // a's inner flush waits for a's outermost commit
+      return [new Root().record('a-outer')];
+    });
+    expect(depths).toEqual(['a0', 'b0', 'a1']);
+    expect(a.dispatched).toEqual(['a-inner', 'a-outer']); // in record order
+    expect([a.unitOfWork.commits, b.unitOfWork.commits]).toEqual([1, 1]);
+  });
+
   it('a nested transaction that fails and is caught releases nothing of its own', async () => {
     const { flusher, dispatched } = setup();
     const failedInner = new Root().record('inner');

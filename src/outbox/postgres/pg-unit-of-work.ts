@@ -1,9 +1,9 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Pool, PoolClient } from 'pg';
 import type { UnitOfWork } from '../../deferred/unit-of-work.js';
 import { InvalidArgumentError } from '../../errors/invalid-argument-error.js';
 import { TransactionStateError } from '../../errors/transaction-state-error.js';
 import { assertKnownOptions, describeValue } from '../../internal/options.js';
+import { InstanceContext } from '../../internal/instance-context.js';
 
 /** PostgreSQL isolation levels (`read uncommitted` behaves as `read committed` there, so it is left out). */
 export type PgIsolationLevel = 'read committed' | 'repeatable read' | 'serializable';
@@ -107,7 +107,7 @@ interface Frame {
 export class PgUnitOfWork implements UnitOfWork<PoolClient> {
   readonly #pool: Pool;
   readonly #begin: string;
-  readonly #frames = new AsyncLocalStorage<Frame>();
+  readonly #frames = new InstanceContext<Frame>(this);
 
   constructor(pool: Pool, options: PgUnitOfWorkOptions = {}) {
     if (typeof (pool as Partial<Pool> | undefined)?.connect !== 'function') {
