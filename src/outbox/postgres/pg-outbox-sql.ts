@@ -193,27 +193,32 @@ SELECT * FROM claimed ORDER BY available_at, id`,
     // and was claimed again (with a new token) is refused; one whose lease expired but was not taken
     // over may still mark it, since it did publish it. The owner and token stay on the row as a record
     // of who published it.
+    //
+    // The rows are found by primary key (id = ANY) and each one's token looked up by position: joining
+    // the table with unnest() of the arrays got a nested-loop plan, quadratic in the batch (143 ms for
+    // 1,000 rows against 8 ms this way, benchmarks/outbox). The same goes for markFailed and extendLease.
     markPublished: `UPDATE ${t} AS o
 SET published_at = now(), lease_expires_at = NULL
-FROM unnest($2::uuid[], $3::bigint[]) AS m(id, token)
-WHERE o.id = m.id AND o.lease_owner = $1 AND o.lease_token = m.token AND o.published_at IS NULL
+WHERE o.id = ANY ($2::uuid[]) AND o.lease_owner = $1 AND o.published_at IS NULL
+  AND o.lease_token = ($3::bigint[])[array_position($2::uuid[], o.id)]
 RETURNING o.id::text AS id`,
 
     // One statement for a batch of failures; the retry time is the database's now() plus the delay, as
     // claims compare available_at with the database's now().
     markFailed: `UPDATE ${t} AS o
-SET attempts = o.attempts + 1, last_error = f.error,
-    available_at = now() + f.delay_ms * interval '1 millisecond',
+SET attempts = o.attempts + 1,
+    last_error = ($4::text[])[array_position($2::uuid[], o.id)],
+    available_at = now() + ($5::bigint[])[array_position($2::uuid[], o.id)] * interval '1 millisecond',
     lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
-FROM unnest($2::uuid[], $3::bigint[], $4::text[], $5::bigint[]) AS f(id, token, error, delay_ms)
-WHERE o.id = f.id AND o.lease_owner = $1 AND o.lease_token = f.token AND o.published_at IS NULL
+WHERE o.id = ANY ($2::uuid[]) AND o.lease_owner = $1 AND o.published_at IS NULL
+  AND o.lease_token = ($3::bigint[])[array_position($2::uuid[], o.id)]
 RETURNING o.id::text AS id`,
 
     // The same fencing as markPublished: only the current lease can be extended.
     extendLease: `UPDATE ${t} AS o
 SET lease_expires_at = now() + $4::bigint * interval '1 millisecond'
-FROM unnest($2::uuid[], $3::bigint[]) AS m(id, token)
-WHERE o.id = m.id AND o.lease_owner = $1 AND o.lease_token = m.token AND o.published_at IS NULL
+WHERE o.id = ANY ($2::uuid[]) AND o.lease_owner = $1 AND o.published_at IS NULL
+  AND o.lease_token = ($3::bigint[])[array_position($2::uuid[], o.id)]
 RETURNING o.id::text AS id`,
 
     release: `UPDATE ${t}
