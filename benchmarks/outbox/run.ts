@@ -20,7 +20,7 @@
 //   --only <ids>          comma-separated scenarios: flush, relay
 //   --filter <text>       only cases whose label contains the text
 //   --rows <n>            messages per relay repetition (default 20000)
-//   --batch-sizes <list>  the relay's batch sizes, the default first (default 100,500,1000)
+//   --batch-sizes <list>  the relay's batch sizes, the default first (default 500,100,1000)
 //   --relays <n>          relays of the extra case that runs several in one process, with the default
 //                         batch size (default 4; 1 leaves the case out)
 //   --rounds <n>          repetitions of each case, each in its own process (default 5)
@@ -64,7 +64,7 @@ const { values: args } = parseArgs({
     only: { type: 'string' },
     filter: { type: 'string' },
     rows: { type: 'string' },
-    'batch-sizes': { type: 'string', default: '100,500,1000' },
+    'batch-sizes': { type: 'string', default: '500,100,1000' },
     rounds: { type: 'string' },
     relays: { type: 'string', default: '4' },
     quick: { type: 'boolean', default: false },

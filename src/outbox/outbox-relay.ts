@@ -13,7 +13,11 @@ export interface OutboxRelayOptions {
   transport: Transport;
   /** Who holds the leases: unique per relay. @defaultValue `<hostname>:<pid>:<random>` */
   owner?: string;
-  /** Rows claimed (and published in parallel) at a time. @defaultValue 100 */
+  /**
+   * Rows claimed (and published in parallel) at a time. A relay that crashes before its marks leaves at
+   * most two batches published but unmarked (one is marked while the next is published): they are
+   * published again. @defaultValue 500
+   */
   batchSize?: number;
   /**
    * How long a claim is held; a relay that dies lets its rows go after this. A live relay extends the
@@ -104,7 +108,7 @@ export class OutboxRelay extends EventEmitter<OutboxRelayEvents> {
       );
     }
     this.owner = options.owner ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
-    this.#batchSize = integerOption(options.batchSize, 100, 'OutboxRelay: batchSize', 1);
+    this.#batchSize = integerOption(options.batchSize, 500, 'OutboxRelay: batchSize', 1);
     this.#leaseMs = integerOption(options.leaseMs, 30_000, 'OutboxRelay: leaseMs', 1);
     this.#pollIntervalMs = integerOption(options.pollIntervalMs, 1000, 'OutboxRelay: pollIntervalMs', 1);
     this.#retry = new Backoff(
@@ -145,9 +149,64 @@ export class OutboxRelay extends EventEmitter<OutboxRelayEvents> {
   async relayOnce(): Promise<number> {
     const rows = await this.#outbox.claim(this.owner, this.#batchSize, this.#leaseMs);
     if (rows.length === 0) return 0;
-    const outcomes = await this.#whileLeasesRenewed(rows, () =>
-      Promise.allSettled(rows.map((row) => this.#publish(row))),
+    return this.#settle(rows, await this.#publishAll(rows));
+  }
+
+  /**
+   * What the loop runs: batches until a claim comes back short, pipelined so that the broker is not
+   * left waiting for SQL. The next batch is claimed while the current one is published, and a batch's
+   * marks are written while the next one is published (one mark in flight, so the outbox is marked in
+   * claim order). Stops claiming at `until` (housekeeping is due) and says whether more may be due.
+   */
+  async #relayPipelined(until: number): Promise<{ more: boolean }> {
+    let more = false;
+    let marking: Promise<number> = Promise.resolve(0);
+    let next: Promise<ClaimedRow[]> | undefined = this.#outbox.claim(
+      this.owner,
+      this.#batchSize,
+      this.#leaseMs,
     );
+    try {
+      while (next !== undefined) {
+        const rows = await next;
+        next = undefined;
+        if (rows.length === 0) break;
+        const publishing = this.#publishAll(rows);
+        // A full batch: more may be due. Not once stopping (stop() gives the leases back afterwards),
+        // nor when housekeeping is due (the loop comes back at once).
+        more = rows.length === this.#batchSize;
+        if (more && !this.#stopping.signal.aborted && Date.now() < until) {
+          next = this.#outbox.claim(this.owner, this.#batchSize, this.#leaseMs);
+          next.catch(() => {}); // awaited on the next turn; a rejection meanwhile is not unhandled
+        }
+        const outcomes = await publishing;
+        await marking;
+        marking = this.#settle(rows, outcomes);
+        marking.catch(() => {}); // awaited on the next turn or below
+      }
+      await marking;
+      return { more };
+    } finally {
+      // On an error: the batch claimed ahead (if any) is not published by this turn; its leases are
+      // given back so that the next turn (or another relay) takes it at once, not after leaseMs.
+      if (next !== undefined) {
+        const ahead = await next.catch(() => [] as ClaimedRow[]);
+        if (ahead.length > 0)
+          await this.#outbox.release(this.owner).catch((error: unknown) => this.#error(error));
+      }
+      await marking.catch(() => 0);
+    }
+  }
+
+  #publishAll(rows: readonly ClaimedRow[]): Promise<PromiseSettledResult<void>[]> {
+    return this.#whileLeasesRenewed(rows, () => Promise.allSettled(rows.map((row) => this.#publish(row))));
+  }
+
+  /** Records the outcome of a published batch: failures with their backoff, then the marks. */
+  async #settle(
+    rows: readonly ClaimedRow[],
+    outcomes: readonly PromiseSettledResult<void>[],
+  ): Promise<number> {
     const published: ClaimedRow[] = [];
     const failures: (FailedRow & { cause: Error; attempts: number })[] = [];
     for (const [index, outcome] of outcomes.entries()) {
@@ -238,7 +297,7 @@ export class OutboxRelay extends EventEmitter<OutboxRelayEvents> {
     let failures = 0;
     try {
       while (!this.#stopping.signal.aborted) {
-        let published = 0;
+        let more = false;
         try {
           if (Date.now() >= nextHousekeeping) {
             // A relay started while the database was down could not listen: it tries again here.
@@ -246,7 +305,7 @@ export class OutboxRelay extends EventEmitter<OutboxRelayEvents> {
             await this.#housekeeping();
             nextHousekeeping = Date.now() + this.#housekeepingIntervalMs;
           }
-          published = await this.relayOnce();
+          ({ more } = await this.#relayPipelined(nextHousekeeping));
           failures = 0;
         } catch (error) {
           // The database or the broker is unreachable: report, back off, try again.
@@ -254,7 +313,7 @@ export class OutboxRelay extends EventEmitter<OutboxRelayEvents> {
           await sleep(this.#retry.delayMs(failures++), this.#stopping.signal);
           continue;
         }
-        if (published === this.#batchSize) continue; // more may be due: no pause
+        if (more) continue; // the last batch was full: more may be due, no pause
         this.#wake = new AbortController();
         if (this.#nudged) {
           this.#nudged = false;

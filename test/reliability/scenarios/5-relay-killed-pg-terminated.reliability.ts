@@ -246,7 +246,9 @@ it(`${ORDERS} orders through the outbox while relays are SIGKILLed and PostgreSQ
   expect(committedNotReceived).toEqual([]);
   expect(receivedNotCommitted).toEqual([]);
   expect(afterFaults.total).toBe(committed.size);
-  expect(result.duplicateCopies).toBeLessThanOrEqual(kills * BATCH_SIZE + terminatedBackends * BATCH_SIZE);
+  // A relay marks one batch while it publishes the next: each kill (or connection lost) can leave two
+  // batches published and unmarked.
+  expect(result.duplicateCopies).toBeLessThanOrEqual((kills + terminatedBackends) * 2 * BATCH_SIZE);
   expect(kills).toBe(RELAY_KILLS);
   expect(terminatedBackends).toBeGreaterThan(0);
   expect(relayErrors).toEqual([]);

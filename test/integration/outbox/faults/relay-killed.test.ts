@@ -2,7 +2,8 @@
 // (as an OOM kill or a node crash would). Each killed relay leaves the rows it claimed under a lease
 // (1 s here); the next relay takes them over once it expires. No row may be lost: each one is received
 // at least once and ends marked published. A kill between the broker's confirm and the mark re-sends
-// that batch, so duplicates are allowed, at most one batch per kill.
+// what was unmarked, so duplicates are allowed, at most two batches per kill (one is marked while the
+// next is published).
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -219,7 +220,7 @@ it(
     console.info(
       `[relay killed] ${TOTAL} rows, ${kills} kills (${killsWhilePending} while rows were pending) in ` +
         `${killPhaseMs} ms, ${afterKills.unpublished} rows left for the final relay; lost ${lost.length}, ` +
-        `duplicates ${duplicates} (${duplicatedIds} ids, bound ${kills * BATCH_SIZE}), ` +
+        `duplicates ${duplicates} (${duplicatedIds} ids, bound ${kills * 2 * BATCH_SIZE}), ` +
         `final relay errors ${relayErrors.length}`,
     );
     console.info(
@@ -232,7 +233,8 @@ it(
     expect(lost).toEqual([]);
     expect(strangers).toEqual([]);
     expect(states).toMatchObject({ total: TOTAL, unpublished: 0 });
-    expect(duplicates).toBeLessThanOrEqual(kills * BATCH_SIZE);
+    // A relay marks one batch while it publishes the next: a kill can leave two published, unmarked.
+    expect(duplicates).toBeLessThanOrEqual(kills * 2 * BATCH_SIZE);
     expect(relayErrors).toEqual([]);
   },
 );
@@ -260,6 +262,9 @@ it('a relay frozen (SIGSTOP) past its lease is fenced off: its late marks are re
     await waitFor(() => child.batches >= 1, 10_000, 'a first batch marked');
     await sleep(Math.floor(Math.random() * 30));
     child.process.kill('SIGSTOP');
+    // A claim the relay sent just before it froze (it claims the next batch while publishing one) still
+    // completes in PostgreSQL: let it land before reading what the frozen relay holds.
+    await sleep(200);
     const { rows } = await pool.query<{ id: string }>(
       `SELECT id::text AS id FROM "${table}" WHERE lease_owner = $1 AND published_at IS NULL`,
       [child.owner],
