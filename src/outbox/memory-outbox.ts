@@ -97,9 +97,10 @@ export class MemoryOutbox implements Outbox<InMemoryTransaction> {
   }
 
   markFailed(owner: string, failures: readonly FailedRow[]): Promise<string[]> {
+    // All checked first: a bad entry changes no row, as in PgOutbox.
+    for (const failure of failures) integerOption(failure.retryInMs, 0, 'markFailed: retryInMs', 0);
     const recorded: string[] = [];
     for (const failure of failures) {
-      integerOption(failure.retryInMs, 0, 'markFailed: retryInMs', 0);
       const row = this.#held(owner, failure.id, failure.leaseToken);
       if (row === undefined) continue;
       row.attempts++;

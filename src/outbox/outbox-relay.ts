@@ -143,8 +143,8 @@ export class OutboxRelay extends EventEmitter<OutboxRelayEvents> {
   }
 
   /**
-   * Claims and publishes one batch; resolves to the number of rows published. The loop calls it; tests
-   * and the CLI may too.
+   * Claims and publishes one batch; resolves to the number of rows published. For tests and the CLI:
+   * the loop runs a pipelined version of it.
    */
   async relayOnce(): Promise<number> {
     const rows = await this.#outbox.claim(this.owner, this.#batchSize, this.#leaseMs);
@@ -156,50 +156,98 @@ export class OutboxRelay extends EventEmitter<OutboxRelayEvents> {
    * What the loop runs: batches until a claim comes back short, pipelined so that the broker is not
    * left waiting for SQL. The next batch is claimed while the current one is published, and a batch's
    * marks are written while the next one is published (one mark in flight, so the outbox is marked in
-   * claim order). Stops claiming at `until` (housekeeping is due) and says whether more may be due.
+   * claim order). Every row from its claim to its mark is in one renewal set: a batch waiting its turn
+   * keeps its lease as well as the one being published. Stops claiming at `until` (housekeeping is due),
+   * once stopping, and after a batch with failures (a broker that refuses everything must not be fed the
+   * whole backlog at full speed); says whether more may be due.
    */
   async #relayPipelined(until: number): Promise<{ more: boolean }> {
+    const held = new Set<ClaimedRow>();
+    const renewing = this.#renewLeases(held);
     let more = false;
-    let marking: Promise<number> = Promise.resolve(0);
-    let next: Promise<ClaimedRow[]> | undefined = this.#outbox.claim(
-      this.owner,
-      this.#batchSize,
-      this.#leaseMs,
-    );
+    let claimAhead = true;
+    let marking: Promise<void> = Promise.resolve();
+    const claim = (): Promise<ClaimedRow[]> => {
+      const claimed = this.#outbox.claim(this.owner, this.#batchSize, this.#leaseMs).then((rows) => {
+        for (const row of rows) held.add(row);
+        return rows;
+      });
+      claimed.catch(() => {}); // awaited on the next turn; a rejection meanwhile is not unhandled
+      return claimed;
+    };
+    let next: Promise<ClaimedRow[]> | undefined = claim();
     try {
       while (next !== undefined) {
         const rows = await next;
         next = undefined;
-        if (rows.length === 0) break;
-        const publishing = this.#publishAll(rows);
-        // A full batch: more may be due. Not once stopping (stop() gives the leases back afterwards),
-        // nor when housekeeping is due (the loop comes back at once).
-        more = rows.length === this.#batchSize;
-        if (more && !this.#stopping.signal.aborted && Date.now() < until) {
-          next = this.#outbox.claim(this.owner, this.#batchSize, this.#leaseMs);
-          next.catch(() => {}); // awaited on the next turn; a rejection meanwhile is not unhandled
+        // Stopping: a batch claimed ahead is not published; stop() gives its leases back.
+        if (rows.length === 0 || this.#stopping.signal.aborted) {
+          more = false;
+          break;
         }
+        const full = rows.length === this.#batchSize;
+        const publishing = Promise.allSettled(rows.map((row) => this.#publish(row)));
+        if (full && claimAhead && Date.now() < until && !this.#stopping.signal.aborted) next = claim();
         const outcomes = await publishing;
+        const failed = outcomes.some((outcome) => outcome.status === 'rejected');
+        // After failures no further claims: the batch already claimed ahead is still published.
+        if (failed) claimAhead = false;
+        more = full && !failed;
         await marking;
-        marking = this.#settle(rows, outcomes);
+        marking = this.#settle(rows, outcomes).then(
+          () => void rows.forEach((row) => held.delete(row)),
+          (error: unknown) => {
+            rows.forEach((row) => held.delete(row));
+            throw error;
+          },
+        );
         marking.catch(() => {}); // awaited on the next turn or below
       }
       await marking;
       return { more };
     } finally {
-      // On an error: the batch claimed ahead (if any) is not published by this turn; its leases are
-      // given back so that the next turn (or another relay) takes it at once, not after leaseMs.
-      if (next !== undefined) {
-        const ahead = await next.catch(() => [] as ClaimedRow[]);
-        if (ahead.length > 0)
-          await this.#outbox.release(this.owner).catch((error: unknown) => this.#error(error));
-      }
-      await marking.catch(() => 0);
+      // On an error, a batch claimed ahead stays leased to this relay and is taken over once its lease
+      // expires (renewals stop here): nothing is released that this relay might still be publishing.
+      await marking.catch(() => {});
+      await renewing.stop();
     }
   }
 
-  #publishAll(rows: readonly ClaimedRow[]): Promise<PromiseSettledResult<void>[]> {
-    return this.#whileLeasesRenewed(rows, () => Promise.allSettled(rows.map((row) => this.#publish(row))));
+  /**
+   * Extends the leases of every row in `held` every third of the lease, one renewal at a time (a tick
+   * is skipped while the previous renewal is still waiting for the database).
+   */
+  #renewLeases(held: ReadonlySet<ClaimedRow>): { stop(): Promise<void> } {
+    let renewal: Promise<void> | undefined;
+    const timer = setInterval(
+      () => {
+        if (renewal !== undefined || held.size === 0) return;
+        renewal = this.#outbox
+          .extendLease(this.owner, [...held], this.#leaseMs)
+          .then(
+            () => undefined,
+            (error: unknown) => this.#error(error),
+          )
+          .finally(() => (renewal = undefined));
+      },
+      Math.max(1, Math.floor(this.#leaseMs / 3)),
+    );
+    return {
+      stop: async () => {
+        clearInterval(timer);
+        await renewal;
+      },
+    };
+  }
+
+  /** Publishes a batch (relayOnce), its leases renewed until every publish settled. */
+  async #publishAll(rows: readonly ClaimedRow[]): Promise<PromiseSettledResult<void>[]> {
+    const renewing = this.#renewLeases(new Set(rows));
+    try {
+      return await Promise.allSettled(rows.map((row) => this.#publish(row)));
+    } finally {
+      await renewing.stop();
+    }
   }
 
   /** Records the outcome of a published batch: failures with their backoff, then the marks. */
@@ -232,44 +280,20 @@ export class OutboxRelay extends EventEmitter<OutboxRelayEvents> {
       for (const failure of failures) {
         if (!recorded.has(failure.id)) continue;
         const retryAt = new Date(now + failure.retryInMs); // by this host's clock: an estimate
-        this.emit('failed', { id: failure.id, attempts: failure.attempts, error: failure.cause, retryAt });
+        this.#notify('failed', { id: failure.id, attempts: failure.attempts, error: failure.cause, retryAt });
       }
     }
     if (published.length > 0) {
       const marked = await this.#outbox.markPublished(this.owner, published);
       if (marked.length < published.length) {
         const markedIds = new Set(marked);
-        this.emit('fenced', { ids: published.filter((row) => !markedIds.has(row.id)).map((row) => row.id) });
+        this.#notify('fenced', {
+          ids: published.filter((row) => !markedIds.has(row.id)).map((row) => row.id),
+        });
       }
-      this.emit('published', { count: marked.length });
+      this.#notify('published', { count: marked.length });
     }
     return published.length;
-  }
-
-  /**
-   * Runs `work` (the batch's publishes) while extending the leases on `rows` every third of the lease:
-   * a batch slower than `leaseMs` (a broker applying backpressure, a publish timeout longer than the
-   * lease) is not taken over by another relay and published twice. A renewal that fails is reported;
-   * a row whose lease was lost all the same is fenced at the mark.
-   */
-  async #whileLeasesRenewed<T>(rows: readonly ClaimedRow[], work: () => Promise<T>): Promise<T> {
-    let renewal: Promise<unknown> = Promise.resolve();
-    const timer = setInterval(
-      () => {
-        renewal = renewal.then(() =>
-          this.#outbox
-            .extendLease(this.owner, rows, this.#leaseMs)
-            .catch((error: unknown) => this.#error(error)),
-        );
-      },
-      Math.max(1, Math.floor(this.#leaseMs / 3)),
-    );
-    try {
-      return await work();
-    } finally {
-      clearInterval(timer);
-      await renewal;
-    }
   }
 
   /** Stops relaying, waits for the batch in progress, and gives up this relay's leases. */
@@ -342,6 +366,18 @@ export class OutboxRelay extends EventEmitter<OutboxRelayEvents> {
       content: Buffer.from(JSON.stringify(row.payload), 'utf8'),
       properties: { ...row.properties, messageId: row.id },
     });
+  }
+
+  /**
+   * Emits a batch's outcome. A listener that throws is reported as an `error`, not thrown into the
+   * relay: the marks of the next batch must not be lost to it.
+   */
+  #notify<E extends 'published' | 'failed' | 'fenced'>(event: E, ...args: OutboxRelayEvents[E]): void {
+    try {
+      (this.emit as (event: E, ...args: OutboxRelayEvents[E]) => boolean)(event, ...args);
+    } catch (error) {
+      this.#error(error);
+    }
   }
 
   #error(error: unknown): void {

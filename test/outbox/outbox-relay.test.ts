@@ -172,6 +172,87 @@ describe('outbox with the embedded defaults', () => {
     await close();
   });
 
+  it('the loop renews the leases of a batch claimed ahead too: a second relay does not take it', async () => {
+    const { flusher, outbox, close } = await setup();
+    const slow = new MemoryTransport({ broker: new MemoryBroker() });
+    const publishes = new Map<string, number>();
+    slow.publish = async (message) => {
+      const id = message.properties?.messageId ?? '?';
+      publishes.set(id, (publishes.get(id) ?? 0) + 1);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    };
+    // Batches of one: the second row is claimed while the first is published (for 3 leases), and waits.
+    const first = new OutboxRelay({
+      outbox,
+      transport: slow,
+      leaseMs: 100,
+      batchSize: 1,
+      pollIntervalMs: 60_000,
+    });
+    const second = new OutboxRelay({ outbox, transport: slow, leaseMs: 100, pollIntervalMs: 10 });
+    const fenced: string[] = [];
+    for (const relay of [first, second]) relay.on('fenced', ({ ids }) => fenced.push(...ids));
+    const orders = ['o-ahead-1', 'o-ahead-2', 'o-ahead-3'].map((id) => new Order(id));
+    for (const order of orders) order.place();
+    await flusher.flush(...orders);
+    first.start();
+    await new Promise((resolve) => setTimeout(resolve, 30)); // first holds row 1 and row 2 (ahead)
+    second.start();
+    await waitFor(async () => (await outbox.stats()).pending === 0, 5000, 'every row published');
+    await first.stop();
+    await second.stop();
+    expect([...publishes.values()]).toEqual([1, 1, 1]);
+    expect(fenced).toEqual([]);
+    await slow.close();
+    await close();
+  });
+
+  it('after a batch with failures the loop claims no further batches, and waits', async () => {
+    const { flusher, outbox, close } = await setup();
+    const refusing = new MemoryTransport({ broker: new MemoryBroker() });
+    let attempts = 0;
+    refusing.publish = () => {
+      attempts++;
+      return Promise.reject(new Error('the broker refuses everything'));
+    };
+    const relay = new OutboxRelay({
+      outbox,
+      transport: refusing,
+      batchSize: 2,
+      pollIntervalMs: 60_000,
+      retry: { initialDelayMs: 0, maxDelayMs: 0, jitter: 0 },
+    });
+    const orders = Array.from({ length: 10 }, (_, index) => new Order(`o-refused-${index}`));
+    for (const order of orders) order.place();
+    await flusher.flush(...orders);
+    await new Promise((resolve) => setTimeout(resolve, 10)); // the commit's notification has come and gone
+    relay.start();
+    await waitFor(() => attempts >= 2, 5000, 'the first batch');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    // The first batch and the one claimed ahead of it, then a pause until the next poll: not the whole
+    // backlog (and not again and again, although the failed rows are due at once).
+    expect(attempts).toBeLessThanOrEqual(4);
+    await relay.stop();
+    await refusing.close();
+    await close();
+  });
+
+  it('a listener that throws is reported as an error; the marks of the batches still happen', async () => {
+    const { flusher, outbox, relay, close } = await setup();
+    const errors: string[] = [];
+    relay.on('error', (error) => errors.push(error.message));
+    relay.on('published', () => {
+      throw new Error('a broken metrics listener');
+    });
+    const orders = ['o-listener-1', 'o-listener-2'].map((id) => new Order(id));
+    for (const order of orders) order.place();
+    relay.start();
+    await flusher.flush(...orders);
+    await waitFor(async () => (await outbox.stats()).pending === 0, 5000, 'every row marked');
+    expect(errors).toContain('a broken metrics listener');
+    await close();
+  });
+
   it('release() gives up the leases, so another relay takes the rows at once', async () => {
     const { flusher, outbox, close } = await setup();
     for (const id of ['a', 'b']) {
