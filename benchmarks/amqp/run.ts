@@ -17,7 +17,6 @@
 //                     prints what it has
 //   --json <file>     also write every repetition's value as JSON
 //   --from-src        load tidings from src/ through tsx instead of a tsc build (see tidings.ts)
-import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -26,12 +25,12 @@ import {
   describeError,
   Names,
   othersBusy,
-  sleep,
   type RunContext,
   type Scenario,
   type ScenarioResult,
 } from './harness.js';
 import { formatScenario } from './report.js';
+import { runControl, sourceState } from '../shared/run-control.js';
 
 const SCENARIO_IDS = ['publish', 'consume', 'latency', 'repeat-cycle'];
 
@@ -60,41 +59,13 @@ let cleaning: Promise<void> | undefined;
 const cleanUp = (): Promise<void> => (cleaning ??= Admin.cleanUp(names, log));
 
 const results: ScenarioResult[] = [];
-/** Prints the report of the scenarios done so far; set once measuring has begun. */
-let printReport: (() => void) | undefined;
-
-async function abort(reason: string, code: number): Promise<never> {
-  log(reason);
-  await cleanUp();
-  printReport?.();
-  process.exit(code);
-}
-
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => void abort(`${signal}: stopping`, 130));
-}
-// The watchdog counts measuring time only: time spent waiting for a quiet machine extends it.
-let deadline = Date.now() + Number(args['timeout-s']) * 1000;
-setInterval(() => {
-  if (Date.now() > deadline) void abort(`gave up after ${args['timeout-s']} s of measuring`, 1);
-}, 1000).unref();
-
-const quietUntil = Date.now() + Number(args['max-wait-s']) * 1000;
-
-/** Waits while `busy()` says the machine is busy, as long as the waiting budget lasts. */
-async function waitForQuiet(what: string, busy: () => Promise<string | undefined>): Promise<void> {
-  for (;;) {
-    const reason = await busy();
-    if (reason === undefined) return;
-    if (Date.now() >= quietUntil) {
-      log(`${what}: ${reason}; the waiting budget is spent, measuring anyway`);
-      return;
-    }
-    log(`${what}: ${reason}; waiting 30 s`);
-    await sleep(30_000);
-    deadline += 30_000;
-  }
-}
+const control = runControl({
+  timeoutS: Number(args['timeout-s']),
+  maxWaitS: Number(args['max-wait-s']),
+  log,
+  cleanUp,
+});
+const { waitForQuiet } = control;
 
 async function main(): Promise<void> {
   const only = args.only?.split(',').map((id) => id.trim());
@@ -116,7 +87,7 @@ async function main(): Promise<void> {
 
   const admin = await Admin.open();
   const context: RunContext = { names, admin, quick: args.quick, filter: args.filter, log };
-  printReport = () => {
+  control.printReport = () => {
     const cpu = cpus();
     const header = [
       `tidings AMQP benchmarks: Node ${process.version}, ${process.platform}/${process.arch}, ${cpu.length} cores ` +
@@ -157,28 +128,13 @@ async function main(): Promise<void> {
     await admin.close();
     await cleanUp();
   }
-  const report = printReport;
-  printReport = undefined;
+  const report = control.printReport;
+  control.printReport = undefined;
   report();
-}
-
-/** The commit, and whether src/ had uncommitted changes: the library code this run measured. */
-function sourceState(): string {
-  try {
-    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
-    const changed = execFileSync('git', ['status', '--porcelain', 'src'], { encoding: 'utf8' })
-      .split('\n')
-      .filter((line) => line !== '').length;
-    return changed === 0
-      ? `commit ${commit}`
-      : `commit ${commit} + uncommitted changes in ${changed} src file(s)`;
-  } catch {
-    return 'unknown (not a git checkout)';
-  }
 }
 
 try {
   await main();
 } catch (error) {
-  await abort(`bench:amqp failed: ${describeError(error)}`, 1);
+  await control.abort(`bench:amqp failed: ${describeError(error)}`, 1);
 }

@@ -32,12 +32,13 @@
 //                         up and prints what it has
 //   --json <file>         also write every repetition's value as JSON
 //   --from-src            load tidings from src/ through tsx instead of a tsc build (see ../amqp/tidings.ts)
-import { execFile, execFileSync, type ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Admin, describeError, Names, othersBusy, sleep } from '../amqp/harness.js';
+import { Admin, describeError, Names, othersBusy } from '../amqp/harness.js';
+import { runControl, sourceState } from '../shared/run-control.js';
 import {
   createPool,
   MachineTotals,
@@ -123,41 +124,13 @@ async function runParent(): Promise<void> {
     })());
 
   const results: ScenarioResult[] = [];
-  /** Prints the report of the scenarios done so far; set once measuring has begun. */
-  let printReport: (() => void) | undefined;
-
-  async function abort(reason: string, code: number): Promise<never> {
-    log(reason);
-    await cleanUp();
-    printReport?.();
-    process.exit(code);
-  }
-
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => void abort(`${signal}: stopping`, 130));
-  }
-  // The watchdog counts measuring time only: time spent waiting for a quiet machine extends it.
-  let deadline = Date.now() + Number(args['timeout-s']) * 1000;
-  setInterval(() => {
-    if (Date.now() > deadline) void abort(`gave up after ${args['timeout-s']} s of measuring`, 1);
-  }, 1000).unref();
-
-  const quietUntil = Date.now() + Number(args['max-wait-s']) * 1000;
-
-  /** Waits while `busy()` says the machine is busy, as long as the waiting budget lasts. */
-  async function waitForQuiet(what: string, busy: () => Promise<string | undefined>): Promise<void> {
-    for (;;) {
-      const reason = await busy();
-      if (reason === undefined) return;
-      if (Date.now() >= quietUntil) {
-        log(`${what}: ${reason}; the waiting budget is spent, measuring anyway`);
-        return;
-      }
-      log(`${what}: ${reason}; waiting 30 s`);
-      await sleep(30_000);
-      deadline += 30_000;
-    }
-  }
+  const control = runControl({
+    timeoutS: Number(args['timeout-s']),
+    maxWaitS: Number(args['max-wait-s']),
+    log,
+    cleanUp,
+  });
+  const { waitForQuiet } = control;
 
   /** Runs one repetition in a fresh process of this file; rejects with the child's last error line. */
   function inChild(request: ChildRequest, buildDir: string | undefined): Promise<Repetition> {
@@ -261,7 +234,7 @@ async function runParent(): Promise<void> {
     const server = (await adminPool.query<{ server_version: string }>('SHOW server_version')).rows[0]!
       .server_version;
     const context: ParentContext = { names, pgNames, admin, adminPool, options, log };
-    printReport = () => {
+    control.printReport = () => {
       const cpu = cpus();
       const header = [
         `tidings outbox benchmarks: Node ${process.version}, ${process.platform}/${process.arch}, ${cpu.length} cores ` +
@@ -309,11 +282,11 @@ async function runParent(): Promise<void> {
       await admin.close();
       await cleanUp();
     }
-    const report = printReport;
-    printReport = undefined;
+    const report = control.printReport;
+    control.printReport = undefined;
     report();
   } catch (error) {
-    await abort(`bench:outbox failed: ${describeError(error)}`, 1);
+    await control.abort(`bench:outbox failed: ${describeError(error)}`, 1);
   }
 }
 
@@ -323,19 +296,4 @@ function positiveIntegers(text: string, option: string): number[] {
     throw new Error(`${option}: expected positive integers, got ${text}`);
   }
   return numbers;
-}
-
-/** The commit, and whether src/ had uncommitted changes: the library code this run measured. */
-function sourceState(): string {
-  try {
-    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
-    const changed = execFileSync('git', ['status', '--porcelain', 'src'], { encoding: 'utf8' })
-      .split('\n')
-      .filter((line) => line !== '').length;
-    return changed === 0
-      ? `commit ${commit}`
-      : `commit ${commit} + uncommitted changes in ${changed} src file(s)`;
-  } catch {
-    return 'unknown (not a git checkout)';
-  }
 }
