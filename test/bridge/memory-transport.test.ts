@@ -279,7 +279,13 @@ describe('MemoryTransport', () => {
     expect(await t.get('q')).toBeUndefined(); // expired once it reached the head: never delivered
   });
 
-  it('does not keep the process alive with TTL timers, consumers or unsettled deliveries', () => {
+  // A consumer keeps the process alive as a RabbitMQ connection's socket does (a consuming service, or a
+  // script waiting for a repeat, must not exit under its own feet); TTL timers and unsettled deliveries
+  // do not. The unref'd timer below fires only if something else keeps the process alive.
+  it.each([
+    ['consumer.cancel()', 'await consumer.cancel()'],
+    ['transport.close()', 'await t.close()'],
+  ])('keeps the process alive while it has a consumer, until %s', (_, stop) => {
     const entry = fileURLToPath(new URL('../../src/bridge/memory/memory-transport.ts', import.meta.url));
     const script = `
       import { MemoryTransport } from ${JSON.stringify(entry)};
@@ -287,7 +293,26 @@ describe('MemoryTransport', () => {
       await t.declare({ queues: [{ name: 'wait', messageTtlMs: 3600000, deadLetterExchange: '' }, { name: 'work' }] });
       await t.publish({ exchange: '', routingKey: 'wait', content: Buffer.from('x'), properties: { expiration: '7200000' } });
       await t.publish({ exchange: '', routingKey: 'work', content: Buffer.from('y'), properties: {} });
-      await t.consume('work', async () => {}, { prefetch: 1 });
+      const consumer = await t.consume('work', async () => {}, { prefetch: 1 });
+      setTimeout(async () => { ${stop}; console.log('stopped'); }, 300).unref();
+      console.log('consuming');
+    `;
+    const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      timeout: 15_000,
+    });
+    expect(child.stderr).toBe('');
+    expect(child.stdout.trim().split('\n')).toEqual(['consuming', 'stopped']);
+    expect(child.status).toBe(0);
+  });
+
+  it('does not keep the process alive with TTL timers or a publisher alone', () => {
+    const entry = fileURLToPath(new URL('../../src/bridge/memory/memory-transport.ts', import.meta.url));
+    const script = `
+      import { MemoryTransport } from ${JSON.stringify(entry)};
+      const t = new MemoryTransport();
+      await t.declare({ queues: [{ name: 'wait', messageTtlMs: 3600000, deadLetterExchange: '' }] });
+      await t.publish({ exchange: '', routingKey: 'wait', content: Buffer.from('x'), properties: { expiration: '7200000' } });
       console.log('done');
     `;
     const started = Date.now();

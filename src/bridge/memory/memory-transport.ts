@@ -39,7 +39,8 @@ const CLOSE_TIMEOUT_MS = 10_000;
  * the one for unit tests: it passes the same contract tests as `AmqpTransport`.
  *
  * Like a connection, it owns its consumers and unsettled deliveries: `close()` cancels the former and
- * requeues the latter, while the broker and its messages stay for other transports.
+ * requeues the latter, while the broker and its messages stay for other transports. While it has a
+ * consumer it keeps the process alive, as an open connection would: close it when you are done.
  *
  * @example
  * const transport = new MemoryTransport();
@@ -54,6 +55,12 @@ export class MemoryTransport extends EventEmitter<TransportEvents> implements Tr
   #closed: Promise<void> | undefined;
   readonly #consumers = new Set<MemoryConsumer>();
   readonly #unsettled = new Set<MemoryDelivery>();
+  /**
+   * Keeps the process alive while a consumer may still receive messages, as the socket of a RabbitMQ
+   * connection does: a service that consumes (or a script waiting for a repeat due in a wait queue)
+   * does not exit under its own feet. Queue timers stay unref'd, so a publisher alone never waits on a TTL.
+   */
+  #keepAlive: ReturnType<typeof setInterval> | undefined;
   readonly #owner: ConsumerOwner = {
     delivered: (delivery) => this.#unsettled.add(delivery),
     settled: (delivery) => this.#unsettled.delete(delivery),
@@ -61,6 +68,7 @@ export class MemoryTransport extends EventEmitter<TransportEvents> implements Tr
       // Kept until its handlers finish, so that close() still waits for them.
       void consumer.idle().then(() => {
         if (this.#state !== 'closing') this.#consumers.delete(consumer);
+        this.#updateKeepAlive();
       });
     },
     error: (error) => this.emit('error', error),
@@ -142,6 +150,7 @@ export class MemoryTransport extends EventEmitter<TransportEvents> implements Tr
       const consumer = new MemoryConsumer(source, handler, prefetch, this.#owner);
       this.#consumers.add(consumer);
       source.addConsumer(consumer);
+      this.#updateKeepAlive();
       return consumer;
     });
   }
@@ -236,11 +245,21 @@ export class MemoryTransport extends EventEmitter<TransportEvents> implements Tr
     await withDeadline(Promise.all([...this.#consumers].map((consumer) => consumer.cancel())), timeoutMs);
     this.#state = 'closed';
     this.#consumers.clear();
+    this.#updateKeepAlive();
     // Newest first, each to the head: the oldest ends up first, as the broker would order them.
     const pending = [...this.#unsettled].sort((a, b) => b.sequence - a.sequence);
     this.#unsettled.clear();
     for (const delivery of pending) delivery.revoke();
     if (wasOpen) this.emit('disconnected', { url: MEMORY_URL });
+  }
+
+  #updateKeepAlive(): void {
+    if (this.#consumers.size > 0 && this.#state !== 'closed') {
+      this.#keepAlive ??= setInterval(() => {}, 2 ** 31 - 1);
+    } else if (this.#keepAlive !== undefined) {
+      clearInterval(this.#keepAlive);
+      this.#keepAlive = undefined;
+    }
   }
 
   /**
