@@ -136,6 +136,7 @@ export { PublishNackedError } from './errors/publish-nacked-error.js';
 export { PublishTimeoutError } from './errors/publish-timeout-error.js';
 export { ConnectionLostError } from './errors/connection-lost-error.js';
 export { ConnectionFailedError } from './errors/connection-failed-error.js';
+export { BrokerNotConfiguredError } from './errors/broker-not-configured-error.js';
 export { TransportClosedError } from './errors/transport-closed-error.js';
 export { TopologyConflictError } from './errors/topology-conflict-error.js';
 export { InvalidRoutingKeyError } from './errors/invalid-routing-key-error.js';

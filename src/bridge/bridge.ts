@@ -37,7 +37,10 @@ export interface BridgedDispatcher {
 
 export interface BridgeOptions {
   dispatcher: BridgedDispatcher;
-  /** @defaultValue `createTransport()`: memory, or RabbitMQ when MESSAGE_BROKER=rabbitmq; closed by `close()` */
+  /**
+   * @defaultValue `createTransport()`: RabbitMQ when MESSAGE_BROKER=rabbitmq or AMQP_URL is set, else
+   * memory — but with NODE_ENV=production a `BrokerNotConfiguredError` instead; closed by `close()`
+   */
   transport?: Transport;
   /** This service's name: the `appId` of what it publishes and the prefix of its dead-letter names. @defaultValue process.env.TIDINGS_APP_ID ?? 'tidings' */
   appId?: string;

@@ -1,10 +1,11 @@
 // Bad configuration of the bridge's components: each mistake is refused when the component is built,
 // with a typed error whose stable code says what kind of mistake it is and whose message names the
 // option and the value given — and never shows a password.
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import {
   AmqpTransport,
   Bridge,
+  BrokerNotConfiguredError,
   createTransport,
   DeadLetters,
   EventDispatcher,
@@ -494,5 +495,50 @@ describe('malformed AMQP URLs', () => {
     expect(() =>
       createTransport({}, { MESSAGE_BROKER: 'rabbitmq', AMQP_URL: `amqp://u:${password}/@h` }),
     ).toThrow(/^Malformed AMQP URL amqp:\/\/u:\*\*\*@h$/);
+  });
+});
+
+describe('a broker left unconfigured', () => {
+  /** The process environment of a service, with none of the broker settings a CI machine may have. */
+  function environment(values: Record<string, string>): void {
+    for (const name of ['NODE_ENV', 'MESSAGE_BROKER', 'AMQP_URL']) vi.stubEnv(name, values[name]);
+  }
+  afterEach(() => {
+    vi.unstubAllEnvs();
+  });
+
+  it('in production, new Bridge() without a transport refuses to start on the in-memory one', () => {
+    environment({ NODE_ENV: 'production' });
+    let caught: unknown;
+    try {
+      new Bridge({ dispatcher });
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(BrokerNotConfiguredError);
+    expect(caught).toMatchObject({ code: 'ERR_TIDINGS_BROKER_NOT_CONFIGURED' });
+    expect((caught as Error).message).toMatch(
+      /Set AMQP_URL=amqp:\/\/.*createTransport\(\{ broker: 'memory' \}\)/,
+    );
+    // A transport given, even the in-memory one, is a choice.
+    expect(new Bridge({ dispatcher, transport }).transport).toBe(transport);
+  });
+
+  it('AMQP_URL alone gives new Bridge() RabbitMQ; MESSAGE_BROKER=memory keeps it in memory', async () => {
+    environment({ NODE_ENV: 'production', AMQP_URL: 'amqp://u:p@127.0.0.1:1' });
+    const onRabbit = new Bridge({ dispatcher });
+    expect(onRabbit.transport).toBeInstanceOf(AmqpTransport);
+    await onRabbit.close(); // never connected: nothing to reach
+    environment({ NODE_ENV: 'production', AMQP_URL: 'amqp://u:p@127.0.0.1:1', MESSAGE_BROKER: 'memory' });
+    const inMemory = new Bridge({ dispatcher });
+    expect(inMemory.transport).toBeInstanceOf(MemoryTransport);
+    await inMemory.close();
+  });
+
+  it('outside production, nothing set still means the in-memory transport', async () => {
+    environment({ NODE_ENV: 'test' });
+    const bridge = new Bridge({ dispatcher });
+    expect(bridge.transport).toBeInstanceOf(MemoryTransport);
+    await bridge.close();
   });
 });

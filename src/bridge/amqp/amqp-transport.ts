@@ -24,16 +24,11 @@ import type {
   TransportEvents,
 } from '../transport.js';
 import { AmqpConsumer } from './amqp-consumer.js';
-import { connectionFailure } from './connection-failure.js';
+import { connectionFailure, isUnrecoverable } from './connection-failure.js';
 import { parseAmqpUrl, redactSecrets, redactUrl } from './amqp-url.js';
 import { ConfirmPublisher } from './confirm-publisher.js';
 import { amqpDelivery } from './amqp-delivery.js';
-import {
-  amqpErrorCode,
-  amqpErrorDetail,
-  declareTopology,
-  UNRECOVERABLE_CONNECTION_CODES,
-} from './topology.js';
+import { amqpErrorCode, amqpErrorDetail, declareTopology } from './topology.js';
 
 /** TLS settings for `amqps://` URLs, handed to `tls.connect`. */
 export interface AmqpTlsOptions {
@@ -439,6 +434,7 @@ export class AmqpTransport extends EventEmitter<TransportEvents> implements Tran
 
   async #connectLoop(): Promise<void> {
     this.#state = 'connecting';
+    const started = Date.now();
     for (let attempt = 0; ; attempt++) {
       if (this.#stopping.signal.aborted) throw new TransportClosedError('connect');
       const url = this.#urls[this.#urlIndex % this.#urls.length]!;
@@ -447,14 +443,10 @@ export class AmqpTransport extends EventEmitter<TransportEvents> implements Tran
         return;
       } catch (error) {
         if (this.#stopping.signal.aborted) throw new TransportClosedError('connect');
-        const failure = connectionFailure(error, redactUrl(url), this.#secrets);
-        // Wrong credentials, an unknown vhost or a certificate that fails verification, on the first
-        // connection: retrying cannot help. After a first success they are retried (a restarting node
-        // answers 530 for a while; a certificate may be replaced meanwhile).
-        const hopeless =
-          failure.certificateRejected ||
-          (failure.amqpCode !== undefined && UNRECOVERABLE_CONNECTION_CODES.includes(failure.amqpCode));
-        if (!this.#everConnected && (hopeless || attempt + 1 >= this.#maxConnectAttempts)) {
+        const progress = { attempts: attempt + 1, elapsedMs: Date.now() - started };
+        const failure = connectionFailure(error, url, this.#secrets, progress);
+        // The first connection gives up when retrying cannot help, or after maxConnectAttempts.
+        if (!this.#everConnected && (isUnrecoverable(failure) || attempt + 1 >= this.#maxConnectAttempts)) {
           this.#state = 'idle';
           throw failure;
         }
