@@ -15,6 +15,7 @@ class CustomerCharged {
   constructor(readonly customerId: string) {}
 }
 
+// #region aggregates
 class Order extends AggregateRoot {
   constructor(readonly id: string) {
     super();
@@ -36,7 +37,9 @@ class Customer extends Recorder(Entity) {
     this.recordEvent(new CustomerCharged(this.id));
   }
 }
+// #endregion
 
+// #region flush
 const dispatcher = new EventDispatcher();
 const unitOfWork = new InMemoryUnitOfWork();
 const flusher = new Flusher({ dispatcher, unitOfWork });
@@ -53,7 +56,9 @@ await flusher.transaction(async (tx) => {
   tx.onCommit(() => console.log('commit'));
   return [customer, order];
 }); // commit, placed o-1, charged c-1 (record order, not root order)
+// #endregion
 
+// #region after-commit-error
 // A listener failing after commit: the error says the write is durable, so do not retry it.
 dispatcher.on(OrderPlaced, () => {
   throw new Error('mail server down');
@@ -65,3 +70,4 @@ try {
   if (error instanceof AfterCommitError)
     console.log(`committed=${error.committed}: ${(error.cause as Error).message}`);
 }
+// #endregion

@@ -9,7 +9,8 @@
 //
 // DATABASE_URL=postgresql://… npm run demo keeps the orders' transactions and the outbox in PostgreSQL
 // (PgUnitOfWork, PgOutbox); without it, in memory (InMemoryUnitOfWork, MemoryOutbox).
-// MESSAGE_BROKER=rabbitmq npm run demo runs part 2 against RabbitMQ (AMQP_URL) and Redis (REDIS_URL).
+// AMQP_URL=amqp://… npm run demo runs part 2 against RabbitMQ and Redis (REDIS_URL).
+// The demo removes what it created on the servers: its outbox table, exchange, queues and dead letters.
 import {
   AggregateRoot,
   Bridge,
@@ -21,10 +22,9 @@ import {
   InMemoryUnitOfWork,
   MemoryOutbox,
   MemoryRepeatCounter,
+  MemoryTransport,
   OnEvent,
   OutboxRelay,
-  PgOutbox,
-  PgUnitOfWork,
   RedisRepeatCounter,
   type EventSubscriber,
   type OutboxStats,
@@ -32,6 +32,7 @@ import {
   type SubscribedEvents,
   type Transport,
 } from 'tidings';
+import { PgOutbox, PgUnitOfWork } from 'tidings/postgres';
 
 const say = (text: string) => console.log(text);
 
@@ -88,6 +89,7 @@ interface ShopStorage {
   relay: OutboxRelay;
   stats(): Promise<OutboxStats>;
   where: string;
+  /** Drops what the demo created, then closes. */
   close(): Promise<void>;
 }
 
@@ -121,20 +123,23 @@ async function storage(
     relay,
     stats: () => outbox.stats(),
     where: `in PostgreSQL (table tidings_demo_outbox, DATABASE_URL ${new URL(url).host})`,
-    close: () => pool.end(),
+    close: async () => {
+      await pool.query('DROP TABLE IF EXISTS tidings_demo_outbox'); // its sequence and indexes go with it
+      await pool.end();
+    },
   };
 }
 
 async function main(): Promise<void> {
   const dispatcher = new EventDispatcher();
 
-  // The shop forwards OrderPlaced to the broker (memory unless MESSAGE_BROKER=rabbitmq) through the
-  // outbox. The row is written before the local listeners run, so stopping propagation does not hold
-  // it back.
+  // The shop forwards OrderPlaced to the broker (RabbitMQ when AMQP_URL is set, else the embedded one)
+  // through the outbox. The row is written before the local listeners run, so stopping propagation
+  // does not hold it back. The routing key names the exchange: `demo`, the demo's own.
   const transport = createTransport();
-  const onRabbitMq = process.env['MESSAGE_BROKER'] === 'rabbitmq';
+  const onRabbitMq = !(transport instanceof MemoryTransport);
   const shop = new Bridge({ dispatcher, transport, appId: 'demo-shop' });
-  shop.forward(OrderPlaced, { routingKey: 'order.placed' });
+  shop.forward(OrderPlaced, { routingKey: 'demo.order.placed' });
   const { flusher, relay, stats, where, close: closeStorage } = await storage(dispatcher, shop, transport);
   relay.start();
 
@@ -144,7 +149,7 @@ async function main(): Promise<void> {
     say(`  [  0] analytics: revenue +${event.total}`);
   });
 
-  // Billing, a second service, consumes order.placed (from the same broker) into its own dispatcher.
+  // Billing, a second service, consumes the shop's orders (from the same broker) into its own dispatcher.
   const billing = new EventDispatcher();
   const counter = onRabbitMq
     ? new RedisRepeatCounter({ url: process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379' })
@@ -157,7 +162,7 @@ async function main(): Promise<void> {
   });
   billingBridge.consume({
     queue: 'demo-billing.orders',
-    bind: ['order.placed'],
+    bind: ['demo.order.placed'],
     events: { 'order.placed': OrderPlaced },
     maxAttempts: 3,
     repeatDelaysMs: [100, 200],
@@ -187,7 +192,7 @@ async function main(): Promise<void> {
   await billingBridge.start();
 
   say(`Transactions and the outbox are ${where}.`);
-  say(`Billing consumes order.placed from ${onRabbitMq ? 'RabbitMQ' : 'the memory broker'}.`);
+  say(`Billing consumes demo.order.placed from ${onRabbitMq ? 'RabbitMQ' : 'the memory broker'}.`);
   say('Shop listeners, in call order:');
   say(
     dispatcher
@@ -242,19 +247,21 @@ async function main(): Promise<void> {
   const { published, pending } = await stats();
   say(`\nOutbox: ${published} row(s) published and kept for a day, ${pending} pending.`);
 
+  // What the demo created, it closes and removes: first what uses the others, then what they used.
   await relay.stop();
   await billingBridge.close();
   await shop.close();
   await counter.close();
-  if (onRabbitMq) {
-    for (const queue of [
-      'demo-billing.orders',
-      'demo-billing.orders.wait.100ms',
-      'demo-billing.orders.wait.200ms',
-    ]) {
-      await transport.deleteQueue(queue);
-    }
+  for (const queue of [
+    'demo-billing.orders',
+    'demo-billing.orders.wait.100ms',
+    'demo-billing.orders.wait.200ms',
+    'demo-billing.dead-letters',
+  ]) {
+    await transport.deleteQueue(queue);
   }
+  await transport.deleteExchange('demo-billing.dead-letter');
+  await transport.deleteExchange('demo');
   await transport.close();
   await closeStorage();
 }

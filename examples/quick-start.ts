@@ -1,4 +1,5 @@
 // The README's quick start: typed listeners, priorities, async listeners, string-named events.
+// #region quick-start
 import { EventDispatcher } from 'tidings';
 
 class OrderPlaced {
@@ -22,3 +23,4 @@ await dispatcher.dispatch('user.login', { userId: 'u-7' }); // welcome u-7
 
 off();
 console.log(dispatcher.getListeners(OrderPlaced).length); // 1
+// #endregion

@@ -13,6 +13,7 @@ class UserBanned extends DomainEvent {
   }
 }
 
+// #region decorators
 class AuditLog {
   // A listener on a base class receives every subclass event.
   @OnEvent(DomainEvent, { priority: 100 })
@@ -20,7 +21,9 @@ class AuditLog {
     console.log(`audit: ${event.constructor.name}`);
   }
 }
+// #endregion
 
+// #region symfony-style
 class Welcome implements EventSubscriber {
   getSubscribedEvents(): SubscribedEvents<Welcome> {
     return [
@@ -44,7 +47,9 @@ class Welcome implements EventSubscriber {
     console.log(`no more mail to ${event.email}`);
   }
 }
+// #endregion
 
+// #region add-subscriber
 const dispatcher = new EventDispatcher();
 const welcome = new Welcome();
 dispatcher.addSubscriber(new AuditLog());
@@ -53,6 +58,7 @@ dispatcher.addSubscriber(welcome);
 dispatcher.dispatchSync(new UserRegistered('ada@example.com')); // audit, welcome mail
 dispatcher.dispatchSync(new UserRegistered('spam@mailinator.com')); // audit only: propagation stopped
 dispatcher.dispatchSync(new UserBanned('spam@mailinator.com')); // audit, no more mail
+// #endregion
 
 console.log(dispatcher.describeListeners());
 dispatcher.removeSubscriber(welcome);

@@ -1,20 +1,15 @@
-// Every example in examples/ runs as a user would run it (through tsx), and prints what it promises.
-import { execFile } from 'node:child_process';
-import { createRequire } from 'node:module';
-import { promisify } from 'node:util';
+// Every example in examples/ runs as a user would run it (through tsx), to its exit, and prints what it
+// promises. Examples that need a server (a `// requires:` line) run in test/integration/examples.test.ts.
+// The README's and docs/' TypeScript snippets are regions of these files (checked in docs.test.ts).
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { EXAMPLE_TIMEOUT_MS, requiredServers, runExample } from './helpers/run-example.js';
 
-const run = promisify(execFile);
-const tsx = createRequire(import.meta.url).resolve('tsx/cli');
+const example = async (name: string): Promise<string> => (await runExample(name)).stdout;
 
-async function example(name: string): Promise<string> {
-  const { stdout } = await run(process.execPath, [tsx, `examples/${name}`], { timeout: 30_000 });
-  return stdout;
-}
-
-describe('examples', () => {
-  it('demo.ts tells the whole story', async () => {
-    const out = await example('demo.ts');
+/** What some examples must print; every other example must at least run to a clean exit. */
+const expectations: Record<string, (out: string) => void> = {
+  'demo.ts': (out) => {
     expect(out).toContain('[100] fraud check: o-1 is fine');
     expect(out).toContain('[ 10] mailer: confirmation for o-1 sent');
     expect(out).toContain('[  0] analytics: revenue +42');
@@ -26,7 +21,7 @@ describe('examples', () => {
     expect(out).not.toContain('confirmation for o-2');
     expect(out).toContain('rolled back (payment row locked): nothing dispatched, no outbox row');
     expect(out).toContain('o-3 still holds 1 recorded event(s)');
-    expect(out).toContain('Bridge.forward(order.placed)');
+    expect(out).toContain('Bridge.forward(demo.order.placed)');
     expect(out).toContain('billing: charged 42 for o-1');
     expect(out).not.toContain('charged 25000');
     expect(out).toMatch(
@@ -34,26 +29,96 @@ describe('examples', () => {
       /attempt 1: repeated in 100 ms\n[\s\S]*?attempt 2: repeated in 200 ms\n[\s\S]*?attempt 3: dead-lettered \(repeats-exhausted\)/,
     );
     expect(out).toContain(
-      'dead letter: order.placed from demo-billing.orders, repeats-exhausted after 3 attempts: card declined',
+      'dead letter: demo.order.placed from demo-billing.orders, repeats-exhausted after 3 attempts: card declined',
     );
     expect(out).toContain('Outbox: 4 row(s) published and kept for a day, 0 pending.');
-  });
-
-  it('quick-start.ts', async () => {
-    expect(await example('quick-start.ts')).toBe('mail for o-1\ncharged 42\nwelcome u-7\n1\n');
-  });
-
-  it('subscribers.ts', async () => {
-    const out = await example('subscribers.ts');
+  },
+  'quick-start.ts': (out) => expect(out).toBe('mail for o-1\ncharged 42\nwelcome u-7\n1\n'),
+  'quick-start-deferred.ts': (out) =>
+    expect(out).toBe('committed\nmail for o-1\no-2 still holds 1 event(s); nothing was dispatched\n'),
+  'subscribers.ts': (out) => {
     expect(out).toMatch(
       /^audit: UserRegistered\nwelcome mail to ada@example.com\naudit: UserRegistered\naudit: UserBanned\nno more mail to spam@mailinator.com\n/,
     );
     expect(out).toContain("[ 'AuditLog.record' ]");
+  },
+  'deferred-events.ts': (out) =>
+    expect(out).toBe('commit\nplaced o-1\ncharged c-1\nplaced o-1\ncommitted=true: mail server down\n'),
+  'dispatcher.ts': (out) => {
+    expect(out).toMatch(/^mail for o-1\nfirst order ever\ncharged 42\nfalse\n/);
+    expect(out).toContain('audit: UserRegistered\nwelcome ada@example.com\nERR_TIDINGS_ASYNC_LISTENER\n');
+    expect(out).not.toContain('bot@mailinator.com');
+    expect(out).toContain('analytics still ran\n1 listener(s) of order.placed failed: mailer');
+  },
+  'unit-of-work.ts': (out) =>
+    expect(out).toBe(
+      "BEGIN\nINSERT INTO orders VALUES ('o-1')\nINSERT INTO audit ... -- 1 event(s), inside the transaction\nCOMMIT\n-- after commit: mail for o-1\n",
+    ),
+  'bridge.ts': (out) =>
+    expect(out).toBe(
+      [
+        'billing: charged 42 for o-1',
+        'billing: acked (attempt 1)',
+        'billing: repeated (attempt 1)',
+        'billing: repeated (attempt 2)',
+        'billing: dead-lettered (attempt 3)',
+        'dead letter: repeats-exhausted after 3 attempts: card declined',
+        '',
+      ].join('\n'),
+    ),
+  'publisher-subscriber.ts': (out) => {
+    expect(out).toMatch(/^sent (\S+)\nrepeated: attempt 1 of \1\n/);
+    expect(out).toMatch(
+      /document.created \{ event_id: 11995, name: 'docx' \} a1 req-7 attempt 2\nacked: attempt 2/,
+    );
+  },
+  // docs/wire-format.md lists these headers: what a repeat and a dead letter carry besides your own.
+  'dead-letters.ts': (out) => {
+    expect(out).toContain(
+      'a repeat carries: x-death, x-first-death-exchange, x-first-death-queue, x-first-death-reason, ' +
+        'x-last-death-exchange, x-last-death-queue, x-last-death-reason, x-tidings-attempt, ' +
+        'x-tidings-error-message, x-tidings-error-name, x-tidings-error-stack, x-tidings-first-failure-at, ' +
+        'x-tidings-last-failure-at, x-tidings-origin, x-tidings-original-exchange, x-tidings-original-routing-key\n',
+    );
+    expect(out).toContain(
+      'a dead letter carries: x-tidings-attempts, x-tidings-consumer-app, x-tidings-dead-reason, ' +
+        'x-tidings-error-message, x-tidings-error-name, x-tidings-error-stack, x-tidings-first-failure-at, ' +
+        'x-tidings-last-failure-at, x-tidings-origin, x-tidings-original-exchange, x-tidings-original-queue, ' +
+        'x-tidings-original-routing-key\n',
+    );
+    expect(out).toContain('non-retryable after 1 attempt(s): unknown customer\n');
+    expect(out).toContain('repeats-exhausted after 2 attempt(s): card declined\n');
+    expect(out).toContain('o-1 handled\n{ scanned: 2, replayed: 1, skipped: 1, failed: [], dryRun: false }');
+    expect(out).toContain('{ purged: 1, dryRun: true }\n{ purged: 1, dryRun: false }\n');
+  },
+  'outbox.ts': (out) => {
+    expect(out).toMatch(/relay: published 1 row\(s\)\n/);
+    expect(out).toContain('rolled back: payment row locked\n');
+    expect(out).toContain('warehouse got {"orderId":"o-1"}\n');
+    expect(out).toMatch(/pending: 0,[\s\S]*published: 1/);
+  },
+  'idempotent-consumer.ts': (out) => expect(out).toBe('invoice for o-1\n1 invoice(s)\n'),
+  'graceful-shutdown.ts': (out) => expect(out).toBe('handled o-1, then acked\nstopped cleanly\n'),
+};
+
+const serverless = readdirSync(new URL('../examples', import.meta.url))
+  .filter((name) => name.endsWith('.ts'))
+  .filter(
+    (name) =>
+      requiredServers(readFileSync(new URL(`../examples/${name}`, import.meta.url), 'utf8')).length === 0,
+  );
+
+describe('examples', () => {
+  it('every expectation names an example that needs no server', () => {
+    expect(serverless).toEqual(expect.arrayContaining(Object.keys(expectations)));
   });
 
-  it('deferred-events.ts', async () => {
-    expect(await example('deferred-events.ts')).toBe(
-      'commit\nplaced o-1\ncharged c-1\nplaced o-1\ncommitted=true: mail server down\n',
-    );
-  });
+  it.concurrent.each(serverless)(
+    '%s runs to its exit',
+    { timeout: EXAMPLE_TIMEOUT_MS + 5_000 },
+    async (name) => {
+      const out = await example(name);
+      expectations[name]?.(out);
+    },
+  );
 });

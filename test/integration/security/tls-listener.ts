@@ -19,6 +19,8 @@ export interface TlsMaterial {
   /** Signed by the same CA, for listeners that require a client certificate. */
   readonly clientCert: Buffer;
   readonly clientKey: Buffer;
+  /** The directory of the files: ca.pem, client.pem, client.key (for examples/tls.ts). */
+  readonly dir: string;
   /** Deletes the directory of the files. */
   remove(): Promise<void>;
 }
@@ -62,6 +64,7 @@ export async function makeCertificates(): Promise<TlsMaterial> {
     serverKey: await file('server.key'),
     clientCert: await file('client.pem'),
     clientKey: await file('client.key'),
+    dir,
     remove: () => rm(dir, { recursive: true, force: true }),
   };
 }

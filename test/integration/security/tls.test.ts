@@ -10,6 +10,7 @@ import {
   type AmqpTransportOptions,
   type Delivery,
 } from '../../../src/index.js';
+import { runExample } from '../../helpers/run-example.js';
 import { TcpProxy } from '../../helpers/tcp-proxy.js';
 import { Cleanups, waitFor } from '../faults/fault-helpers.js';
 import { encoded, SECRET, SecretCapture } from './secret-capture.js';
@@ -145,6 +146,14 @@ describe('AmqpTransport over TLS', () => {
     expect(error.certificateRejected).toBe(true);
     expect(error.cause).toMatchObject({ code: 'ERR_TLS_CERT_ALTNAME_INVALID' });
     expect(error.message).toContain('give that name as tls.servername');
+  });
+
+  it('examples/tls.ts runs as documented, with a client certificate', async () => {
+    const { stdout } = await runExample('tls.ts', {
+      AMQPS_URL: `amqps://guest:guest@localhost:${mutualTls.port}`,
+      TLS_DIR: material.dir,
+    });
+    expect(stdout).toBe('received "over TLS"\n');
   });
 
   it('the TLS port refuses plain AMQP: the round trips above went over TLS', async () => {

@@ -1,0 +1,50 @@
+// requires: postgres
+// Dead letters moved into a PostgreSQL table, to be read in full, replayed or discarded one by one. The
+// broker is the embedded one here (the archive works on any transport). DATABASE_URL defaults to the
+// local server; the example's table is dropped at the end.
+import pg from 'pg';
+import { MemoryTransport, NonRetryableError, Publisher, Subscriber } from 'tidings';
+import { PgDeadLetterArchive } from 'tidings/postgres';
+
+const transport = new MemoryTransport();
+const subscriber = new Subscriber(transport, {
+  queue: 'billing.orders',
+  routes: ['order.placed'],
+  appId: 'billing',
+});
+let cardWorks = false;
+const settled: string[] = [];
+subscriber.on('settled', (outcome) => settled.push(outcome.outcome));
+await subscriber.subscribe(async ({ payload }) => {
+  if (!cardWorks)
+    throw new NonRetryableError(`card declined for ${(payload as { orderId: string }).orderId}`);
+});
+await new Publisher(transport, { appId: 'shop' }).send({ orderId: 'o-1' }, 'order.placed');
+await new Publisher(transport, { appId: 'shop' }).send({ orderId: 'o-2' }, 'order.placed');
+while (settled.length < 2) await new Promise((resolve) => setTimeout(resolve, 5));
+
+// #region archive
+const pool = new pg.Pool({
+  connectionString: process.env['DATABASE_URL'] ?? 'postgresql://postgres@127.0.0.1/test',
+});
+const archive = new PgDeadLetterArchive({ pool, transport, appId: 'billing', table: 'example_dead_letters' });
+await archive.ensureSchema(); // or pgDeadLetterArchiveSchemaSql() in a migration
+
+console.log(await archive.archive({ reason: 'non-retryable' })); // { scanned, archived, duplicates, skipped, failed }
+const rows = await archive.list({ queue: 'billing.orders' }); // pending rows, oldest first, 100 at most
+const row = await archive.get(rows[0]!.id); // error.stack, properties.headers, content (a Buffer)…
+console.log(`#${row?.id} ${row?.reason}: ${row?.error?.message} ${row?.content.toString()}`);
+
+cardWorks = true;
+console.log(await archive.replay({ ids: [rows[0]!.id] })); // { selected, replayed, failed, notPending, dryRun }
+console.log(await archive.discard({ reason: 'non-retryable' })); // the other row: handled, not replayed
+console.log(await archive.counts());
+await archive.purge({ olderThan: new Date(Date.now() + 1000) }); // replayed and discarded rows
+// #endregion
+
+while (settled.length < 3) await new Promise((resolve) => setTimeout(resolve, 5));
+console.log(`replayed and handled: ${settled.join(', ')}`);
+await subscriber.close();
+await transport.close();
+await pool.query('DROP TABLE example_dead_letters');
+await pool.end();

@@ -1,0 +1,44 @@
+// The examples that need a server (a `// requires:` line), run to their exit against the real ones.
+// examples/tls.ts runs in security/tls.test.ts, which starts the TLS listener it needs.
+import { readdirSync, readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { EXAMPLE_TIMEOUT_MS, requiredServers, runExample } from '../helpers/run-example.js';
+import { DATABASE_URL, REDIS_URL } from './servers.js';
+
+const env = { DATABASE_URL, REDIS_URL };
+
+const expectations: Record<string, (out: string) => void> = {
+  'redis-repeat-counter.ts': (out) =>
+    expect(out).toBe('repeated on attempt 1\nrepeated on attempt 2\ndead-lettered on attempt 3\n'),
+  'postgres-outbox.ts': (out) => {
+    expect(out).toContain('warehouse got {"id":"o-1","total":42}\n');
+    expect(out).toMatch(/pending: 0,[\s\S]*published: 1/);
+  },
+  'postgres-dead-letter-archive.ts': (out) => {
+    expect(out).toContain('{ scanned: 2, archived: 2, duplicates: 0, skipped: 0, failed: [] }');
+    expect(out).toMatch(/#\d+ non-retryable: card declined for o-1 \{"orderId":"o-1"\}/);
+    expect(out).toContain('{ selected: 1, replayed: 1, failed: [], notPending: [], dryRun: false }');
+    expect(out).toContain('{ pending: 0, replayed: 1, discarded: 1 }');
+    expect(out).toContain('replayed and handled: dead-lettered, dead-lettered, acked\n');
+  },
+};
+
+const withServers = readdirSync(new URL('../../examples', import.meta.url))
+  .filter((name) => name.endsWith('.ts'))
+  .map((name) => ({
+    name,
+    servers: requiredServers(readFileSync(new URL(`../../examples/${name}`, import.meta.url), 'utf8')),
+  }))
+  .filter(({ servers }) => servers.length > 0 && !servers.includes('tls'))
+  .map(({ name }) => name);
+
+describe('examples that need servers', () => {
+  it('every such example has its expectations', () => {
+    expect(Object.keys(expectations).sort()).toEqual([...withServers].sort());
+  });
+
+  it.each(withServers)('%s runs to its exit', { timeout: EXAMPLE_TIMEOUT_MS + 5_000 }, async (name) => {
+    const { stdout } = await runExample(name, env);
+    expectations[name]?.(stdout);
+  });
+});
