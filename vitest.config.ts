@@ -26,24 +26,35 @@ const standardDecorators = swc.vite({
 export default defineConfig({
   test: {
     projects: [
+      // Three tiers (package.json scripts): `unit` and `tc39` need nothing but the source
+      // (npm run test:unit), `dist` needs the build (npm run test:dist), `integration` needs the servers
+      // and the build (npm run test:integration). `npm test` builds and runs them all.
       {
         plugins: [legacyDecorators],
         resolve: { alias },
         test: {
           name: 'unit',
           include: ['test/**/*.test.ts'],
-          exclude: ['test/**/*.tc39.test.ts', 'test/integration/**', 'test/.tmp/**'],
+          exclude: ['test/**/*.tc39.test.ts', 'test/integration/**', 'test/dist/**', 'test/.tmp/**'],
           typecheck: { enabled: true, include: ['test/types/**/*.test-d.ts'], tsconfig: './tsconfig.json' },
         },
       },
       {
-        // Against the real servers (RabbitMQ, Redis, PostgreSQL on localhost, or AMQP_URL, REDIS_URL,
-        // DATABASE_URL): .ci/run makes sure they answer before the tests start.
+        // The built package (dist/), loaded as users load it: no server, but `npm run build` first.
+        plugins: [legacyDecorators],
+        resolve: { alias },
+        test: { name: 'dist', include: ['test/dist/**/*.test.ts'] },
+      },
+      {
+        // Against the real servers: RabbitMQ, Redis and PostgreSQL at AMQP_URL, REDIS_URL and DATABASE_URL
+        // (default: the local ones, test/integration/servers.ts). The global setup checks that each
+        // answers and fails the run at once, naming the missing ones, rather than let tests retry.
         plugins: [legacyDecorators],
         resolve: { alias },
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
+          globalSetup: ['test/setup/check-servers.ts'],
           testTimeout: 60_000,
           hookTimeout: 60_000,
         },

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Makes sure RabbitMQ, Redis and PostgreSQL answer on localhost, starting any that does not.
-# The start commands are the machine's own (see the env notes); each is given time to come up.
+# `npm run services` (and .ci/run): makes sure RabbitMQ, Redis and PostgreSQL answer on localhost at
+# their default ports, the integration tests' default addresses, starting any that does not. Servers
+# elsewhere (AMQP_URL, REDIS_URL, DATABASE_URL) are not its business. The start commands are this
+# machine's own (see the env notes); each is given time to come up.
 set -uo pipefail
 
 answers() { # host port
