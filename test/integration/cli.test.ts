@@ -12,7 +12,7 @@ import {
   type SettledOutcome,
 } from '../../src/index.js';
 import { waitFor } from '../bridge/bridge-scenarios.js';
-import { AMQP_URL } from './servers.js';
+import { AMQP_URL, withPassword } from './servers.js';
 
 const CLI = 'dist/esm/cli/tidings.js';
 const run = promisify(execFile);
@@ -104,12 +104,7 @@ describe('tidings dead-letters', () => {
       '--limit must be a positive integer',
     );
     expect((await tidings('--help')).stdout).toContain('Usage: tidings dead-letters');
-    const refused = await tidings(
-      'dead-letters',
-      'list',
-      '--url',
-      'amqp://guest:Sup3rSecretPw@127.0.0.1:5672',
-    );
+    const refused = await tidings('dead-letters', 'list', '--url', withPassword(AMQP_URL, 'Sup3rSecretPw'));
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('ACCESS_REFUSED');
     expect(refused.stderr + refused.stdout).not.toContain('Sup3rSecretPw');

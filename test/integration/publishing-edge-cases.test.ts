@@ -13,8 +13,8 @@ import {
   UnroutableError,
 } from '../../src/index.js';
 import { waitFor } from '../bridge/bridge-scenarios.js';
-import { TcpProxy } from '../helpers/tcp-proxy.js';
-import { AMQP_URL, hostPort } from './servers.js';
+import { proxyTo } from './faults/fault-helpers.js';
+import { AMQP_URL } from './servers.js';
 
 const transport = new AmqpTransport({ url: AMQP_URL });
 const id = `edge${randomUUID().slice(0, 8)}`;
@@ -113,11 +113,10 @@ describe('AmqpTransport edge cases', () => {
   });
 
   it('Publisher.send honours its timeout while the broker cannot be reached', async () => {
-    const { host, port } = hostPort(AMQP_URL, 5672);
-    const proxy = await TcpProxy.start(host, port);
+    const { proxy, url } = await proxyTo(AMQP_URL, 5672);
     proxy.pause();
     const unreachable = new AmqpTransport({
-      url: `amqp://guest:guest@127.0.0.1:${proxy.port}`,
+      url,
       reconnect: { initialDelayMs: 50, maxDelayMs: 100 },
     });
     const started = Date.now();

@@ -7,9 +7,9 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { repeatCounterKey } from '../../src/bridge/names.js';
 import { RedisRepeatCounter, type RedisClientLike } from '../../src/bridge/repeat/redis-repeat-counter.js';
 import { RepeatCounterUnavailableError } from '../../src/errors/repeat-counter-unavailable-error.js';
-import { TcpProxy } from '../helpers/tcp-proxy.js';
+import { proxyTo } from './faults/fault-helpers.js';
+import { REDIS_URL } from './servers.js';
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 /** One prefix per run, so parallel runs and leftovers never meet; every key is deleted afterwards. */
 const PREFIX = `tidings-test:${process.pid}-${Date.now().toString(36)}:`;
 /** What a failure may take beyond timeoutMs: timer granularity and a busy CI machine. */
@@ -240,10 +240,9 @@ describe('RedisRepeatCounter against Redis', () => {
   it('closes the client it owns', async () => {
     // Through a proxy of this test's own: other tests' counters use the same client name on the shared
     // Redis, so the server's client list cannot tell which connection is this counter's.
-    const target = new URL(REDIS_URL);
-    const proxy = await TcpProxy.start(target.hostname, Number(target.port || 6379));
+    const { proxy, url } = await proxyTo(REDIS_URL, 6379); // keeps REDIS_URL's password and database
     cleanups.push(() => proxy.close());
-    const repeats = counter({ url: `redis://127.0.0.1:${proxy.port}` });
+    const repeats = counter({ url });
     await repeats.increment('q', 'm-owned');
     expect(proxy.connections).toBe(1);
     await repeats.close();

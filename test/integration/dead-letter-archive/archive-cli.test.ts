@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cleanups, waitFor } from '../faults/fault-helpers.js';
-import { AMQP_URL, DATABASE_URL } from '../servers.js';
+import { AMQP_URL, DATABASE_URL, withPassword } from '../servers.js';
 import { scene, type Scene } from './archive-helpers.js';
 
 const CLI = 'dist/esm/cli/tidings.js';
@@ -159,7 +159,7 @@ describe('tidings dead-letters archive / archived', () => {
       'dead-letters',
       'archive',
       '--url',
-      'amqp://guest:An0therSecret@127.0.0.1:5672',
+      withPassword(AMQP_URL, 'An0therSecret'),
     );
     expect(amqpRefused.code).toBe(1);
     expect(amqpRefused.stderr).toContain('ACCESS_REFUSED');

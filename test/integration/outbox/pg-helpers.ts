@@ -3,9 +3,10 @@ import pg from 'pg';
 import type { ClientBase, Pool, PoolConfig } from 'pg';
 import type { OutboxMessage } from '../../../src/outbox/outbox.js';
 import { uuidv7 } from '../../../src/internal/uuid-v7.js';
+import { DATABASE_URL } from '../servers.js';
 
 /** The PostgreSQL the integration tests use (trust auth on localhost by default). */
-export const PG_URL = process.env['DATABASE_URL'] ?? 'postgresql://postgres@127.0.0.1:5432/test';
+export const PG_URL = DATABASE_URL;
 
 /** A pool that fails fast when the server is not there; `application_name` lets tests find its backends. */
 export function createPool(config: PoolConfig = {}): Pool {
