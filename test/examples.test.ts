@@ -5,7 +5,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { EXAMPLE_TIMEOUT_MS, requiredServers, runExample } from './helpers/run-example.js';
 
-const example = async (name: string): Promise<string> => (await runExample(name)).stdout;
+// As a user runs them at first: in memory. AMQP_URL, DATABASE_URL or MESSAGE_BROKER in the environment of
+// the test run would move them to the servers (test/integration/demo.test.ts runs the demo that way).
+const inMemory = { AMQP_URL: undefined, DATABASE_URL: undefined, MESSAGE_BROKER: undefined };
+const example = async (name: string): Promise<string> => (await runExample(name, inMemory)).stdout;
 
 /** What some examples must print; every other example must at least run to a clean exit. */
 const expectations: Record<string, (out: string) => void> = {
