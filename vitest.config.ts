@@ -2,7 +2,13 @@ import { fileURLToPath } from 'node:url';
 import swc from 'unplugin-swc';
 import { defineConfig } from 'vitest/config';
 
-const alias = { tidings: fileURLToPath(new URL('./src/index.ts', import.meta.url)) };
+// Each entry point of the package, to its source. Exact matches: a plain `tidings` key would also
+// rewrite the prefix of `tidings/postgres`.
+const entryPoints = { tidings: 'index.ts', 'tidings/postgres': 'postgres.ts' };
+const alias = Object.entries(entryPoints).map(([name, file]) => ({
+  find: new RegExp(`^${name}$`),
+  replacement: fileURLToPath(new URL(`./src/${file}`, import.meta.url)),
+}));
 
 // esbuild (vite's default transform) does not emit decorator metadata, so test code is compiled by SWC:
 // legacy decorators with `design:paramtypes` for most tests, TC39 standard decorators for *.tc39.test.ts.

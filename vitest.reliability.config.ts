@@ -2,6 +2,14 @@ import { fileURLToPath } from 'node:url';
 import swc from 'unplugin-swc';
 import { defineConfig } from 'vitest/config';
 
+// Each entry point of the package, to its source. Exact matches: a plain `tidings` key would also
+// rewrite the prefix of `tidings/postgres`.
+const entryPoints = { tidings: 'index.ts', 'tidings/postgres': 'postgres.ts' };
+const alias = Object.entries(entryPoints).map(([name, file]) => ({
+  find: new RegExp(`^${name}$`),
+  replacement: fileURLToPath(new URL(`./src/${file}`, import.meta.url)),
+}));
+
 // The reliability scenarios (test/reliability/scenarios, see test/reliability/README.md) inject faults
 // into the shared local servers (a RabbitMQ stop_app stops every connection), so they run on their own,
 // one file at a time, after `npm test`: `npm run test:reliability`, or RELIABILITY_SIZE=ci in .ci/run.
@@ -16,7 +24,7 @@ export default defineConfig({
       },
     }),
   ],
-  resolve: { alias: { tidings: fileURLToPath(new URL('./src/index.ts', import.meta.url)) } },
+  resolve: { alias },
   test: {
     name: 'reliability',
     include: ['test/reliability/scenarios/**/*.reliability.ts'],

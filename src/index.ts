@@ -1,4 +1,6 @@
-// The public API of tidings. Everything not exported here is internal and may change.
+// The public API of tidings. Everything not exported here (or by another entry point: src/postgres.ts for
+// tidings/postgres) is internal and may change. Nothing reachable from here imports a driver that is an
+// optional peer dependency (`pg`): the declarations must compile without it.
 
 // Dispatch
 export { EventDispatcher } from './dispatcher/event-dispatcher.js';
@@ -102,22 +104,6 @@ export type {
   ReplaySummary,
 } from './bridge/dead-letter/dead-letters.js';
 export type { DeadLetterVisitor } from './bridge/dead-letter/dead-letters.js';
-export { PgDeadLetterArchive } from './bridge/dead-letter/pg-dead-letter-archive.js';
-export type {
-  ArchivedFilter,
-  ArchivedListFilter,
-  ArchiveOptions,
-  ArchiveReplayOptions,
-  ArchiveReplaySummary,
-  ArchiveSummary,
-  PgDeadLetterArchiveOptions,
-} from './bridge/dead-letter/pg-dead-letter-archive.js';
-export type { ArchivedDeadLetter, ArchivedStatus } from './bridge/dead-letter/archived-dead-letter.js';
-export { pgDeadLetterArchiveSchemaSql } from './bridge/dead-letter/pg-dead-letter-archive-sql.js';
-export type {
-  PgDeadLetterArchiveNameOptions,
-  PgDeadLetterArchiveNames,
-} from './bridge/dead-letter/pg-dead-letter-archive-sql.js';
 export { HEADERS, defaultDeadLetterNames, waitQueueName } from './bridge/names.js';
 export type { DeadLetterNames, DeadLetterReason } from './bridge/names.js';
 export { assertRoutingKey, exchangeOf } from './bridge/routing.js';
@@ -150,18 +136,10 @@ export type { ClaimedRow, FailedRow, Outbox, OutboxMessage, OutboxStats } from '
 export { MemoryOutbox } from './outbox/memory-outbox.js';
 export { OutboxRelay } from './outbox/outbox-relay.js';
 export type { OutboxRelayEvents, OutboxRelayOptions } from './outbox/outbox-relay.js';
-export { PgUnitOfWork } from './outbox/postgres/pg-unit-of-work.js';
-export type { PgIsolationLevel, PgUnitOfWorkOptions } from './outbox/postgres/pg-unit-of-work.js';
-export { PgOutbox } from './outbox/postgres/pg-outbox.js';
-export type { PgOutboxOptions } from './outbox/postgres/pg-outbox.js';
-export { pgOutboxSchemaSql } from './outbox/postgres/pg-outbox-sql.js';
-export type { PgOutboxNameOptions } from './outbox/postgres/pg-outbox-sql.js';
 export { TransactionStateError } from './errors/transaction-state-error.js';
 
 // Inbox (idempotent consumers)
 export type { Inbox } from './inbox/inbox.js';
 export { MemoryInbox } from './inbox/memory-inbox.js';
-export { PgInbox } from './inbox/pg-inbox.js';
-export type { PgInboxOptions } from './inbox/pg-inbox.js';
 export { idempotent } from './inbox/idempotent.js';
 export type { IdempotentOptions } from './inbox/idempotent.js';

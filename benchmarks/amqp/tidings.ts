@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type * as Library from '../../src/index.js';
+import type * as Postgres from '../../src/postgres.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -51,15 +52,18 @@ function compile(): string {
   return dir;
 }
 
-async function load(): Promise<typeof Library> {
+/** Loads the entry points `tidings` and `tidings/postgres`. */
+async function load(): Promise<[typeof Library, typeof Postgres]> {
   if (process.argv.includes('--from-src')) {
     tidingsBuild = 'src/ through tsx (esbuild keepNames: slower than the published build)';
-    return import('../../src/index.js');
+    return Promise.all([import('../../src/index.js'), import('../../src/postgres.js')]);
   }
   const built = process.env['TIDINGS_BENCH_BUILD'];
   if (built !== undefined) tidingsBuild = 'src/ compiled with tsc by the parent process';
-  tidingsBuildDir = built ?? compile();
-  return (await import(pathToFileURL(join(tidingsBuildDir, 'index.js')).href)) as typeof Library;
+  const dir = built ?? compile();
+  tidingsBuildDir = dir;
+  const entry = (file: string): Promise<unknown> => import(pathToFileURL(join(dir, file)).href);
+  return [(await entry('index.js')) as typeof Library, (await entry('postgres.js')) as typeof Postgres];
 }
 
-export const tidings: typeof Library = await load();
+export const [tidings, tidingsPostgres] = await load();

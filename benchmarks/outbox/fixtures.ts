@@ -1,11 +1,13 @@
 // The event, the aggregate and the wiring both scenarios share: what an application using the outbox
 // has (a Flusher over a PgUnitOfWork, a Bridge that forwards the event, `useOutbox`).
 import type { Pool, PoolClient } from 'pg';
-import type { EventDispatcher, Flusher, PgOutbox, Transport } from '../../src/index.js';
+import type { EventDispatcher, Flusher, Transport } from '../../src/index.js';
+import type { PgOutbox } from '../../src/postgres.js';
 import { jsonPayload } from '../amqp/harness.js';
-import { tidings } from '../amqp/tidings.js';
+import { tidings, tidingsPostgres } from '../amqp/tidings.js';
 
-const { AggregateRoot, Bridge, EventDispatcher: Dispatcher, Flusher: FlusherClass, PgUnitOfWork } = tidings;
+const { AggregateRoot, Bridge, EventDispatcher: Dispatcher, Flusher: FlusherClass } = tidings;
+const { PgUnitOfWork } = tidingsPostgres;
 
 /** The forwarded event. Its JSON (the message body) is 200 bytes, as in benchmarks/amqp. */
 export class OrderPlaced {

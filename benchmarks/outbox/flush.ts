@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
 import { mark } from '../amqp/harness.js';
-import { tidings } from '../amqp/tidings.js';
+import { tidingsPostgres } from '../amqp/tidings.js';
 import { Order, shop, type Shop } from './fixtures.js';
 import {
   CpuMeter,
@@ -25,7 +25,7 @@ import {
 } from './harness.js';
 import { formatTrips } from './report.js';
 
-const { PgOutbox } = tidings;
+const { PgOutbox } = tidingsPostgres;
 
 const label = (events: number, outbox: boolean) =>
   `${events} event${events === 1 ? '' : 's'}, ${outbox ? 'with outbox (useOutbox + PgOutbox)' : 'no outbox (local dispatch only)'}`;

@@ -8,7 +8,8 @@
 //   published. The relay claims `batchSize` rows, publishes them all, waits for their confirms, marks
 //   them, and claims again.
 import type { Pool } from 'pg';
-import type { ClaimedRow, PgOutboxOptions } from '../../src/index.js';
+import type { ClaimedRow } from '../../src/index.js';
+import type { PgOutboxOptions } from '../../src/postgres.js';
 import {
   AMQP_URL,
   CONFIRM_WINDOW,
@@ -19,7 +20,7 @@ import {
   type Done,
   type Mark,
 } from '../amqp/harness.js';
-import { tidings } from '../amqp/tidings.js';
+import { tidings, tidingsPostgres } from '../amqp/tidings.js';
 import { Order, OrderPlaced, shop } from './fixtures.js';
 import {
   CpuMeter,
@@ -38,7 +39,8 @@ import {
   type ScenarioResult,
 } from './harness.js';
 
-const { AmqpTransport, Bridge, EventDispatcher, OutboxRelay, PgOutbox, Publisher } = tidings;
+const { AmqpTransport, Bridge, EventDispatcher, OutboxRelay, Publisher } = tidings;
+const { PgOutbox } = tidingsPostgres;
 
 const SEND = `tidings Publisher.send, window ${CONFIRM_WINDOW}`;
 const FORWARD = `tidings Bridge.forward (dispatch), window ${CONFIRM_WINDOW}`;

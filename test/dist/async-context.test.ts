@@ -13,7 +13,8 @@ asyncHooks.AsyncLocalStorage = class extends Original {
   constructor(...args) { super(...args); created++; }
 };
 syncBuiltinESMExports();
-const { EventDispatcher, Flusher, InMemoryUnitOfWork, PgUnitOfWork } = await import('tidings');
+const { EventDispatcher, Flusher, InMemoryUnitOfWork } = await import('tidings');
+const { PgUnitOfWork } = await import('tidings/postgres');
 const before = created;
 const pool = { connect() { throw new Error('not used'); }, query() { throw new Error('not used'); } };
 for (let i = 0; i < 100; i++) {

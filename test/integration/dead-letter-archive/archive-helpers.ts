@@ -4,13 +4,12 @@ import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
 import {
   AmqpTransport,
-  PgDeadLetterArchive,
   Publisher,
   Subscriber,
   type MessageProperties,
-  type PgDeadLetterArchiveOptions,
   type SettledOutcome,
 } from '../../../src/index.js';
+import { PgDeadLetterArchive, type PgDeadLetterArchiveOptions } from '../../../src/postgres.js';
 import type { Cleanups } from '../faults/fault-helpers.js';
 import { waitFor } from '../faults/fault-helpers.js';
 import { createPool, uniqueName } from '../outbox/pg-helpers.js';

@@ -10,11 +10,10 @@ import {
   EventDispatcher,
   Flusher,
   OutboxRelay,
-  PgOutbox,
-  PgUnitOfWork,
   Subscriber,
   type ConsumedMessage,
 } from '../../../src/index.js';
+import { PgOutbox, PgUnitOfWork } from '../../../src/postgres.js';
 import { waitFor } from '../../bridge/bridge-scenarios.js';
 import { AMQP_URL } from '../servers.js';
 import { createPool, dropOutbox, uniqueName } from './pg-helpers.js';

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PgOutbox } from '../../../src/index.js';
+import { PgOutbox } from '../../../src/postgres.js';
 import { waitFor } from '../faults/fault-helpers.js';
 import { createPool, dropOutbox, message, PG_URL, uniqueName } from '../outbox/pg-helpers.js';
 import { AMQP_URL, hostPort } from '../servers.js';

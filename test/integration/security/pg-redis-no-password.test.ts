@@ -10,13 +10,12 @@ import {
   MemoryBroker,
   MemoryTransport,
   OutboxRelay,
-  PgOutbox,
-  PgUnitOfWork,
   Publisher,
   RedisRepeatCounter,
   RepeatCounterUnavailableError,
   Subscriber,
 } from '../../../src/index.js';
+import { PgOutbox, PgUnitOfWork } from '../../../src/postgres.js';
 import { Cleanups, waitFor } from '../faults/fault-helpers.js';
 import { createPool, dropOutbox, message, uniqueName } from '../outbox/pg-helpers.js';
 import { DATABASE_URL, hostPort } from '../servers.js';

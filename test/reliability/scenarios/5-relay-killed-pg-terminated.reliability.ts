@@ -15,10 +15,9 @@ import {
   Flusher,
   MemoryRepeatCounter,
   OutboxRelay,
-  PgOutbox,
-  PgUnitOfWork,
   Subscriber,
 } from '../../../src/index.js';
+import { PgOutbox, PgUnitOfWork } from '../../../src/postgres.js';
 import { Cleanups, sleep, uniqueNames, waitFor } from '../../integration/faults/fault-helpers.js';
 import { bundleRelayChild, rowStates } from '../../integration/outbox/faults/outbox-fault-helpers.js';
 import { createPool, dropOutbox, uniqueName } from '../../integration/outbox/pg-helpers.js';

@@ -5,7 +5,8 @@
 // have reconnected, since its next poll is seconds away.
 import { afterEach, expect, it } from 'vitest';
 import type { ClaimedRow } from '../../../../src/index.js';
-import { AmqpTransport, OutboxRelay, PgOutbox, PgUnitOfWork } from '../../../../src/index.js';
+import { AmqpTransport, OutboxRelay } from '../../../../src/index.js';
+import { PgOutbox, PgUnitOfWork } from '../../../../src/postgres.js';
 import { Cleanups, proxyTo, sleep, uniqueNames, waitFor } from '../../faults/fault-helpers.js';
 import { AMQP_URL, DATABASE_URL } from '../../servers.js';
 import { createPool, dropOutbox, message, uniqueName } from '../pg-helpers.js';
