@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
 import * as source from 'tidings';
+import * as postgresSource from 'tidings/postgres';
 import { assertBuilt, lastJsonLine, repoRoot, runNode } from './helpers.js';
 
 interface SmokeResult {
@@ -72,6 +73,39 @@ const cjsScript = `const t = require('tidings');
 ${smoke}
 smoke(t, require.resolve('tidings')).then((result) => console.log(JSON.stringify(result)));`;
 
+// tidings/postgres: its names, where it resolved, and that its classes work with the core's (one copy of
+// the shared modules per module system). No database: nothing here connects.
+const postgresSmoke = `
+async function postgresSmoke(t, p, resolved) {
+  const pool = { connect() { throw new Error('not used'); }, query() { throw new Error('not used'); } };
+  const unitOfWork = new p.PgUnitOfWork(pool);
+  const flusher = new t.Flusher({ dispatcher: new t.EventDispatcher(), unitOfWork });
+  return {
+    resolved,
+    exports: Object.keys(p).filter((key) => key !== 'default' && key !== '__esModule').sort(),
+    flusher: flusher instanceof t.Flusher,
+    schema: p.pgOutboxSchemaSql({ table: 'smoke_outbox' }).includes('smoke_outbox'),
+  };
+}
+`;
+
+const esmPostgresScript = `import * as t from 'tidings';
+import * as p from 'tidings/postgres';
+${postgresSmoke}
+console.log(JSON.stringify(await postgresSmoke(t, p, import.meta.resolve('tidings/postgres'))));`;
+
+const cjsPostgresScript = `const t = require('tidings');
+const p = require('tidings/postgres');
+${postgresSmoke}
+postgresSmoke(t, p, require.resolve('tidings/postgres')).then((result) => console.log(JSON.stringify(result)));`;
+
+interface PostgresSmokeResult {
+  resolved: string;
+  exports: string[];
+  flusher: boolean;
+  schema: boolean;
+}
+
 function expectDispatchWorked(result: SmokeResult): void {
   // Priority order, awaiting the async listener, then stopPropagation() keeps 'low' from running.
   expect(result.seen).toEqual(['high:o-1', 'stop:o-1']);
@@ -110,6 +144,40 @@ describe('the built package', () => {
     expect(esm.exports, 'dist/ is stale: run `npm run build`').toEqual(Object.keys(source).sort());
     expect(esm.exports).toEqual(expect.arrayContaining(['EventDispatcher', 'OnEvent', 'Flusher']));
   });
+
+  test('the PostgreSQL parts are in tidings/postgres only', () => {
+    expect(esm.exports.filter((name) => /^pg|^Pg|Archive/.test(name))).toEqual([]);
+  });
+});
+
+describe('the built tidings/postgres', () => {
+  let esm: PostgresSmokeResult;
+  let cjs: PostgresSmokeResult;
+
+  beforeAll(async () => {
+    assertBuilt();
+    const [esmOut, cjsOut] = await Promise.all([
+      runNode(['--input-type=module', '-e', esmPostgresScript]),
+      runNode(['--input-type=commonjs', '-e', cjsPostgresScript]),
+    ]);
+    esm = lastJsonLine(esmOut);
+    cjs = lastJsonLine(cjsOut);
+  }, 30_000);
+
+  test('import resolves to dist/esm, require to dist/cjs, and both work with the core', () => {
+    expect(esm.resolved).toMatch(/\/dist\/esm\/postgres\.js$/);
+    expect(cjs.resolved).toBe(join(repoRoot, 'dist/cjs/postgres.js'));
+    for (const result of [esm, cjs]) {
+      expect(result.flusher).toBe(true);
+      expect(result.schema).toBe(true);
+    }
+  });
+
+  test('both builds export the same names as src/postgres.ts', () => {
+    expect(esm.exports).toEqual(cjs.exports);
+    expect(esm.exports, 'dist/ is stale: run `npm run build`').toEqual(Object.keys(postgresSource).sort());
+    expect(esm.exports).toEqual(expect.arrayContaining(['PgUnitOfWork', 'PgOutbox', 'PgInbox']));
+  });
 });
 
 describe('package.json', () => {
@@ -118,24 +186,46 @@ describe('package.json', () => {
     module: string;
     types: string;
     exports: Record<string, Record<string, Record<string, string>> | string>;
+    typesVersions: Record<string, Record<string, string[]>>;
+    files: string[];
+    scripts: Record<string, string>;
   };
+  const entryPoints = Object.keys(pkg.exports).filter((key) => key !== './package.json');
 
-  test('the exports map lists `types` first in both conditions, and every file exists', () => {
+  test('every entry point lists `types` first in both conditions, and every file exists', () => {
     assertBuilt();
-    const root = pkg.exports['.'];
-    expect(typeof root).toBe('object');
-    const conditions = root as Record<string, Record<string, string>>;
-    expect(Object.keys(conditions)).toEqual(['import', 'require']);
-    for (const condition of ['import', 'require'] as const) {
-      const entry = conditions[condition]!;
-      expect(Object.keys(entry)[0], `exports["."].${condition}`).toBe('types');
-      expect(Object.keys(entry)).toEqual(['types', 'default']);
-      for (const file of Object.values(entry)) {
-        expect(existsSync(join(repoRoot, file)), `${file} (exports["."].${condition})`).toBe(true);
+    expect(entryPoints).toEqual(expect.arrayContaining(['.', './postgres']));
+    for (const entryPoint of entryPoints) {
+      const root = pkg.exports[entryPoint];
+      expect(typeof root).toBe('object');
+      const conditions = root as Record<string, Record<string, string>>;
+      expect(Object.keys(conditions)).toEqual(['import', 'require']);
+      for (const condition of ['import', 'require'] as const) {
+        const entry = conditions[condition]!;
+        const where = `exports["${entryPoint}"].${condition}`;
+        expect(Object.keys(entry), where).toEqual(['types', 'default']);
+        for (const file of Object.values(entry)) {
+          expect(existsSync(join(repoRoot, file)), `${file} (${where})`).toBe(true);
+        }
       }
+      expect(conditions.import!.default).toMatch(/^\.\/dist\/esm\//);
+      expect(conditions.require!.default).toMatch(/^\.\/dist\/cjs\//);
     }
-    expect(conditions.import!.default).toMatch(/^\.\/dist\/esm\//);
-    expect(conditions.require!.default).toMatch(/^\.\/dist\/cjs\//);
+  });
+
+  test('typesVersions maps each subpath for moduleResolution node10, to the declarations `types` is in', () => {
+    // node10 resolution ignores "exports": it reads `types` for `tidings`, `typesVersions` for the rest.
+    // Both from the same declaration files, or a class would have two incompatible declarations.
+    expect(pkg.types).toMatch(/^\.\/dist\/esm\//);
+    const expected = Object.fromEntries(
+      entryPoints
+        .filter((entryPoint) => entryPoint !== '.')
+        .map((entryPoint) => {
+          const conditions = pkg.exports[entryPoint] as Record<string, Record<string, string>>;
+          return [entryPoint.slice(2), [conditions.import!.types!]];
+        }),
+    );
+    expect(pkg.typesVersions).toEqual({ '*': expected });
   });
 
   test('main, module and types exist; dist/cjs is marked CommonJS', () => {
@@ -145,5 +235,11 @@ describe('package.json', () => {
     }
     const marker = JSON.parse(readFileSync(join(repoRoot, 'dist/cjs/package.json'), 'utf8')) as unknown;
     expect(marker).toEqual({ type: 'commonjs' });
+  });
+
+  test('the package ships the license, and `npm pack` builds first', () => {
+    expect(pkg.files).toEqual(expect.arrayContaining(['dist', 'LICENSE', 'README.md']));
+    expect(existsSync(join(repoRoot, 'LICENSE'))).toBe(true);
+    expect(pkg.scripts['prepack']).toBe('npm run build');
   });
 });
