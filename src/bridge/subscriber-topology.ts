@@ -18,14 +18,22 @@ export interface SubscriberTopologyInput {
  * - the queue itself, durable, dead-lettering (expired, rejected) into the common exchange;
  * - one wait queue per repeat delay: its TTL dead-letters copies back to the queue through the default
  *   exchange, so a repeat reaches this queue only, never the other queues bound to the same key.
+ *
+ * With `queueType: 'quorum'` every one of these queues is a quorum queue, the dead-letter queue included
+ * (a classic one lives on one node, and dead letters would stall with it), and the queues that
+ * dead-letter do so at least once: a copy stays in its queue until the target confirmed it.
  */
 export function subscriberTopology(input: SubscriberTopologyInput): Topology {
   const exchanges = [...new Set(input.routes.map((route) => exchangeOf(route)))];
+  const quorum = input.queueType === 'quorum';
+  const type = input.queueType !== undefined ? { queueType: input.queueType } : {};
+  const dlxStrategy = quorum ? { deadLetterStrategy: 'at-least-once' as const } : {};
   const mainQueue: QueueSpec = {
     name: input.queue,
     durable: true,
     deadLetterExchange: input.deadLetter.exchange,
-    ...(input.queueType !== undefined ? { queueType: input.queueType } : {}),
+    ...type,
+    ...dlxStrategy,
     ...(input.messageTtlMs !== undefined ? { messageTtlMs: input.messageTtlMs } : {}),
   };
   const waitQueues: QueueSpec[] = [...new Set(input.repeatDelaysMs.filter((delay) => delay > 0))].map(
@@ -35,7 +43,8 @@ export function subscriberTopology(input: SubscriberTopologyInput): Topology {
       messageTtlMs: delay,
       deadLetterExchange: '',
       deadLetterRoutingKey: input.queue,
-      ...(input.queueType !== undefined ? { queueType: input.queueType } : {}),
+      ...type,
+      ...dlxStrategy,
     }),
   );
   return {
@@ -43,7 +52,11 @@ export function subscriberTopology(input: SubscriberTopologyInput): Topology {
       { name: input.deadLetter.exchange, type: 'fanout', durable: true },
       ...exchanges.map((name) => ({ name, type: 'topic' as const, durable: true })),
     ],
-    queues: [{ name: input.deadLetter.queue, durable: true }, mainQueue, ...waitQueues],
+    queues: [
+      { name: input.deadLetter.queue, durable: true, ...(quorum ? { queueType: 'quorum' as const } : {}) },
+      mainQueue,
+      ...waitQueues,
+    ],
     bindings: [
       { queue: input.deadLetter.queue, exchange: input.deadLetter.exchange, pattern: '#' },
       ...input.routes.map((route) => ({ queue: input.queue, exchange: exchangeOf(route), pattern: route })),

@@ -41,6 +41,19 @@ export interface Delivery {
   readonly content: Buffer;
   /** `headers` is always an object here. */
   readonly properties: MessageProperties & { headers: Record<string, unknown> };
+  /**
+   * The headers with every value's AMQP field type kept (see `typed-headers.ts`): what a repeat, dead
+   * letter or replay of this message carries, so that it is written with the bytes it arrived with.
+   * Absent when `properties.headers` are exact already (the memory transport keeps them as given).
+   */
+  typedHeaders?(): Record<string, unknown>;
+  /** The size of the header table as received (its 4-byte length included), when the transport knows it. */
+  readonly headerBytes?: number;
+  /**
+   * Set when the transport could not decode the headers (nested too deeply for its decoder):
+   * `properties.headers` is then empty. The subscriber dead-letters such a message as `invalid-content`.
+   */
+  readonly headersUndecodable?: boolean;
   /** @returns whether the ack was sent. */
   ack(): boolean;
   /** @returns whether the nack was sent. `requeue: false` dead-letters through the queue's DLX. */
@@ -80,6 +93,13 @@ export interface QueueSpec {
   messageTtlMs?: number;
   /** `x-queue-type`. @defaultValue 'classic' */
   queueType?: 'classic' | 'quorum';
+  /**
+   * How the broker dead-letters (expired, rejected) messages of a quorum queue. `'at-least-once'`
+   * (`x-dead-letter-strategy`, with `x-overflow: reject-publish`, which RabbitMQ requires for it) keeps a
+   * message in this queue until the dead-letter target confirmed its copy, so a dead letter survives the
+   * loss of a node. Quorum queues only. @defaultValue 'at-most-once'
+   */
+  deadLetterStrategy?: 'at-most-once' | 'at-least-once';
 }
 
 export interface BindingSpec {

@@ -2,6 +2,7 @@ import type { Channel, ChannelModel } from 'amqplib';
 import { InvalidArgumentError } from '../../errors/invalid-argument-error.js';
 import { TopologyConflictError } from '../../errors/topology-conflict-error.js';
 import { assertKnownOptions, describeValue } from '../../internal/options.js';
+import { assertDeadLetterStrategy } from '../dead-letter-strategy.js';
 import type { QueueSpec, Topology } from '../transport.js';
 
 /**
@@ -66,6 +67,11 @@ export function queueArguments(queue: QueueSpec): Record<string, unknown> {
   // Only an explicit non-default type is sent: a classic queue declared without the argument must
   // stay equivalent to one declared with `queueType: 'classic'`.
   if (queue.queueType !== undefined && queue.queueType !== 'classic') args['x-queue-type'] = queue.queueType;
+  if (queue.deadLetterStrategy === 'at-least-once') {
+    // RabbitMQ falls back to at-most-once, without a word, unless the queue refuses publishes when full.
+    args['x-dead-letter-strategy'] = 'at-least-once';
+    args['x-overflow'] = 'reject-publish';
+  }
   return args;
 }
 
@@ -88,9 +94,18 @@ function assertTopology(topology: Topology): void {
   for (const queue of topology.queues ?? []) {
     assertKnownOptions(
       queue,
-      ['name', 'durable', 'deadLetterExchange', 'deadLetterRoutingKey', 'messageTtlMs', 'queueType'],
+      [
+        'name',
+        'durable',
+        'deadLetterExchange',
+        'deadLetterRoutingKey',
+        'messageTtlMs',
+        'queueType',
+        'deadLetterStrategy',
+      ],
       'declare: queue',
     );
+    assertDeadLetterStrategy(queue.name, queue.queueType, queue.deadLetterStrategy);
     if (typeof queue.name !== 'string' || queue.name === '') {
       throw new InvalidArgumentError(
         `declare: a queue needs a non-empty name, got ${describeValue(queue.name)}`,

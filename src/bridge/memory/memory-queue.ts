@@ -9,6 +9,8 @@ export interface QueueDefinition {
   readonly deadLetterRoutingKey: string | undefined;
   readonly messageTtlMs: number | undefined;
   readonly queueType: 'classic' | 'quorum';
+  /** Recorded for equivalence only: this broker dead-letters synchronously, so never loses one. */
+  readonly deadLetterStrategy: 'at-most-once' | 'at-least-once';
 }
 
 /** What a queue needs of a consumer. */

@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from '../../errors/invalid-argument-error.js';
 import { assertKnownOptions, describeValue } from '../../internal/options.js';
+import { assertDeadLetterStrategy } from '../dead-letter-strategy.js';
 import type { BindingSpec, Topology } from '../transport.js';
 import type { ExchangeDefinition } from './memory-exchange.js';
 import type { QueueDefinition } from './memory-queue.js';
@@ -72,7 +73,13 @@ export function queueConflict(current: QueueDefinition, wanted: QueueDefinition)
       wanted.deadLetterRoutingKey,
       current.deadLetterRoutingKey,
     ) ??
-    inequivalent('x-message-ttl', 'messageTtlMs', wanted.messageTtlMs, current.messageTtlMs)
+    inequivalent('x-message-ttl', 'messageTtlMs', wanted.messageTtlMs, current.messageTtlMs) ??
+    inequivalent(
+      'x-dead-letter-strategy',
+      'deadLetterStrategy',
+      wanted.deadLetterStrategy,
+      current.deadLetterStrategy,
+    )
   );
 }
 
@@ -125,6 +132,7 @@ function queueDefinition(spec: unknown, where: string): QueueDefinition {
     'deadLetterRoutingKey',
     'messageTtlMs',
     'queueType',
+    'deadLetterStrategy',
   ];
   assertKnownOptions(spec, known, where);
   const given = spec as Record<string, unknown>;
@@ -160,6 +168,7 @@ function queueDefinition(spec: unknown, where: string): QueueDefinition {
   if (queueType === 'quorum' && !durable) {
     throw new InvalidArgumentError(`${where}: a quorum queue must be durable`);
   }
+  const deadLetterStrategy = assertDeadLetterStrategy(name, queueType, given.deadLetterStrategy);
   return {
     name,
     durable,
@@ -167,6 +176,7 @@ function queueDefinition(spec: unknown, where: string): QueueDefinition {
     deadLetterRoutingKey: deadLetterRoutingKey as string | undefined,
     messageTtlMs: messageTtlMs,
     queueType,
+    deadLetterStrategy,
   };
 }
 
