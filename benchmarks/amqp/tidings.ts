@@ -35,6 +35,8 @@ function compile(): string {
     'false',
     '--sourceMap',
     'false',
+    '--inlineSources',
+    'false',
   ];
   try {
     execFileSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json'), ...options], {
