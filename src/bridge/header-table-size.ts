@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from '../errors/invalid-argument-error.js';
+import { MAX_HEADER_DEPTH } from './typed-headers.js';
 
 /**
  * The largest header table a message can carry: amqplib encodes a message's headers into a scratch
@@ -7,7 +8,7 @@ import { InvalidArgumentError } from '../errors/invalid-argument-error.js';
  */
 export const MAX_HEADER_TABLE_BYTES = 65_536;
 
-const MAX_DEPTH = 64;
+const MAX_DEPTH = MAX_HEADER_DEPTH;
 
 /**
  * The size of a header table as AMQP 0-9-1 field-table encoding (amqplib's flavour) would write it,
@@ -48,7 +49,9 @@ function valueBytes(value: unknown, depth: number): number {
         return value.reduce((sum: number, item: unknown) => sum + valueBytes(item, depth + 1), 5);
       }
       if (value instanceof Uint8Array) return 5 + value.byteLength;
-      if (Object.hasOwn(value, '!')) return 1 + typedBytes(value as { '!': unknown; value?: unknown });
+      // The AMQP transport sends a Date as a timestamp (seconds).
+      if (value instanceof Date) return 9;
+      if (Object.hasOwn(value, '!')) return typedBytes(value as { '!': unknown; value?: unknown }, depth);
       return 1 + tableBytes(value, depth);
     }
     default:
@@ -66,9 +69,23 @@ function numberBytes(value: number): number {
   return 8;
 }
 
-/** amqplib's `{ '!': type, value }` escape hatch (timestamps, explicit widths). */
-function typedBytes(typed: { '!': unknown; value?: unknown }): number {
+/** amqplib's `{ '!': type, value }` escape hatch (timestamps, explicit widths), type tag included. */
+function typedBytes(typed: { '!': unknown; value?: unknown }, depth: number): number {
   switch (typed['!']) {
+    case 'object':
+    case 'string':
+    case 'boolean':
+      // Written as the plain value would be, but never taken for a typed one (a table with a '!' key).
+      return typeof typed.value === 'object' && typed.value !== null && !Array.isArray(typed.value)
+        ? 1 + tableBytes(typed.value, depth)
+        : valueBytes(typed.value, depth);
+    default:
+      return 1 + scalarBytes(typed['!']);
+  }
+}
+
+function scalarBytes(type: unknown): number {
+  switch (type) {
     case 'byte':
     case 'int8':
     case 'unsignedbyte':

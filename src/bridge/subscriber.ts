@@ -4,9 +4,10 @@ import { InvalidContentError } from '../errors/invalid-content-error.js';
 import { NonRetryableError } from '../errors/non-retryable-error.js';
 import { assertKnownOptions, describeValue, integerOption } from '../internal/options.js';
 import { beforeDeadline, sleep } from '../internal/signal.js';
-import { deadLetterHeaders, repeatHeaders, REWRITTEN_HEADERS } from './dead-letter/dead-letter-headers.js';
+import { deadLetterHeaders, repeatHeaders } from './dead-letter/dead-letter-headers.js';
 import { decodeBody, identify, repeatCounterId, type MessageIdentity } from './envelope.js';
-import { headerTableBytes, MAX_HEADER_TABLE_BYTES } from './header-table-size.js';
+import { headerRefusal, headersToCopy } from './delivery-headers.js';
+import { MAX_HEADER_TABLE_BYTES } from './header-table-size.js';
 import {
   resolveDeadLetterNames,
   waitQueueName,
@@ -286,20 +287,9 @@ export class Subscriber<P = unknown> extends EventEmitter<SubscriberEvents> {
 
   async #handle(delivery: Delivery, handler: MessageHandler<P>): Promise<void> {
     let payload: unknown;
-    let invalid: Refusal | undefined;
-    // Counted without the headers tidings rewrites in every copy (and the broker's x-death): those are
-    // bounded by tidings, so a repeat does not count against the limit what the previous one added.
-    const headerBytes = headerTableBytes(delivery.properties.headers, REWRITTEN_HEADERS);
-    if (headerBytes > this.#maxHeaderBytes) {
-      // Its copy would not fit in a header table once tidings adds its own headers: a repeat or a dead
-      // letter with them could never be published, and the message would come back forever.
-      invalid = {
-        error: new InvalidContentError(
-          `The headers encode to ${headerBytes} bytes; the limit is ${this.#maxHeaderBytes} (maxHeaderBytes)`,
-        ),
-        droppedHeaderBytes: headerBytes,
-      };
-    } else {
+    // Headers nested too deeply or too large to copy along: dead-lettered without them.
+    let invalid: Refusal | undefined = headerRefusal(delivery, this.#maxHeaderBytes);
+    if (invalid === undefined) {
       try {
         payload = decodeBody(delivery, { maxContentBytes: this.#maxContentBytes });
       } catch (error) {
@@ -403,7 +393,7 @@ export class Subscriber<P = unknown> extends EventEmitter<SubscriberEvents> {
     error: unknown,
     delayMs: number,
   ) {
-    const headers = repeatHeaders(delivery.properties.headers, {
+    const headers = repeatHeaders(headersToCopy(delivery), {
       ...identity,
       attempt,
       error,
@@ -431,7 +421,8 @@ export class Subscriber<P = unknown> extends EventEmitter<SubscriberEvents> {
     error: unknown,
     droppedHeaderBytes?: number,
   ): Promise<void> {
-    const headers = deadLetterHeaders(delivery.properties.headers, {
+    const original = droppedHeaderBytes === undefined ? headersToCopy(delivery) : {};
+    const headers = deadLetterHeaders(original, {
       reason,
       error,
       attempts: attempt,

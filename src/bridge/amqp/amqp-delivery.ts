@@ -1,6 +1,8 @@
 import type { Channel, Message } from 'amqplib';
 import type { Delivery, MessageProperties } from '../transport.js';
 import { normalizeHeaders } from './amqp-headers.js';
+import { decodeTypedTable } from './field-table.js';
+import { rawHeadersOf } from './raw-header-capture.js';
 
 /**
  * Wraps an amqplib message as a `Delivery` that settles at most once. `mayUse()` is asked at the moment
@@ -31,13 +33,20 @@ export function amqpDelivery(
   for (const [key, value] of Object.entries(message.properties as MessageProperties)) {
     if (value !== undefined) (properties as Record<string, unknown>)[key] = value;
   }
+  const headers = normalizeHeaders(properties.headers);
+  const raw = rawHeadersOf(message.properties);
   return {
     queue,
     exchange: message.fields.exchange,
     routingKey: message.fields.routingKey,
     redelivered: message.fields.redelivered,
     content: message.content,
-    properties: { ...properties, headers: normalizeHeaders(properties.headers) },
+    properties: { ...properties, headers },
+    ...(raw === undefined
+      ? {}
+      : Buffer.isBuffer(raw)
+        ? { headerBytes: raw.length + 4, typedHeaders: () => decodeTypedTable(raw) }
+        : { headerBytes: raw.undecodableBytes, headersUndecodable: true }),
     ack: () => settle(() => channel.ack(message)),
     nack: ({ requeue }) => settle(() => channel.nack(message, false, requeue)),
   };

@@ -27,7 +27,11 @@ import { AmqpConsumer } from './amqp-consumer.js';
 import { connectionFailure, isUnrecoverable } from './connection-failure.js';
 import { parseAmqpUrl, redactSecrets, redactUrl } from './amqp-url.js';
 import { ConfirmPublisher } from './confirm-publisher.js';
+import { retryNacked, StaleChannelPacer } from './nack-failover.js';
 import { amqpDelivery } from './amqp-delivery.js';
+import { assertOutgoing } from './outgoing-message.js';
+import { outgoingHeaders } from './amqp-headers.js';
+import { captureRawHeaders } from './raw-header-capture.js';
 import { amqpErrorCode, amqpErrorDetail, declareTopology } from './topology.js';
 
 /** TLS settings for `amqps://` URLs, handed to `tls.connect`. */
@@ -116,6 +120,7 @@ export class AmqpTransport extends EventEmitter<TransportEvents> implements Tran
   #urlIndex = 0;
   #publisher: ConfirmPublisher | undefined;
   #publisherOpening: Promise<ConfirmPublisher> | undefined;
+  readonly #stalePacer = new StaleChannelPacer();
   #getChannel: Promise<Channel> | undefined;
   #blocked = false;
   readonly #changed = new Signal();
@@ -210,6 +215,10 @@ export class AmqpTransport extends EventEmitter<TransportEvents> implements Tran
     try {
       this.#assertOpenForWork('publish');
       assertOutgoing(message);
+      // A Date as an AMQP timestamp (amqplib would write an empty table); too deep nesting refused.
+      const headers = message.properties.headers;
+      const sent = headers === undefined ? undefined : outgoingHeaders(headers);
+      if (sent !== headers) message = { ...message, properties: { ...message.properties, headers: sent } };
     } catch (error) {
       return Promise.reject(error);
     }
@@ -218,21 +227,30 @@ export class AmqpTransport extends EventEmitter<TransportEvents> implements Tran
         ? this.#publishTimeoutMs
         : integerOption(options.timeoutMs, this.#publishTimeoutMs, 'publish: timeoutMs', 1);
     const messageId = message.properties.messageId ?? uuidv7();
+    // A nacked message is published again on a fresh channel until its deadline (nack-failover.ts).
+    const deadline = Date.now() + timeoutMs;
+    const again = (remainingMs: number) => this.#publishWhenReady(message, messageId, remainingMs);
     // Fast path: connected, room in the window, nothing to wait for — no timers beyond the confirm's own.
     const publisher = this.#publisher;
     if (
       this.#state === 'open' &&
       publisher !== undefined &&
       !publisher.closed &&
+      !publisher.stale &&
       !this.#blocked &&
       publisher.inFlight < this.#maxUnconfirmed &&
       this.#slots.size === 0 &&
       publisher.waitForDrain() === undefined &&
       this.#knownExchanges.has(message.exchange)
     ) {
-      return publisher.publish(message, messageId, timeoutMs);
+      return retryNacked(
+        publisher.publish(message, messageId, timeoutMs),
+        deadline,
+        again,
+        this.#stopping.signal,
+      );
     }
-    return this.#publishWhenReady(message, messageId, timeoutMs);
+    return retryNacked(again(timeoutMs), deadline, again, this.#stopping.signal);
   }
 
   /** Waits (up to the publish timeout) for a connection, a window slot, the broker to unblock, a drain. */
@@ -460,6 +478,8 @@ export class AmqpTransport extends EventEmitter<TransportEvents> implements Tran
   async #establish(url: string): Promise<void> {
     const target = parseAmqpUrl(url, this.#heartbeatSeconds);
     const connection = await amqplib.connect(target, this.#socketOptions);
+    // Header tables as received, so that repeats and dead letters keep every value's wire type.
+    captureRawHeaders(connection);
     try {
       connection.on('error', () => {
         // The 'close' that follows carries the same error; handled there.
@@ -530,11 +550,19 @@ export class AmqpTransport extends EventEmitter<TransportEvents> implements Tran
   }
 
   #ensurePublisher(): Promise<ConfirmPublisher> {
-    if (this.#publisher !== undefined && !this.#publisher.closed) return Promise.resolve(this.#publisher);
+    const current = this.#publisher;
+    if (current !== undefined && !current.closed && !current.stale) return Promise.resolve(current);
     this.#publisherOpening ??= (async () => {
+      // Fresh channels that keep going stale (a quorum leader not elected yet) are paced.
+      const pause = this.#stalePacer.delayMs();
+      if (pause > 0) await sleep(pause, this.#stopping.signal);
       const connection = await this.#open();
       const channel: ConfirmChannel = await connection.createConfirmChannel();
-      const publisher = new ConfirmPublisher(channel, () => this.#onPublishSettled());
+      const publisher = new ConfirmPublisher(
+        channel,
+        () => this.#onPublishSettled(),
+        () => this.#stalePacer.stale(),
+      );
       let channelError: Error | undefined;
       channel.on('error', (error: Error) => {
         channelError = error;
@@ -647,45 +675,5 @@ export class AmqpTransport extends EventEmitter<TransportEvents> implements Tran
     const asError = error instanceof Error ? error : new Error(String(error));
     // eventemitter3 does not throw on an unheard 'error': nothing crashes if nobody listens.
     this.emit('error', asError);
-  }
-}
-
-function assertOutgoing(message: OutgoingMessage): void {
-  if (typeof message !== 'object' || message === null) {
-    throw new InvalidArgumentError(`publish: expected a message object, got ${describeValue(message)}`);
-  }
-  if (typeof message.exchange !== 'string') {
-    throw new InvalidArgumentError(
-      `publish: exchange must be a string, got ${describeValue(message.exchange)}`,
-    );
-  }
-  if (typeof message.routingKey !== 'string') {
-    throw new InvalidArgumentError(
-      `publish: routingKey must be a string, got ${describeValue(message.routingKey)}`,
-    );
-  }
-  if (!Buffer.isBuffer(message.content)) {
-    throw new InvalidArgumentError(
-      `publish: content must be a Buffer, got ${describeValue(message.content)}`,
-    );
-  }
-  if (typeof message.properties !== 'object' || message.properties === null) {
-    throw new InvalidArgumentError('publish: properties must be an object');
-  }
-  // RabbitMQ answers these by closing the publishing channel (406 PRECONDITION_FAILED), which fails every
-  // other publish in flight on it with an unknown outcome: refuse them here, as the memory transport does.
-  const { expiration, deliveryMode } = message.properties;
-  if (
-    expiration !== undefined &&
-    (typeof expiration !== 'string' || !/^\d{1,10}$/.test(expiration) || Number(expiration) > 0xffffffff)
-  ) {
-    throw new InvalidArgumentError(
-      `publish: expiration must be a string of milliseconds such as "5000", got ${describeValue(expiration)}`,
-    );
-  }
-  if (deliveryMode !== undefined && deliveryMode !== 1 && deliveryMode !== 2) {
-    throw new InvalidArgumentError(
-      `publish: deliveryMode must be 1 or 2, got ${describeValue(deliveryMode)}`,
-    );
   }
 }

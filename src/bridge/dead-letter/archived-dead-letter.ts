@@ -1,4 +1,5 @@
 import { HEADERS } from '../names.js';
+import { plainHeaders } from '../typed-headers.js';
 import type { MessageProperties } from '../transport.js';
 import { fromArchiveJson, toArchiveJson } from './archive-json.js';
 import { deadLetterFingerprint } from './dead-letter-fingerprint.js';
@@ -33,8 +34,10 @@ export interface ArchivedDeadLetter {
   readonly contentType: string | undefined;
   /** The body, byte for byte. */
   readonly content: Buffer;
-  /** Every property and header it had in the dead-letter queue. */
+  /** Every property and header it had in the dead-letter queue, the headers as a handler sees them. */
   readonly properties: Readonly<MessageProperties & { headers: Record<string, unknown> }>;
+  /** The headers with every value's AMQP field type kept: what a replay sends (see `DeadLetter`). */
+  readonly typedHeaders: Readonly<Record<string, unknown>>;
   readonly status: ArchivedStatus;
   readonly archivedAt: Date;
   readonly replayedAt: Date | undefined;
@@ -103,7 +106,8 @@ export function archiveParameters(
     consumer_app: deadLetter.consumerApp === undefined ? null : clean(deadLetter.consumerApp),
     first_failure_at: isoTime(headers[HEADERS.firstFailureAt]),
     dead_lettered_at: isoTime(headers[HEADERS.lastFailureAt]) ?? isoTime(deathTime(headers[HEADERS.death])),
-    headers: JSON.stringify(toArchiveJson(headers)),
+    // Typed, so that a replay from the archive writes every header with the type it arrived with.
+    headers: JSON.stringify(toArchiveJson(deadLetter.typedHeaders ?? headers)),
     properties: JSON.stringify(toArchiveJson(properties)),
     content_type:
       typeof deadLetter.properties.contentType === 'string' ? clean(deadLetter.properties.contentType) : null,
@@ -115,7 +119,7 @@ export function archiveParameters(
 /** A row read back, with its headers and properties as they were in the queue. */
 export function fromArchiveRecord(record: ArchiveRecord): ArchivedDeadLetter {
   const properties = fromArchiveJson(JSON.parse(record.properties)) as MessageProperties;
-  const headers = fromArchiveJson(JSON.parse(record.headers)) as Record<string, unknown>;
+  const typedHeaders = fromArchiveJson(JSON.parse(record.headers)) as Record<string, unknown>;
   return {
     id: record.id,
     appId: record.app_id,
@@ -139,7 +143,8 @@ export function fromArchiveRecord(record: ArchiveRecord): ArchivedDeadLetter {
     deadLetteredAt: date(record.dead_lettered_at),
     contentType: record.content_type ?? undefined,
     content: Buffer.isBuffer(record.body) ? record.body : Buffer.from(record.body),
-    properties: { ...properties, headers },
+    properties: { ...properties, headers: plainHeaders(typedHeaders) },
+    typedHeaders,
     status: record.status as ArchivedStatus,
     archivedAt: date(record.archived_at)!,
     replayedAt: date(record.replayed_at),

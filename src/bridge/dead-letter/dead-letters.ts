@@ -1,6 +1,7 @@
 import { InvalidArgumentError } from '../../errors/invalid-argument-error.js';
 import { assertKnownOptions, describeValue, integerOption } from '../../internal/options.js';
 import { sleep } from '../../internal/signal.js';
+import { headersToCopy } from '../delivery-headers.js';
 import { identify } from '../envelope.js';
 import { defaultDeadLetterNames, HEADERS, type DeadLetterNames } from '../names.js';
 import type { Delivery, MessageProperties, Transport } from '../transport.js';
@@ -21,7 +22,13 @@ export interface DeadLetter {
   readonly lastFailureAt: string | undefined;
   readonly consumerApp: string | undefined;
   readonly content: Buffer;
+  /** Every property, and the headers as a handler sees them. */
   readonly properties: Readonly<MessageProperties>;
+  /**
+   * The headers with every value's AMQP field type kept (`{ '!': 'uint16', value: 300 }` where a plain
+   * value would be sent under another type): what a replay and the archive write. Absent: as `properties`.
+   */
+  readonly typedHeaders?: Readonly<Record<string, unknown>>;
 }
 
 export interface DeadLetterFilter {
@@ -263,6 +270,7 @@ export function describeDeadLetter(delivery: Delivery): DeadLetter {
     consumerApp: text(HEADERS.consumerApp),
     content: delivery.content,
     properties: delivery.properties,
+    typedHeaders: headersToCopy(delivery),
   };
 }
 

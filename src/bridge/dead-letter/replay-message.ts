@@ -13,6 +13,8 @@ export interface ReplaySource {
   readonly routingKey: string;
   readonly content: Buffer;
   readonly properties: Readonly<MessageProperties>;
+  /** The headers with their AMQP field types, when known: the replay carries these (see `DeadLetter`). */
+  readonly typedHeaders?: Readonly<Record<string, unknown>> | undefined;
 }
 
 /**
@@ -32,7 +34,7 @@ export function replayMessage(source: ReplaySource): OutgoingMessage {
       messageId: source.messageId,
       expiration: undefined,
       headers: {
-        ...replayHeaders(source.properties.headers ?? {}),
+        ...replayHeaders(source.typedHeaders ?? source.properties.headers ?? {}),
         [HEADERS.originalExchange]: source.exchange,
         [HEADERS.originalRoutingKey]: source.routingKey,
         [HEADERS.replays]: replaysOf(source.properties.headers) + 1,

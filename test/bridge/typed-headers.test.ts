@@ -1,0 +1,406 @@
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { outgoingHeaders } from '../../src/bridge/amqp/amqp-headers.js';
+import { decodeTypedTable } from '../../src/bridge/amqp/field-table.js';
+import { captureRawHeaders, rawHeadersOf } from '../../src/bridge/amqp/raw-header-capture.js';
+import { fromArchiveJson, toArchiveJson } from '../../src/bridge/dead-letter/archive-json.js';
+import { headerTableBytes } from '../../src/bridge/header-table-size.js';
+import { MAX_HEADER_DEPTH, plainHeaders } from '../../src/bridge/typed-headers.js';
+
+// amqplib's own codec and connection (not exported by the package): typed headers must be what its
+// encoder writes back byte for byte, and the capture must work on its real frame reader.
+const require = createRequire(import.meta.url);
+const lib = join(dirname(require.resolve('amqplib')), 'lib');
+const codec = require(join(lib, 'codec.js')) as {
+  encodeTable(buffer: Buffer, table: object, offset: number): number;
+  decodeFields(slice: Buffer): Record<string, unknown>;
+};
+const { Connection } = require(join(lib, 'connection.js')) as {
+  Connection: new (stream: PassThrough) => {
+    recvFrame(): { fields?: Record<string, unknown> } | false;
+    rest: Buffer;
+  };
+};
+
+/** What amqplib writes for a table, without the 4-byte length. */
+function amqplibEncode(table: object): Buffer {
+  const buffer = Buffer.alloc(1 << 20);
+  const size = codec.encodeTable(buffer, table, 0);
+  return Buffer.from(buffer.subarray(4, size));
+}
+
+/** One field value as another client writes it: the tag, then the payload. */
+function field(tag: string, payload: Buffer = Buffer.alloc(0)): Buffer {
+  return Buffer.concat([Buffer.from(tag, 'latin1'), payload]);
+}
+const u8 = (n: number) => Buffer.from([n]);
+const be = (size: number, write: (b: Buffer) => void) => {
+  const b = Buffer.alloc(size);
+  write(b);
+  return b;
+};
+const long = (bytes: Buffer) => Buffer.concat([be(4, (b) => b.writeUInt32BE(bytes.length)), bytes]);
+function table(entries: [string, Buffer][]): Buffer {
+  return Buffer.concat(
+    entries.flatMap(([key, value]) => [u8(Buffer.byteLength(key)), Buffer.from(key), value]),
+  );
+}
+
+/** Every field type RabbitMQ knows, several at values amqplib's guess would change. */
+const EVERY_TYPE: [string, Buffer][] = [
+  ['bool', field('t', u8(1))],
+  [
+    'int8',
+    field(
+      'b',
+      be(1, (b) => b.writeInt8(-5)),
+    ),
+  ],
+  ['uint8', field('B', u8(200))],
+  ['uint8-small', field('B', u8(7))],
+  [
+    'int16',
+    field(
+      's',
+      be(2, (b) => b.writeInt16BE(-300)),
+    ),
+  ],
+  [
+    'int16-small',
+    field(
+      's',
+      be(2, (b) => b.writeInt16BE(3)),
+    ),
+  ],
+  [
+    'uint16',
+    field(
+      'u',
+      be(2, (b) => b.writeUInt16BE(60_000)),
+    ),
+  ],
+  [
+    'int32',
+    field(
+      'I',
+      be(4, (b) => b.writeInt32BE(-70_000)),
+    ),
+  ],
+  [
+    'int32-small',
+    field(
+      'I',
+      be(4, (b) => b.writeInt32BE(1)),
+    ),
+  ],
+  [
+    'uint32',
+    field(
+      'i',
+      be(4, (b) => b.writeUInt32BE(4_000_000_000)),
+    ),
+  ],
+  [
+    'int64',
+    field(
+      'l',
+      be(8, (b) => b.writeBigInt64BE(2n ** 62n + 1n)),
+    ),
+  ],
+  [
+    'int64-small',
+    field(
+      'l',
+      be(8, (b) => b.writeBigInt64BE(-5n)),
+    ),
+  ],
+  [
+    'int64-mid',
+    field(
+      'l',
+      be(8, (b) => b.writeBigInt64BE(2n ** 40n)),
+    ),
+  ],
+  [
+    'float',
+    field(
+      'f',
+      be(4, (b) => b.writeFloatBE(1.5)),
+    ),
+  ],
+  [
+    'float-whole',
+    field(
+      'f',
+      be(4, (b) => b.writeFloatBE(2)),
+    ),
+  ],
+  [
+    'double',
+    field(
+      'd',
+      be(8, (b) => b.writeDoubleBE(0.1)),
+    ),
+  ],
+  [
+    'double-whole',
+    field(
+      'd',
+      be(8, (b) => b.writeDoubleBE(2)),
+    ),
+  ],
+  [
+    'double-nan',
+    field(
+      'd',
+      be(8, (b) => b.writeDoubleBE(Number.NaN)),
+    ),
+  ],
+  [
+    'double-minus-zero',
+    field(
+      'd',
+      be(8, (b) => b.writeDoubleBE(-0)),
+    ),
+  ],
+  [
+    'double-minus-infinity',
+    field(
+      'd',
+      be(8, (b) => b.writeDoubleBE(-Infinity)),
+    ),
+  ],
+  ['decimal', field('D', Buffer.concat([u8(2), be(4, (b) => b.writeUInt32BE(12_345))]))],
+  ['string', field('S', long(Buffer.from('héllo €')))],
+  ['bytes', field('x', long(Buffer.from([0, 255, 16])))],
+  [
+    'timestamp',
+    field(
+      'T',
+      be(8, (b) => b.writeBigUInt64BE(1_700_000_000n)),
+    ),
+  ],
+  ['void', field('V')],
+  [
+    'array',
+    field(
+      'A',
+      long(
+        Buffer.concat([
+          field(
+            'u',
+            be(2, (b) => b.writeUInt16BE(1)),
+          ),
+          field('S', long(Buffer.from('two'))),
+          field('V'),
+        ]),
+      ),
+    ),
+  ],
+  [
+    'table',
+    field(
+      'F',
+      long(
+        table([
+          [
+            'at',
+            field(
+              'T',
+              be(8, (b) => b.writeBigUInt64BE(5n)),
+            ),
+          ],
+          [
+            'f',
+            field(
+              'f',
+              be(4, (b) => b.writeFloatBE(0.5)),
+            ),
+          ],
+        ]),
+      ),
+    ),
+  ],
+  [
+    'bang',
+    field(
+      'F',
+      long(
+        table([
+          ['!', field('S', long(Buffer.from('timestamp')))],
+          ['value', field('b', u8(1))],
+        ]),
+      ),
+    ),
+  ],
+];
+
+describe('typed headers', () => {
+  it('re-encode through amqplib byte for byte, for every field type', () => {
+    const raw = table(EVERY_TYPE);
+    const typed = decodeTypedTable(raw);
+    expect(amqplibEncode(typed).equals(raw)).toBe(true);
+    for (const [key, value] of EVERY_TYPE) {
+      expect(amqplibEncode({ [key]: typed[key] }).equals(table([[key, value]])), key).toBe(true);
+    }
+  });
+
+  it('stay plain where amqplib would guess the type anyway', () => {
+    const typed = decodeTypedTable(table(EVERY_TYPE));
+    expect(typed['bool']).toBe(true);
+    expect(typed['int8']).toBe(-5);
+    expect(typed['int16']).toBe(-300);
+    expect(typed['int32']).toBe(-70_000);
+    expect(typed['int64-mid']).toBe(2 ** 40);
+    expect(typed['double']).toBe(0.1);
+    expect(typed['string']).toBe('héllo €');
+    expect(typed['bytes']).toEqual(Buffer.from([0, 255, 16]));
+    expect(typed['void']).toBeNull();
+    expect(typed['uint16']).toEqual({ '!': 'uint16', value: 60_000 });
+    expect(typed['int16-small']).toEqual({ '!': 'int16', value: 3 });
+    expect(typed['int64']).toEqual({ '!': 'int64', value: 2n ** 62n + 1n });
+    expect(typed['double-whole']).toEqual({ '!': 'double', value: 2 });
+    expect(typed['timestamp']).toEqual({ '!': 'timestamp', value: 1_700_000_000 });
+  });
+
+  it('read as plain headers the way a handler sees amqplib’s decoding, timestamps as Dates', () => {
+    const raw = table(EVERY_TYPE.filter(([key]) => key !== 'bang'));
+    const plain = plainHeaders(decodeTypedTable(raw));
+    const amqplib = codec.decodeFields(raw);
+    expect(plain['timestamp']).toEqual(new Date(1_700_000_000_000));
+    expect((plain['table'] as Record<string, unknown>)['at']).toEqual(new Date(5000));
+    const { timestamp: _t, table: _table, ...rest } = plain;
+    const { timestamp: _at, table: _amqplibTable, ...amqplibRest } = amqplib;
+    expect(rest).toEqual(amqplibRest);
+    expect(plain['uint16']).toBe(60_000);
+    expect(plain['decimal']).toEqual({ '!': 'decimal', value: { places: 2, digits: 12_345 } });
+  });
+
+  it('survive the archive’s JSON and come back byte for byte', () => {
+    const raw = table(EVERY_TYPE);
+    const stored = JSON.parse(JSON.stringify(toArchiveJson(decodeTypedTable(raw)))) as unknown;
+    const back = fromArchiveJson(stored) as Record<string, unknown>;
+    expect(amqplibEncode(back).equals(raw)).toBe(true);
+  });
+
+  it(`allow ${MAX_HEADER_DEPTH} levels of nesting, as headerTableBytes does, and refuse more`, () => {
+    const nested = (depth: number): Buffer => {
+      let inner: Buffer = Buffer.alloc(0);
+      for (let level = 0; level < depth; level++) inner = table([['a', field('F', long(inner))]]);
+      return inner;
+    };
+    const fits = nested(MAX_HEADER_DEPTH);
+    expect(() => decodeTypedTable(fits)).not.toThrow();
+    expect(() => headerTableBytes(codec.decodeFields(fits))).not.toThrow();
+    const tooDeep = nested(MAX_HEADER_DEPTH + 1);
+    expect(() => decodeTypedTable(tooDeep)).toThrow(/nested more than 64 deep/);
+    expect(() => headerTableBytes(codec.decodeFields(tooDeep))).toThrow(/nested too deeply/);
+  });
+});
+
+describe('outgoingHeaders', () => {
+  it('sends a Date as an AMQP timestamp in whole seconds, and leaves headers without one as they are', () => {
+    const plain = { a: 'x', n: 1, list: [1, { b: Buffer.from('y') }], typed: { '!': 'uint16', value: 3 } };
+    expect(outgoingHeaders(plain)).toBe(plain);
+    const at = new Date(1_700_000_000_900);
+    const sent = outgoingHeaders({ at, list: [{ at }], keep: 'x' });
+    expect(sent).toEqual({
+      at: { '!': 'timestamp', value: 1_700_000_000 },
+      list: [{ at: { '!': 'timestamp', value: 1_700_000_000 } }],
+      keep: 'x',
+    });
+    expect(codec.decodeFields(amqplibEncode(sent))['at']).toEqual({ '!': 'timestamp', value: 1_700_000_000 });
+  });
+
+  it(`refuses headers nested more than ${MAX_HEADER_DEPTH} deep, as the memory transport does`, () => {
+    let deep: Record<string, unknown> = {};
+    for (let level = 0; level <= MAX_HEADER_DEPTH; level++) deep = { a: deep };
+    expect(() => outgoingHeaders(deep)).toThrow(/nested more than 64 deep/);
+    const cycle: Record<string, unknown> = {};
+    cycle['self'] = cycle;
+    expect(() => outgoingHeaders(cycle)).toThrow(/nested more than 64 deep/);
+  });
+});
+
+describe('captureRawHeaders', () => {
+  /** A content-header frame on channel 1 with the given properties (flags and encoded fields). */
+  function headerFrame(headers: Buffer | undefined, contentType?: string): Buffer {
+    let flags = 0;
+    const fields: Buffer[] = [];
+    if (contentType !== undefined) {
+      flags |= 0x8000;
+      fields.push(u8(contentType.length), Buffer.from(contentType));
+    }
+    if (headers !== undefined) {
+      flags |= 0x2000;
+      fields.push(long(headers));
+    }
+    const payload = Buffer.concat([
+      be(12, (b) => {
+        b.writeUInt16BE(60, 0);
+        b.writeBigUInt64BE(0n, 4);
+      }),
+      be(2, (b) => b.writeUInt16BE(flags)),
+      ...fields,
+    ]);
+    return Buffer.concat([
+      u8(2),
+      be(2, (b) => b.writeUInt16BE(1)),
+      be(4, (b) => b.writeUInt32BE(payload.length)),
+      payload,
+      u8(0xce),
+    ]);
+  }
+
+  function connection() {
+    const stream = new PassThrough();
+    const conn = new Connection(stream);
+    expect(captureRawHeaders({ connection: conn })).toBe(true);
+    return { stream, conn };
+  }
+
+  it('keeps the header table of each content header, also when a frame arrives in pieces', () => {
+    const { stream, conn } = connection();
+    const raw = table(EVERY_TYPE);
+    const frame = headerFrame(raw, 'application/json');
+    stream.write(frame.subarray(0, 5));
+    expect(conn.recvFrame()).toBe(false);
+    stream.write(frame.subarray(5, 40));
+    expect(conn.recvFrame()).toBe(false);
+    stream.write(Buffer.concat([frame.subarray(40), headerFrame(undefined)]));
+    const first = conn.recvFrame() as { fields: Record<string, unknown> };
+    expect(first.fields['contentType']).toBe('application/json');
+    expect((rawHeadersOf(first.fields) as Buffer).equals(raw)).toBe(true);
+    const second = conn.recvFrame() as { fields: Record<string, unknown> };
+    expect(rawHeadersOf(second.fields)).toBeUndefined();
+    expect(conn.recvFrame()).toBe(false);
+  });
+
+  it('decodes a frame whose headers overflow amqplib’s decoder without them, marked undecodable', () => {
+    const { stream, conn } = connection();
+    let deep: Buffer = Buffer.alloc(0);
+    const lengths = [0];
+    for (let level = 1; level < 15_000; level++) lengths.push(7 + lengths[level - 1]!);
+    const parts: Buffer[] = [];
+    for (let level = 14_999; level > 0; level--)
+      parts.push(
+        Buffer.concat([
+          Buffer.from([1]),
+          Buffer.from('aF'),
+          be(4, (b) => b.writeUInt32BE(lengths[level - 1]!)),
+        ]),
+      );
+    deep = Buffer.concat(parts);
+    stream.write(
+      Buffer.concat([headerFrame(deep, 'text/plain'), headerFrame(table([['ok', field('t', u8(1))]]))]),
+    );
+    const first = conn.recvFrame() as { fields: Record<string, unknown> };
+    expect(first.fields['contentType']).toBe('text/plain');
+    expect(first.fields['headers']).toBeUndefined();
+    expect(rawHeadersOf(first.fields)).toEqual({ undecodableBytes: deep.length + 4 });
+    const second = conn.recvFrame() as { fields: Record<string, unknown> };
+    expect(second.fields['headers']).toEqual({ ok: true });
+  });
+});
