@@ -40,11 +40,14 @@ export class ConfirmPublisher {
   #sweep: NodeJS.Timeout | undefined;
   #drained: Promise<void> | undefined;
   #releaseDrain: (() => void) | undefined;
+  #stale = false;
 
   constructor(
     channel: ConfirmChannel,
     /** Called after each settled publish: a slot of the in-flight window is free again. */
     private readonly onSettled: () => void = () => {},
+    /** Called once, when a nack or a missing confirm marks the channel stale (see nack-failover.ts). */
+    private readonly onStale: () => void = () => {},
   ) {
     this.#channel = channel;
     channel.on('return', (message: Message) => this.#onReturn(message));
@@ -56,6 +59,14 @@ export class ConfirmPublisher {
 
   get closed(): boolean {
     return this.#closedError !== undefined;
+  }
+
+  /**
+   * The broker nacked a publish, or let one time out, on this channel: new publishes must go to a fresh
+   * channel. This one closes by itself once its last publish has settled.
+   */
+  get stale(): boolean {
+    return this.#stale;
   }
 
   /** Resolves when the socket buffer has room again (amqplib's `publish()` returned false). */
@@ -139,6 +150,7 @@ export class ConfirmPublisher {
       return;
     }
     const nacked = error instanceof Error && error.message === 'message nacked';
+    if (nacked) this.#markStale();
     this.#settle(
       pending,
       nacked
@@ -152,6 +164,7 @@ export class ConfirmPublisher {
     const now = Date.now();
     for (const pending of this.#pending) {
       if (pending.deadline <= now) {
+        this.#markStale();
         this.#settle(
           pending,
           new PublishTimeoutError(pending.exchange, pending.routingKey, pending.messageId, pending.timeoutMs),
@@ -206,6 +219,13 @@ export class ConfirmPublisher {
     if (error === undefined) pending.resolve();
     else pending.reject(error);
     this.onSettled();
+    if (this.#stale && this.#inFlight === 0 && this.#closedError === undefined) void this.close();
+  }
+
+  #markStale(): void {
+    if (this.#stale) return;
+    this.#stale = true;
+    this.onStale();
   }
 }
 
