@@ -3,6 +3,7 @@ import { redactSecrets, redactUrl } from '../bridge/amqp/amqp-url.js';
 import { toArchiveJson } from '../bridge/dead-letter/archive-json.js';
 import type { ArchivedDeadLetter, ArchivedStatus } from '../bridge/dead-letter/archived-dead-letter.js';
 import { PgDeadLetterArchive } from '../bridge/dead-letter/pg-dead-letter-archive.js';
+import { brokerLabel, missingDeadLetterQueue } from './dead-letters-command.js';
 import { openCliPool, passwordForms } from './pg-pool.js';
 
 export type ArchiveCommand = 'archive' | 'list' | 'show' | 'replay' | 'discard' | 'purge';
@@ -31,15 +32,6 @@ export interface ArchiveCommandOptions {
 
 /** SQLSTATE 42P01: the table does not exist. */
 const UNDEFINED_TABLE = '42P01';
-const UNITS_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
-/** `30d`, `12h`, `90m`, `45s`, `500ms` in milliseconds, or `undefined` when it is not such a duration. */
-export function parseDuration(text: string): number | undefined {
-  const match = /^([0-9]+)(ms|s|m|h|d)$/.exec(text);
-  if (match === null) return undefined;
-  const ms = Number(match[1]) * UNITS_MS[match[2]!]!;
-  return Number.isSafeInteger(ms) ? ms : undefined;
-}
 
 /**
  * `tidings dead-letters archive` and `tidings dead-letters archived list|show|replay|discard|purge`.
@@ -79,6 +71,17 @@ export async function deadLetterArchiveCommand(
   });
   const table = `${archive.names.schema}.${archive.names.table}`;
   try {
+    if (options.command === 'archive') {
+      const missing = await missingDeadLetterQueue(transport, archive.deadLetterNames.queue, {
+        broker: brokerLabel(amqpUrl),
+        deadLetterQueue: options.deadLetterQueue,
+        appId: options.appId,
+      });
+      if (missing !== undefined) {
+        err.write(`tidings: ${missing}\n`); // made of names and masked URLs only
+        return 1;
+      }
+    }
     return await run(archive, table, options, out, err);
   } catch (error) {
     const message =

@@ -1,8 +1,7 @@
-import { AmqpTransport } from '../bridge/amqp/amqp-transport.js';
 import { redactSecrets, redactUrl } from '../bridge/amqp/amqp-url.js';
-import { OutboxRelay } from '../outbox/outbox-relay.js';
 import { PgOutbox } from '../outbox/postgres/pg-outbox.js';
 import { pgOutboxSchemaSql } from '../outbox/postgres/pg-outbox-sql.js';
+import { runRelay } from './outbox-relay-command.js';
 import { openCliPool, passwordForms } from './pg-pool.js';
 
 export interface OutboxCommandOptions {
@@ -13,6 +12,8 @@ export interface OutboxCommandOptions {
   schema: string | undefined;
   print: boolean;
   batchSize: number | undefined;
+  /** relay: how often it prints progress. */
+  progressEveryMs: number;
 }
 
 /**
@@ -37,7 +38,8 @@ export async function outboxCommand(
     err.write('tidings: the outbox needs PostgreSQL: pass --database-url or set DATABASE_URL\n');
     return 2;
   }
-  const secrets = [databaseUrl, ...(options.amqpUrl ?? '').split(',')].flatMap(passwordForms);
+  const amqpUrl = options.amqpUrl ?? process.env['AMQP_URL'] ?? '';
+  const secrets = [databaseUrl, ...amqpUrl.split(',')].flatMap(passwordForms);
   const pool = await openCliPool(databaseUrl, 'the outbox commands need', err);
   if (typeof pool === 'number') return pool;
   const outbox = new PgOutbox({ pool, ...names });
@@ -55,44 +57,23 @@ export async function outboxCommand(
       );
       return 0;
     }
-    return await runRelay(outbox, options, out, err, secrets);
+    return await runRelay(
+      outbox,
+      {
+        databaseUrl,
+        amqpUrl: options.amqpUrl,
+        table: `${outbox.names.schema}.${outbox.names.table}`,
+        batchSize: options.batchSize,
+        progressEveryMs: options.progressEveryMs,
+        secrets,
+      },
+      out,
+      err,
+    );
   } catch (error) {
     err.write(`tidings: ${redactSecrets((error as Error).message, secrets)}\n`);
     return 1;
   } finally {
     await pool.end().catch(() => {});
   }
-}
-
-async function runRelay(
-  outbox: PgOutbox,
-  options: OutboxCommandOptions,
-  out: NodeJS.WritableStream,
-  err: NodeJS.WritableStream,
-  secrets: string[],
-): Promise<number> {
-  const url = options.amqpUrl ?? process.env['AMQP_URL'];
-  const transport = new AmqpTransport(url === undefined ? {} : { url: url.split(',') });
-  const relay = new OutboxRelay({
-    outbox,
-    transport,
-    ...(options.batchSize ? { batchSize: options.batchSize } : {}),
-  });
-  let published = 0;
-  relay.on('published', ({ count }) => (published += count));
-  relay.on('failed', ({ id, attempts, error }) =>
-    err.write(`failed ${id} (attempt ${attempts}): ${error.message}\n`),
-  );
-  relay.on('error', (error) => err.write(`tidings: ${redactSecrets(error.message, secrets)} (retrying)\n`));
-  relay.on('metrics', (stats) => out.write(`pending ${stats.pending}, published so far ${published}\n`));
-  const stopped = new Promise<void>((resolve) => {
-    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve());
-  });
-  out.write(`relaying as ${relay.owner}; Ctrl-C stops\n`);
-  relay.start();
-  await stopped;
-  await relay.stop();
-  await transport.close();
-  out.write(`stopped; published ${published}\n`);
-  return 0;
 }

@@ -103,7 +103,11 @@ describe('tidings dead-letters', () => {
     expect((await tidings('dead-letters', 'list', '--limit', '0')).stderr).toContain(
       '--limit must be a positive integer',
     );
-    expect((await tidings('--help')).stdout).toContain('Usage: tidings dead-letters');
+    expect((await tidings('--help')).stdout).toContain('Usage: tidings <command>');
+    expect((await tidings('dead-letters', 'list', '--help')).stdout).toMatch(
+      /^Usage: tidings dead-letters list /,
+    );
+    expect((await tidings('--version')).stdout).toMatch(/^\d+\.\d+\.\d+\S*\n$/);
     const refused = await tidings('dead-letters', 'list', '--url', withPassword(AMQP_URL, 'Sup3rSecretPw'));
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('ACCESS_REFUSED');
