@@ -92,20 +92,29 @@ function decorateStandard(
   key: EventKey | undefined,
   priority: number,
 ): void {
-  const where = `@OnEvent on ${String(context.name)}`;
-  if (context.kind !== 'method' || typeof method !== 'function') {
-    throw new SubscriberDefinitionError(
-      `${where}: only methods can listen to events (got a ${context.kind})`,
-    );
+  const problem =
+    context.kind !== 'method' || typeof method !== 'function'
+      ? `only methods can listen to events (got a ${context.kind})`
+      : 'static' in context && context.static
+        ? 'static methods cannot be listeners'
+        : key === undefined
+          ? 'standard decorators carry no parameter types, so the event class must be given: @OnEvent(EventClass)'
+          : undefined;
+  if (problem === undefined) {
+    addMark(method as object, { key: key!, priority });
+    return;
   }
-  if (context.static) throw new SubscriberDefinitionError(`${where}: static methods cannot be listeners`);
-  if (key === undefined) {
-    throw new SubscriberDefinitionError(
-      `${where}: standard decorators carry no parameter types, so the event class must be given: ` +
-        `@OnEvent(EventClass)`,
-    );
-  }
-  addMark(method, { key, priority });
+  // A standard decorator is not told its class, so the error is raised where the class is known: by an
+  // initializer, which runs as the class is defined for a static member and as it is first
+  // constructed for an instance member (always before anything could be registered).
+  const name = String(context.name);
+  if (!('addInitializer' in context)) throw new SubscriberDefinitionError(`@OnEvent on ${name}: ${problem}`);
+  context.addInitializer(function (this: unknown) {
+    const owner =
+      typeof this === 'function' ? this : (this as { constructor?: unknown } | undefined)?.constructor;
+    const className = (owner as { name?: string } | undefined)?.name || '(anonymous class)';
+    throw new SubscriberDefinitionError(`@OnEvent on ${className}.${name}: ${problem}`);
+  });
 }
 
 function decorateLegacy(

@@ -35,30 +35,33 @@ describe('@OnEvent as a standard decorator', () => {
     ]);
   });
 
+  // A standard decorator is not told its class: the error names Class.method once the class is known,
+  // at its first construction (before any instance could be registered).
   it('requires the event class, since standard decorators carry no parameter types', () => {
-    expect(() => {
-      class Mailer {
-        @OnEvent()
-        onPlaced(_event: OrderPlaced) {}
-      }
-      return Mailer;
-    }).toThrow(SubscriberDefinitionError);
+    class Mailer {
+      @OnEvent()
+      onPlaced(_event: OrderPlaced) {}
+    }
+    expect(() => new Mailer()).toThrow(SubscriberDefinitionError);
+    expect(() => new Mailer()).toThrow(
+      /^@OnEvent on Mailer\.onPlaced: standard decorators carry no parameter types, so the event class must be given/,
+    );
   });
 
-  it('rejects fields and static methods', () => {
-    expect(() => {
-      class Fields {
-        @(OnEvent(OrderPlaced) as unknown as (value: undefined, context: ClassFieldDecoratorContext) => void)
-        handler = () => {};
-      }
-      return Fields;
-    }).toThrow(/only methods can listen/);
+  it('rejects fields at construction and static methods at definition, naming Class.member', () => {
+    class Fields {
+      @(OnEvent(OrderPlaced) as unknown as (value: undefined, context: ClassFieldDecoratorContext) => void)
+      handler = () => {};
+    }
+    expect(() => new Fields()).toThrow(
+      /^@OnEvent on Fields\.handler: only methods can listen to events \(got a field\)/,
+    );
     expect(() => {
       class Static {
         @OnEvent(OrderPlaced)
-        static onPlaced(_event: OrderPlaced) {}
+        static on(_event: OrderPlaced) {}
       }
       return Static;
-    }).toThrow(/static methods cannot be listeners/);
+    }).toThrow(/^@OnEvent on Static\.on: static methods cannot be listeners/);
   });
 });
