@@ -3,7 +3,7 @@ import { InvalidArgumentError } from '../errors/invalid-argument-error.js';
 import { InvalidContentError } from '../errors/invalid-content-error.js';
 import { NonRetryableError } from '../errors/non-retryable-error.js';
 import { assertKnownOptions, describeValue, integerOption } from '../internal/options.js';
-import { beforeDeadline, sleep } from '../internal/signal.js';
+import { beforeDeadline } from '../internal/signal.js';
 import { deadLetterHeaders, repeatHeaders } from './dead-letter/dead-letter-headers.js';
 import { decodeBody, identify, repeatCounterId, type MessageIdentity } from './envelope.js';
 import { headerRefusal, headersToCopy } from './delivery-headers.js';
@@ -18,6 +18,8 @@ import { MemoryRepeatCounter } from './repeat/memory-repeat-counter.js';
 import type { RepeatCounter } from './repeat/repeat-counter.js';
 import { assertRoutingKey } from './routing.js';
 import { subscriberTopology } from './subscriber-topology.js';
+import { publishUntilConfirmed } from './copy-retry.js';
+import { SettleDecisions, type DecidedCopy, type SettleDecision } from './settle-decisions.js';
 import type { Consumer, Delivery, MessageProperties, Transport } from './transport.js';
 
 export interface SubscriberOptions {
@@ -110,12 +112,13 @@ export interface SubscriberEvents {
       error: unknown;
     },
   ];
-  /** Settling failed (the copy could not be published); the message was returned to the queue. */
+  /**
+   * The copy of a decided outcome (repeat, dead letter) could not be published: it is tried again with
+   * backoff, the original staying unacked, without running the handler again. (When the subscriber
+   * closes meanwhile, the original goes back to the queue and its copy is published when it returns.)
+   */
   error: [error: Error];
 }
-
-/** Pause before a message whose copy could not be published goes back to its queue. */
-const COPY_RETRY_DELAY_MS = 1000;
 
 /** Room in a header table for what repeats and dead letters add (see dead-letter-headers.ts). */
 const HEADER_ROOM_BYTES = 16_384;
@@ -172,6 +175,10 @@ export class Subscriber<P = unknown> extends EventEmitter<SubscriberEvents> {
   #consumer: Consumer | undefined;
   /** Message ids being handled or settled right now, each with the promise of that work. */
   readonly #settling = new Map<string, Promise<void>>();
+  /** Outcomes decided but not completed on the delivery's channel, for when the message comes back. */
+  readonly #decisions = new SettleDecisions();
+  /** Aborted by close(): copies being retried give their message back to the queue. */
+  #stopping = new AbortController();
   /** Set while the repeat counter fails: when it started, and the failed calls since. */
   #counterOutage: { since: number; failures: number } | undefined;
 
@@ -259,6 +266,7 @@ export class Subscriber<P = unknown> extends EventEmitter<SubscriberEvents> {
     }
     if (this.#consumer !== undefined)
       throw new InvalidArgumentError(`subscribe: ${this.queue} is already subscribed`);
+    if (this.#stopping.signal.aborted) this.#stopping = new AbortController();
     await this.#transport.declare(
       subscriberTopology({
         queue: this.queue,
@@ -282,6 +290,7 @@ export class Subscriber<P = unknown> extends EventEmitter<SubscriberEvents> {
   async close(): Promise<void> {
     const consumer = this.#consumer;
     this.#consumer = undefined;
+    this.#stopping.abort();
     await consumer?.cancel();
   }
 
@@ -321,6 +330,9 @@ export class Subscriber<P = unknown> extends EventEmitter<SubscriberEvents> {
     invalid: Refusal | undefined,
     identity: MessageIdentity,
   ): Promise<void> {
+    // Its outcome was decided on an earlier delivery, which could not complete it: complete it now.
+    const decided = delivery.redelivered ? this.#decisions.take(identity) : undefined;
+    if (decided !== undefined) return this.#completeDecision(delivery, identity, decided);
     const counted = await this.#count(repeatCounterId(identity));
     if (invalid !== undefined) {
       // Before the crash accounting below: the handler never runs for it, so it cannot have crashed a
@@ -400,16 +412,16 @@ export class Subscriber<P = unknown> extends EventEmitter<SubscriberEvents> {
       now: new Date(),
     });
     const routingKey = delayMs > 0 ? waitQueueName(this.queue, delayMs) : this.queue;
-    const copied = await this.#copyThenAck(delivery, identity, '', routingKey, headers);
-    if (!copied) return;
-    this.emit('settled', {
-      outcome: 'repeated',
-      queue: this.queue,
-      messageId: identity.messageId,
-      attempt,
-      delayMs,
-      error,
-    });
+    await this.#copyThenAck(delivery, identity, { exchange: '', routingKey, headers }, () =>
+      this.emit('settled', {
+        outcome: 'repeated',
+        queue: this.queue,
+        messageId: identity.messageId,
+        attempt,
+        delayMs,
+        error,
+      }),
+    );
   }
 
   /** Publishes a copy with the reason to the common dead-letter exchange, then acks the original. */
@@ -433,95 +445,100 @@ export class Subscriber<P = unknown> extends EventEmitter<SubscriberEvents> {
       now: new Date(),
       droppedHeaderBytes,
     });
-    const copied = await this.#copyThenAck(
-      delivery,
-      identity,
-      this.deadLetter.exchange,
-      identity.routingKey,
-      headers,
-    );
-    if (!copied) return;
-    await this.#forget(repeatCounterId(identity));
-    this.emit('settled', {
-      outcome: 'dead-lettered',
-      queue: this.queue,
-      messageId: identity.messageId,
-      attempt,
-      reason,
-      error,
+    const copy = { exchange: this.deadLetter.exchange, routingKey: identity.routingKey, headers };
+    await this.#copyThenAck(delivery, identity, copy, async () => {
+      await this.#forget(repeatCounterId(identity));
+      this.emit('settled', {
+        outcome: 'dead-lettered',
+        queue: this.queue,
+        messageId: identity.messageId,
+        attempt,
+        reason,
+        error,
+      });
     });
   }
 
+  /** A redelivered message whose outcome was decided before: its copy is published (once), then it is acked. */
+  async #completeDecision(delivery: Delivery, identity: MessageIdentity, decided: SettleDecision) {
+    if (!decided.copied) return this.#copyThenAck(delivery, identity, decided.copy, decided.after);
+    // The copy went out; only the ack was lost. Nothing to publish, and `settled` was emitted then.
+    if (!delivery.ack()) this.#decisions.remember(identity, decided);
+  }
+
   /**
-   * Publishes a copy of the delivery and, once confirmed, acks the original (`ack`). Meanwhile the id is
-   * marked as settling, so the copy, if it comes straight back, waits until the ack has been written out.
+   * Publishes a copy of the delivery and, once confirmed, acks the original (`ack`), then runs `after`.
+   * Meanwhile the id is marked as settling, so the copy, if it comes straight back, waits until the ack
+   * has been written out. A decision that cannot be completed here is remembered for the redelivery.
    */
   async #copyThenAck(
     delivery: Delivery,
     identity: MessageIdentity,
-    exchange: string,
-    routingKey: string,
-    headers: Record<string, unknown>,
-  ): Promise<boolean> {
+    copy: DecidedCopy,
+    after: () => unknown,
+  ): Promise<void> {
     let done = (): void => {};
     const settled = new Promise<void>((resolve) => (done = resolve));
     this.#settling.set(identity.messageId, settled);
     try {
-      if (!(await this.#publishCopy(delivery, identity, exchange, routingKey, headers))) return false;
-      this.#ackAfterCopy(delivery, identity);
+      if (!(await this.#publishCopy(delivery, identity, copy))) {
+        this.#decisions.remember(identity, { copy, copied: false, after });
+        return;
+      }
+      if (!this.#ackAfterCopy(delivery, identity))
+        this.#decisions.remember(identity, { copy, copied: true, after });
       // amqplib writes an ack two turns later (a 'readable' event, then a setImmediate that writes to the
       // socket): wait until it has been handed to the socket before the copy may run.
       await new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
-      return true;
     } finally {
       if (this.#settling.get(identity.messageId) === settled) this.#settling.delete(identity.messageId);
       done();
     }
+    await after();
   }
 
-  async #publishCopy(
-    delivery: Delivery,
-    identity: MessageIdentity,
-    exchange: string,
-    routingKey: string,
-    headers: Record<string, unknown>,
-  ): Promise<boolean> {
-    try {
-      await this.#transport.publish({
-        exchange,
-        routingKey,
-        content: delivery.content,
-        properties: { ...delivery.properties, messageId: identity.messageId, expiration: undefined, headers },
-      });
-      return true;
-    } catch (error) {
-      // The copy is not safe: keep the original (it comes back and is counted again), after a pause so a
-      // copy that keeps failing (a missing dead-letter queue, say) cannot spin the message at full speed.
-      await sleep(COPY_RETRY_DELAY_MS);
-      delivery.nack({ requeue: true });
-      this.emit(
-        'error',
-        new Error(
-          `Could not settle message ${identity.messageId} of ${this.queue}; returned it to the queue`,
-          {
-            cause: error,
-          },
+  /**
+   * Publishes the copy, again and again with backoff while it fails (the original stays unacked, the
+   * handler does not run again). Only when the subscriber closes meanwhile does the original go back to
+   * the queue, its decision remembered: `false` then.
+   */
+  async #publishCopy(delivery: Delivery, identity: MessageIdentity, copy: DecidedCopy): Promise<boolean> {
+    const { exchange, routingKey, headers } = copy;
+    const message = {
+      exchange,
+      routingKey,
+      content: delivery.content,
+      properties: { ...delivery.properties, messageId: identity.messageId, expiration: undefined, headers },
+    };
+    const copied = await publishUntilConfirmed(
+      () => this.#transport.publish(message),
+      this.#stopping.signal,
+      (error, attempt, retryInMs) =>
+        this.emit(
+          'error',
+          new Error(
+            `Could not publish the ${exchange === '' ? 'repeat' : 'dead letter'} of message ` +
+              `${identity.messageId} of ${this.queue} (attempt ${attempt}); retrying in ${retryInMs} ms, ` +
+              `without running the handler again`,
+            { cause: error },
+          ),
         ),
-      );
-      return false;
-    }
+    );
+    if (!copied) delivery.nack({ requeue: true });
+    return copied;
   }
 
   /** Acks the original of a published copy; says so when the channel died and the broker will redeliver it. */
-  #ackAfterCopy(delivery: Delivery, identity: MessageIdentity): void {
-    if (delivery.ack()) return;
+  #ackAfterCopy(delivery: Delivery, identity: MessageIdentity): boolean {
+    if (delivery.ack()) return true;
     this.emit('warning', {
       code: 'settle-lost',
       message:
         `Message ${identity.messageId} of ${this.queue} was copied, but its channel closed before the ack: ` +
-        `the broker redelivers it, so it may be handled once more`,
+        `the broker redelivers it, and this subscriber then acks it without running the handler again`,
       error: undefined,
     });
+    return false;
   }
 
   #delayFor(attempt: number): number {
