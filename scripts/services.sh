@@ -39,4 +39,16 @@ ensure PostgreSQL 5432 60 bash -c 'pg_ctlcluster --skip-systemctl-redirect "$(ls
 ensure Redis 6379 30 redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no \
   --dir /var/lib/redis --logfile /var/log/redis/ci.log || status=1
 ensure RabbitMQ 5672 180 rabbitmq-server -detached || status=1
+
+# The header-fidelity test publishes through a client other than amqplib: Debian's python3-pika.
+if ! /usr/bin/python3 -c 'import pika' 2>/dev/null; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "services: installing python3-pika"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -q python3-pika >/dev/null || { apt-get update -q >/dev/null && apt-get install -y -q python3-pika >/dev/null; } ||
+      { echo "services: could not install python3-pika" >&2; status=1; }
+  else
+    echo "services: python3-pika is missing (apt-get install -y python3-pika)" >&2
+  fi
+fi
 exit $status

@@ -8,6 +8,17 @@ import { captureRawHeaders, rawHeadersOf } from '../../src/bridge/amqp/raw-heade
 import { fromArchiveJson, toArchiveJson } from '../../src/bridge/dead-letter/archive-json.js';
 import { headerTableBytes } from '../../src/bridge/header-table-size.js';
 import { MAX_HEADER_DEPTH, plainHeaders } from '../../src/bridge/typed-headers.js';
+import {
+  be,
+  EVERY_TYPE as RABBITMQ_TYPES,
+  field,
+  long,
+  NON_FINITE,
+  table,
+  u8,
+} from './field-table-samples.js';
+
+const EVERY_TYPE = [...RABBITMQ_TYPES, ...NON_FINITE];
 
 // amqplib's own codec and connection (not exported by the package): typed headers must be what its
 // encoder writes back byte for byte, and the capture must work on its real frame reader.
@@ -30,212 +41,6 @@ function amqplibEncode(table: object): Buffer {
   const size = codec.encodeTable(buffer, table, 0);
   return Buffer.from(buffer.subarray(4, size));
 }
-
-/** One field value as another client writes it: the tag, then the payload. */
-function field(tag: string, payload: Buffer = Buffer.alloc(0)): Buffer {
-  return Buffer.concat([Buffer.from(tag, 'latin1'), payload]);
-}
-const u8 = (n: number) => Buffer.from([n]);
-const be = (size: number, write: (b: Buffer) => void) => {
-  const b = Buffer.alloc(size);
-  write(b);
-  return b;
-};
-const long = (bytes: Buffer) => Buffer.concat([be(4, (b) => b.writeUInt32BE(bytes.length)), bytes]);
-function table(entries: [string, Buffer][]): Buffer {
-  return Buffer.concat(
-    entries.flatMap(([key, value]) => [u8(Buffer.byteLength(key)), Buffer.from(key), value]),
-  );
-}
-
-/** Every field type RabbitMQ knows, several at values amqplib's guess would change. */
-const EVERY_TYPE: [string, Buffer][] = [
-  ['bool', field('t', u8(1))],
-  [
-    'int8',
-    field(
-      'b',
-      be(1, (b) => b.writeInt8(-5)),
-    ),
-  ],
-  ['uint8', field('B', u8(200))],
-  ['uint8-small', field('B', u8(7))],
-  [
-    'int16',
-    field(
-      's',
-      be(2, (b) => b.writeInt16BE(-300)),
-    ),
-  ],
-  [
-    'int16-small',
-    field(
-      's',
-      be(2, (b) => b.writeInt16BE(3)),
-    ),
-  ],
-  [
-    'uint16',
-    field(
-      'u',
-      be(2, (b) => b.writeUInt16BE(60_000)),
-    ),
-  ],
-  [
-    'int32',
-    field(
-      'I',
-      be(4, (b) => b.writeInt32BE(-70_000)),
-    ),
-  ],
-  [
-    'int32-small',
-    field(
-      'I',
-      be(4, (b) => b.writeInt32BE(1)),
-    ),
-  ],
-  [
-    'uint32',
-    field(
-      'i',
-      be(4, (b) => b.writeUInt32BE(4_000_000_000)),
-    ),
-  ],
-  [
-    'int64',
-    field(
-      'l',
-      be(8, (b) => b.writeBigInt64BE(2n ** 62n + 1n)),
-    ),
-  ],
-  [
-    'int64-small',
-    field(
-      'l',
-      be(8, (b) => b.writeBigInt64BE(-5n)),
-    ),
-  ],
-  [
-    'int64-mid',
-    field(
-      'l',
-      be(8, (b) => b.writeBigInt64BE(2n ** 40n)),
-    ),
-  ],
-  [
-    'float',
-    field(
-      'f',
-      be(4, (b) => b.writeFloatBE(1.5)),
-    ),
-  ],
-  [
-    'float-whole',
-    field(
-      'f',
-      be(4, (b) => b.writeFloatBE(2)),
-    ),
-  ],
-  [
-    'double',
-    field(
-      'd',
-      be(8, (b) => b.writeDoubleBE(0.1)),
-    ),
-  ],
-  [
-    'double-whole',
-    field(
-      'd',
-      be(8, (b) => b.writeDoubleBE(2)),
-    ),
-  ],
-  [
-    'double-nan',
-    field(
-      'd',
-      be(8, (b) => b.writeDoubleBE(Number.NaN)),
-    ),
-  ],
-  [
-    'double-minus-zero',
-    field(
-      'd',
-      be(8, (b) => b.writeDoubleBE(-0)),
-    ),
-  ],
-  [
-    'double-minus-infinity',
-    field(
-      'd',
-      be(8, (b) => b.writeDoubleBE(-Infinity)),
-    ),
-  ],
-  ['decimal', field('D', Buffer.concat([u8(2), be(4, (b) => b.writeUInt32BE(12_345))]))],
-  ['string', field('S', long(Buffer.from('héllo €')))],
-  ['bytes', field('x', long(Buffer.from([0, 255, 16])))],
-  [
-    'timestamp',
-    field(
-      'T',
-      be(8, (b) => b.writeBigUInt64BE(1_700_000_000n)),
-    ),
-  ],
-  ['void', field('V')],
-  [
-    'array',
-    field(
-      'A',
-      long(
-        Buffer.concat([
-          field(
-            'u',
-            be(2, (b) => b.writeUInt16BE(1)),
-          ),
-          field('S', long(Buffer.from('two'))),
-          field('V'),
-        ]),
-      ),
-    ),
-  ],
-  [
-    'table',
-    field(
-      'F',
-      long(
-        table([
-          [
-            'at',
-            field(
-              'T',
-              be(8, (b) => b.writeBigUInt64BE(5n)),
-            ),
-          ],
-          [
-            'f',
-            field(
-              'f',
-              be(4, (b) => b.writeFloatBE(0.5)),
-            ),
-          ],
-        ]),
-      ),
-    ),
-  ],
-  [
-    'bang',
-    field(
-      'F',
-      long(
-        table([
-          ['!', field('S', long(Buffer.from('timestamp')))],
-          ['value', field('b', u8(1))],
-        ]),
-      ),
-    ),
-  ],
-];
 
 describe('typed headers', () => {
   it('re-encode through amqplib byte for byte, for every field type', () => {
