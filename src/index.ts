@@ -121,6 +121,7 @@ export { UnroutableError } from './errors/unroutable-error.js';
 export { PublishNackedError } from './errors/publish-nacked-error.js';
 export { PublishTimeoutError } from './errors/publish-timeout-error.js';
 export { ConnectionLostError } from './errors/connection-lost-error.js';
+export { ConnectionBlockedError } from './errors/connection-blocked-error.js';
 export { ConnectionFailedError } from './errors/connection-failed-error.js';
 export { BrokerNotConfiguredError } from './errors/broker-not-configured-error.js';
 export { TransportClosedError } from './errors/transport-closed-error.js';

@@ -258,7 +258,7 @@ const cases: [string, () => unknown, string, RegExp][] = [
     'AmqpTransport: negative heartbeat',
     () => amqp({ heartbeatSeconds: -1 }),
     ARGUMENT,
-    /AmqpTransport: heartbeatSeconds must be an integer >= 0, got number -1/,
+    /AmqpTransport: heartbeatSeconds must be an integer from 0 to 65535, got number -1/,
   ],
   [
     'AmqpTransport: zero window',

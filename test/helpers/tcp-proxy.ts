@@ -3,11 +3,14 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 /**
  * A TCP proxy in front of a real server (RabbitMQ, Redis) for fault injection: `cut()` drops every
  * connection as a broker restart or a network failure would; `pause()` refuses new connections until
- * `resume()`. Only the test's own connections go through it, so other tests are not disturbed.
+ * `resume()`; `freeze()` makes the open connections silently dead, as a frozen network path would.
+ * Only the test's own connections go through it, so other tests are not disturbed.
  */
 export class TcpProxy {
   readonly #server: Server;
   readonly #sockets = new Set<Socket>();
+  /** Sockets of frozen connections: a close on one side is not passed on to the other. */
+  readonly #frozen = new WeakSet<Socket>();
   #accepting = true;
   port = 0;
   /** Connections accepted since the start, those dropped by `pause()` included: connection attempts. */
@@ -44,6 +47,21 @@ export class TcpProxy {
     this.cut();
   }
 
+  /**
+   * Every open connection stops forwarding in both directions, without closing: no FIN, no RST, the
+   * bytes stay in the buffers, and a side that closes is not told to the other (a frozen network path,
+   * a NAT entry dropped, a VM paused). New connections are forwarded as usual. Returns how many froze.
+   */
+  freeze(): number {
+    const sockets = [...this.#sockets].filter((socket) => !this.#frozen.has(socket));
+    for (const socket of sockets) {
+      this.#frozen.add(socket);
+      socket.unpipe();
+      socket.pause();
+    }
+    return sockets.length / 2;
+  }
+
   resume(): void {
     this.#accepting = true;
   }
@@ -65,10 +83,12 @@ export class TcpProxy {
       [upstream, client],
     ] as const) {
       this.#sockets.add(from);
-      from.on('error', () => to.destroy());
+      from.on('error', () => {
+        if (!this.#frozen.has(from)) to.destroy();
+      });
       from.on('close', () => {
         this.#sockets.delete(from);
-        to.destroy();
+        if (!this.#frozen.has(from)) to.destroy();
       });
       from.pipe(to);
     }

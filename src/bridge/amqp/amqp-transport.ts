@@ -1,12 +1,13 @@
 import amqplib from 'amqplib';
 import type { Channel, ChannelModel, ConfirmChannel } from 'amqplib';
 import { EventEmitter } from 'eventemitter3';
+import { ConnectionBlockedError } from '../../errors/connection-blocked-error.js';
 import { ConnectionFailedError } from '../../errors/connection-failed-error.js';
 import { ConnectionLostError } from '../../errors/connection-lost-error.js';
 import { InvalidArgumentError } from '../../errors/invalid-argument-error.js';
 import { TransportClosedError } from '../../errors/transport-closed-error.js';
 import { UnroutableError } from '../../errors/unroutable-error.js';
-import { Backoff, type BackoffOptions } from '../../internal/backoff.js';
+import type { Backoff } from '../../internal/backoff.js';
 import { assertKnownOptions, describeValue, integerOption } from '../../internal/options.js';
 import { Signal, beforeDeadline, sleep } from '../../internal/signal.js';
 import { uuidv7 } from '../../internal/uuid-v7.js';
@@ -25,7 +26,10 @@ import type {
 } from '../transport.js';
 import { AmqpConsumer } from './amqp-consumer.js';
 import { connectionFailure, isUnrecoverable } from './connection-failure.js';
-import { parseAmqpUrl, redactSecrets, redactUrl } from './amqp-url.js';
+import { connectArguments, redactSecrets, redactUrl } from './amqp-url.js';
+import { transportSettings, type AmqpTransportOptions } from './amqp-transport-options.js';
+import { nameTheBlock } from './blocked-publish.js';
+import { watchForSilence } from './silence-watchdog.js';
 import { ConfirmPublisher } from './confirm-publisher.js';
 import { retryNacked, StaleChannelPacer } from './nack-failover.js';
 import { amqpDelivery } from './amqp-delivery.js';
@@ -34,56 +38,7 @@ import { outgoingHeaders } from './amqp-headers.js';
 import { captureRawHeaders } from './raw-header-capture.js';
 import { amqpErrorCode, amqpErrorDetail, declareTopology } from './topology.js';
 
-/** TLS settings for `amqps://` URLs, handed to `tls.connect`. */
-export interface AmqpTlsOptions {
-  ca?: string | Buffer | (string | Buffer)[];
-  cert?: string | Buffer;
-  key?: string | Buffer;
-  passphrase?: string;
-  servername?: string;
-  /** @defaultValue true */
-  rejectUnauthorized?: boolean;
-}
-
-export interface AmqpTransportOptions {
-  /**
-   * One broker URL or several; reconnects go round them in turn.
-   * @defaultValue 'amqp://guest:guest@127.0.0.1:5672'
-   */
-  url?: string | readonly string[];
-  /** @defaultValue 30 (0 disables heartbeats) */
-  heartbeatSeconds?: number;
-  tls?: AmqpTlsOptions;
-  /** Shown in the RabbitMQ management UI. @defaultValue 'tidings' */
-  connectionName?: string;
-  /** How long a publish may wait for a connection, a window slot and the broker's confirm. @defaultValue 10000 */
-  publishTimeoutMs?: number;
-  /** Unconfirmed publishes at most; further publishes wait for a slot (backpressure). @defaultValue 1000 */
-  maxUnconfirmed?: number;
-  /** TCP connect timeout of one attempt. @defaultValue 10000 */
-  connectTimeoutMs?: number;
-  /** Attempts of the first connection before `connect()` rejects; reconnects never give up. @defaultValue 10 */
-  maxConnectAttempts?: number;
-  /** Delays between connection attempts. @defaultValue `{ initialDelayMs: 100, maxDelayMs: 10000, factor: 2, jitter: 0.5 }` */
-  reconnect?: BackoffOptions;
-  /** How long `close()` waits for running handlers and pending publishes. @defaultValue 10000 */
-  closeTimeoutMs?: number;
-}
-
-const OPTION_KEYS = [
-  'url',
-  'heartbeatSeconds',
-  'tls',
-  'connectionName',
-  'publishTimeoutMs',
-  'maxUnconfirmed',
-  'connectTimeoutMs',
-  'maxConnectAttempts',
-  'reconnect',
-  'closeTimeoutMs',
-];
-
-const TLS_OPTION_KEYS = ['ca', 'cert', 'key', 'passphrase', 'servername', 'rejectUnauthorized'];
+export type { AmqpTlsOptions, AmqpTransportOptions } from './amqp-transport-options.js';
 
 type State = 'idle' | 'connecting' | 'open' | 'closing' | 'closed';
 
@@ -123,6 +78,8 @@ export class AmqpTransport extends EventEmitter<TransportEvents> implements Tran
   readonly #stalePacer = new StaleChannelPacer();
   #getChannel: Promise<Channel> | undefined;
   #blocked = false;
+  #blockedReason = '';
+  readonly #blockedBy = () => (this.#blocked ? this.#blockedReason : undefined);
   readonly #changed = new Signal();
   /** Publishes waiting for a slot in the window of unconfirmed messages, in publish order. */
   readonly #slots = new WaitQueue();
@@ -135,56 +92,16 @@ export class AmqpTransport extends EventEmitter<TransportEvents> implements Tran
 
   constructor(options: AmqpTransportOptions = {}) {
     super();
-    assertKnownOptions(options, OPTION_KEYS, 'AmqpTransport');
-    const urls = options.url === undefined ? ['amqp://guest:guest@127.0.0.1:5672'] : [options.url].flat();
-    if (urls.length === 0) throw new InvalidArgumentError('AmqpTransport: url must name at least one broker');
-    this.#heartbeatSeconds = integerOption(
-      options.heartbeatSeconds,
-      30,
-      'AmqpTransport: heartbeatSeconds',
-      0,
-    );
-    for (const url of urls) {
-      if (typeof url !== 'string') {
-        throw new InvalidArgumentError(`AmqpTransport: url must be a string, got ${describeValue(url)}`);
-      }
-      parseAmqpUrl(url, this.#heartbeatSeconds); // fail now, with the URL redacted, not at first use
-    }
-    this.#urls = urls;
-    // Decoded, and as written in the URL: whichever form a lower layer might echo is removed.
-    this.#secrets = urls
-      .flatMap((url) => [parseAmqpUrl(url, 0).password, new URL(url).password])
-      .filter((secret) => secret.length >= 3 && secret !== 'guest')
-      .sort((a, b) => b.length - a.length);
-    this.#publishTimeoutMs = integerOption(
-      options.publishTimeoutMs,
-      10_000,
-      'AmqpTransport: publishTimeoutMs',
-      1,
-    );
-    this.#maxUnconfirmed = integerOption(options.maxUnconfirmed, 1000, 'AmqpTransport: maxUnconfirmed', 1);
-    this.#maxConnectAttempts = integerOption(
-      options.maxConnectAttempts,
-      10,
-      'AmqpTransport: maxConnectAttempts',
-      1,
-    );
-    this.#closeTimeoutMs = integerOption(options.closeTimeoutMs, 10_000, 'AmqpTransport: closeTimeoutMs', 0);
-    this.#backoff = new Backoff(options.reconnect, 'AmqpTransport: reconnect');
-    // Spread into the socket options: a misspelt key (`cacert`) would be ignored without a word, and
-    // the connection would then fail the TLS handshake for a reason nobody could see.
-    assertKnownOptions(options.tls, TLS_OPTION_KEYS, 'AmqpTransport: tls');
-    const connectionName = options.connectionName ?? 'tidings';
-    if (typeof connectionName !== 'string') {
-      throw new InvalidArgumentError(
-        `AmqpTransport: connectionName must be a string, got ${describeValue(connectionName)}`,
-      );
-    }
-    this.#socketOptions = {
-      timeout: integerOption(options.connectTimeoutMs, 10_000, 'AmqpTransport: connectTimeoutMs', 1),
-      clientProperties: { connection_name: connectionName },
-      ...options.tls,
-    };
+    const settings = transportSettings(options);
+    this.#urls = settings.urls;
+    this.#secrets = settings.secrets;
+    this.#heartbeatSeconds = settings.heartbeatSeconds;
+    this.#socketOptions = settings.socketOptions;
+    this.#publishTimeoutMs = settings.publishTimeoutMs;
+    this.#maxUnconfirmed = settings.maxUnconfirmed;
+    this.#maxConnectAttempts = settings.maxConnectAttempts;
+    this.#backoff = settings.backoff;
+    this.#closeTimeoutMs = settings.closeTimeoutMs;
   }
 
   /** Whether a connection is open right now. */
@@ -244,7 +161,7 @@ export class AmqpTransport extends EventEmitter<TransportEvents> implements Tran
       this.#knownExchanges.has(message.exchange)
     ) {
       return retryNacked(
-        publisher.publish(message, messageId, timeoutMs),
+        nameTheBlock(publisher.publish(message, messageId, timeoutMs), this.#blockedBy),
         deadline,
         again,
         this.#stopping.signal,
@@ -257,10 +174,12 @@ export class AmqpTransport extends EventEmitter<TransportEvents> implements Tran
   async #publishWhenReady(message: OutgoingMessage, messageId: string, timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     const late = () =>
-      new ConnectionLostError(
-        `Could not publish message ${messageId} within ${timeoutMs} ms: no open connection or no free slot ` +
-          `in the window of ${this.#maxUnconfirmed} unconfirmed messages`,
-      );
+      this.#blocked
+        ? new ConnectionBlockedError(this.#blockedReason, messageId, timeoutMs, false)
+        : new ConnectionLostError(
+            `Could not publish message ${messageId} within ${timeoutMs} ms: no open connection or no free slot ` +
+              `in the window of ${this.#maxUnconfirmed} unconfirmed messages`,
+          );
     // A caller woken for a free slot that leaves without publishing passes the wake-up on, or the next
     // caller in line would sleep beside an empty window.
     let woken = false;
@@ -268,7 +187,12 @@ export class AmqpTransport extends EventEmitter<TransportEvents> implements Tran
       for (;;) {
         this.#assertOpenForWork('publish');
         await beforeDeadline(this.connect(), deadline, late);
-        const publisher = await beforeDeadline(this.#ensurePublisher(), deadline, late);
+        // A connection lost while its channel was opening: nothing was sent, so wait for the next one.
+        const publisher = await beforeDeadline(this.#ensurePublisher(), deadline, late).catch((error) => {
+          if (this.#state === 'connecting' && Date.now() < deadline) return undefined;
+          throw error;
+        });
+        if (publisher === undefined) continue;
         if (this.#blocked) {
           await beforeDeadline(this.#changed.wait(), deadline, late);
           continue;
@@ -292,7 +216,8 @@ export class AmqpTransport extends EventEmitter<TransportEvents> implements Tran
           continue;
         }
         woken = false;
-        return await publisher.publish(message, messageId, Math.max(1, deadline - Date.now()));
+        const remainingMs = Math.max(1, deadline - Date.now());
+        return await nameTheBlock(publisher.publish(message, messageId, remainingMs), this.#blockedBy);
       }
     } catch (error) {
       if (woken) this.#slots.wakeOne();
@@ -476,8 +401,11 @@ export class AmqpTransport extends EventEmitter<TransportEvents> implements Tran
   }
 
   async #establish(url: string): Promise<void> {
-    const target = parseAmqpUrl(url, this.#heartbeatSeconds);
-    const connection = await amqplib.connect(target, this.#socketOptions);
+    const connection = await amqplib.connect(
+      ...connectArguments(url, this.#heartbeatSeconds, this.#socketOptions),
+    );
+    // A frozen network path (no FIN, no RST) is noticed after two heartbeats of silence.
+    watchForSilence(connection);
     // Header tables as received, so that repeats and dead letters keep every value's wire type.
     captureRawHeaders(connection);
     try {
@@ -487,6 +415,7 @@ export class AmqpTransport extends EventEmitter<TransportEvents> implements Tran
       connection.on('close', (error?: Error) => this.#onConnectionClosed(connection, error));
       connection.on('blocked', (reason: string) => {
         this.#blocked = true;
+        this.#blockedReason = reason;
         this.emit('blocked', reason);
       });
       connection.on('unblocked', () => {

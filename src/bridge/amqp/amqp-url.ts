@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from '../../errors/invalid-argument-error.js';
+import { parseUrlQuery } from './amqp-url-query.js';
 
 /** What amqplib's `connect()` takes as its first argument (its `Options.Connect`). */
 export interface AmqpConnectTarget {
@@ -10,13 +11,41 @@ export interface AmqpConnectTarget {
   vhost: string;
   heartbeat: number;
   frameMax?: number;
+  channelMax?: number;
 }
 
 /**
  * Parses an `amqp://` or `amqps://` URL. Errors show the URL with its password masked: credentials
- * never appear in an error or a log line.
+ * never appear in an error or a log line. The query parameters `heartbeat`, `frame_max`, `channel_max`
+ * and `connection_timeout` are honoured and win over the options (amqp-url-query.ts); `heartbeatSeconds`
+ * applies when the URL has no `heartbeat`.
  */
 export function parseAmqpUrl(url: string, heartbeatSeconds: number): AmqpConnectTarget {
+  return parseUrl(url, heartbeatSeconds).target;
+}
+
+/**
+ * The arguments of amqplib's `connect()` for one URL: the target, and the socket options with the URL's
+ * `connection_timeout`, if it has one, as the connect timeout.
+ */
+export function connectArguments(
+  url: string,
+  heartbeatSeconds: number,
+  socketOptions: Readonly<Record<string, unknown>>,
+): [AmqpConnectTarget, Record<string, unknown>] {
+  const { target, connectionTimeoutMs } = parseUrl(url, heartbeatSeconds);
+  return [
+    target,
+    connectionTimeoutMs === undefined
+      ? { ...socketOptions }
+      : { ...socketOptions, timeout: connectionTimeoutMs },
+  ];
+}
+
+function parseUrl(
+  url: string,
+  heartbeatSeconds: number,
+): { target: AmqpConnectTarget; connectionTimeoutMs: number | undefined } {
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -38,28 +67,20 @@ export function parseAmqpUrl(url: string, heartbeatSeconds: number): AmqpConnect
   // As in the AMQP URI spec: no path means the default vhost "/", otherwise the decoded path.
   const vhost =
     parsed.pathname === '' || parsed.pathname === '/' ? '/' : decode(parsed.pathname.slice(1), 'vhost');
-  const frameMax = parsed.searchParams.get('frame_max');
-  return {
+  const password = parsed.password === '' ? 'guest' : decode(parsed.password, 'password');
+  const query = parseUrlQuery(parsed.searchParams, redactUrl(url), [parsed.password, password]);
+  const target: AmqpConnectTarget = {
     protocol,
     hostname: parsed.hostname.replace(/^\[|\]$/g, ''),
     port: parsed.port === '' ? (protocol === 'amqps' ? 5671 : 5672) : Number(parsed.port),
     username: parsed.username === '' ? 'guest' : decode(parsed.username, 'user name'),
-    password: parsed.password === '' ? 'guest' : decode(parsed.password, 'password'),
+    password,
     vhost,
-    heartbeat: heartbeatSeconds,
-    ...(frameMax !== null ? { frameMax: frameMaxOf(frameMax, url) } : {}),
+    heartbeat: query.heartbeat ?? heartbeatSeconds,
   };
-}
-
-/** AMQP 0-9-1: `frame_max` is 0 (no limit) or at least 4096 bytes, and fits in 32 bits. */
-function frameMaxOf(text: string, url: string): number {
-  const value = Number(text);
-  if (!/^\d+$/.test(text) || (value !== 0 && value < 4096) || value > 0xffffffff) {
-    throw new InvalidArgumentError(
-      `AMQP URL ${redactUrl(url)}: frame_max must be 0 or an integer from 4096 to 4294967295, got "${text}"`,
-    );
-  }
-  return value;
+  if (query.frameMax !== undefined) target.frameMax = query.frameMax;
+  if (query.channelMax !== undefined) target.channelMax = query.channelMax;
+  return { target, connectionTimeoutMs: query.connectionTimeoutMs };
 }
 
 /**
