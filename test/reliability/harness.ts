@@ -2,6 +2,7 @@
 // History, the classification of publish errors, and a recorder of how long each outage lasted.
 import {
   AmqpTransport,
+  ConnectionBlockedError,
   ConnectionLostError,
   PublishNackedError,
   PublishTimeoutError,
@@ -20,6 +21,7 @@ import type { History, Outcome } from './history.js';
 export function outcomeOf(error: unknown): Outcome {
   if (error instanceof UnroutableError) return 'failed';
   if (
+    error instanceof ConnectionBlockedError ||
     error instanceof ConnectionLostError ||
     error instanceof PublishTimeoutError ||
     error instanceof PublishNackedError ||
@@ -38,7 +40,13 @@ export async function publishAll(
   ids: readonly string[],
   history: History,
   send: (id: string) => Promise<unknown>,
-  options: { concurrency: number; perSecond?: number; onProgress?: (settled: number) => void },
+  options: {
+    concurrency: number;
+    perSecond?: number;
+    onProgress?: (settled: number) => void;
+    /** What a rejected publish says about the message, where the scenario knows better than `outcomeOf`. */
+    outcome?: (error: unknown) => Outcome;
+  },
 ): Promise<void> {
   let next = 0;
   let settled = 0;
@@ -57,7 +65,7 @@ export async function publishAll(
         await send(id);
         history.settle(id, 'ok');
       } catch (error) {
-        history.settle(id, outcomeOf(error));
+        history.settle(id, (options.outcome ?? outcomeOf)(error));
       }
       options.onProgress?.(++settled);
     }

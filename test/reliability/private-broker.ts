@@ -40,6 +40,8 @@ export interface PrivateBroker {
   stopApp(): Promise<void>;
   /** `rabbitmqctl start_app`, resolving once the node accepts connections again. */
   startApp(): Promise<void>;
+  /** Any other `rabbitmqctl` command on this node (a resource alarm: `set_vm_memory_high_watermark`). */
+  rabbitmqctl(...args: string[]): Promise<void>;
   /** Stops the node and deletes its data. */
   shutdown(): Promise<void>;
 }
@@ -92,6 +94,7 @@ export async function startPrivateBroker(): Promise<PrivateBroker> {
       await ctl('start_app');
       await ctl('await_startup', '--timeout', '90');
     },
+    rabbitmqctl: ctl,
     shutdown,
   };
 }
