@@ -31,6 +31,9 @@ const standardDecorators = swc.vite({
 
 export default defineConfig({
   test: {
+    // The integration project's global teardown lists the servers' objects again, twice when it finds
+    // leftovers (test/setup/check-servers.ts); vitest's default of 10 s would cut it short.
+    teardownTimeout: 60_000,
     projects: [
       // Three tiers (package.json scripts): `unit` and `tc39` need nothing but the source
       // (npm run test:unit), `dist` needs the build (npm run test:dist), `integration` needs the servers

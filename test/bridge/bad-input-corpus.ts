@@ -16,7 +16,6 @@ import {
   HeadersTooLargeError,
   InvalidArgumentError,
   Subscriber,
-  waitQueueName,
   type DeadLetter,
   type MessageProperties,
   type OutgoingMessage,
@@ -25,6 +24,7 @@ import {
   type StandardSchemaV1,
   type Transport,
 } from '../../src/index.js';
+import { DEFAULT_REPEAT_DELAYS_MS, deleteDeclared, subscriberNames } from '../helpers/declared-names.js';
 import { waitFor } from './bridge-scenarios.js';
 
 export interface CorpusContext {
@@ -201,12 +201,14 @@ export function badInputCorpus(
       const id = `bad${randomUUID().slice(0, 8)}`;
       const appId = `${id}-app`;
       const queue = `${id}.queue`;
-      cleanups.push(async () => {
-        for (const name of [queue, waitQueueName(queue, 40), `${appId}.dead-letters`])
-          await context.transport.deleteQueue(name).catch(() => {});
-        for (const name of [id, `${appId}.dead-letter`])
-          await context.transport.deleteExchange(name).catch(() => {});
+      // Every test consumes `queue` with repeat delays of 40 ms or the default ones: all their wait queues.
+      const declared = subscriberNames({
+        appId,
+        queue,
+        routes: [`${id}.placed`],
+        repeatDelaysMs: [40, ...DEFAULT_REPEAT_DELAYS_MS],
       });
+      cleanups.push(() => deleteDeclared(context.transport, declared));
       return { appId, queue, exchange: id };
     }
 

@@ -12,13 +12,20 @@ import {
   Publisher,
   Subscriber,
   UnroutableError,
-  waitQueueName,
   type ConsumedMessage,
   type RepeatCounter,
   type SettledOutcome,
   type StandardSchemaV1,
+  type SubscriberOptions,
   type Transport,
 } from '../../src/index.js';
+import {
+  deleteDeclared,
+  mergeNames,
+  subscriberNames,
+  type DeclaredNames,
+  type SubscriberNaming,
+} from '../helpers/declared-names.js';
 
 export interface ScenarioContext {
   transport: Transport;
@@ -67,6 +74,7 @@ export function bridgeScenarios(label: string, create: () => Promise<ScenarioCon
   describe(`bridge scenarios on ${label}`, () => {
     let context: ScenarioContext;
     const cleanups: (() => Promise<unknown>)[] = [];
+    const declared: Partial<DeclaredNames>[] = [];
 
     /** Unique names per test; everything declared under them is deleted afterwards. */
     async function names() {
@@ -75,24 +83,26 @@ export function bridgeScenarios(label: string, create: () => Promise<ScenarioCon
       const appId = `${id}-app`;
       const queue = `${id}.queue`;
       const exchange = id;
+      // The exchange publishers declare, and what each subscriber of the test declares (declares()).
+      declared.push({ exchanges: [exchange] });
       cleanups.push(async () => {
-        for (const name of [
-          queue,
-          waitQueueName(queue, 40),
-          `${appId}.dead-letters`,
-          `${id}.other`,
-          waitQueueName(`${id}.other`, 40),
-        ]) {
-          await context.transport.deleteQueue(name).catch(() => {});
-        }
-        for (const name of [exchange, `${appId}.dead-letter`])
-          await context.transport.deleteExchange(name).catch(() => {});
+        await deleteDeclared(context.transport, mergeNames(...declared.splice(0)));
       });
       return { id, appId, queue, exchange, routingKey: `${exchange}.placed` };
     }
 
-    function subscriber(appId: string, queue: string, routes: string[], extra: object = {}) {
-      const created = new Subscriber(context.transport, {
+    /** Records what a subscriber (or a bridge's consume()) declares, for the test's cleanup. */
+    function declares(naming: SubscriberNaming): void {
+      declared.push(subscriberNames(naming));
+    }
+
+    function subscriber(
+      appId: string,
+      queue: string,
+      routes: string[],
+      extra: Partial<SubscriberOptions> = {},
+    ) {
+      const options = {
         appId,
         queue,
         routes,
@@ -100,7 +110,9 @@ export function bridgeScenarios(label: string, create: () => Promise<ScenarioCon
         maxAttempts: 3,
         repeatCounter: context.counter,
         ...extra,
-      });
+      };
+      declares(options);
+      const created = new Subscriber(context.transport, options);
       const settled: SettledOutcome[] = [];
       created.on('settled', (outcome) => settled.push(outcome));
       cleanups.unshift(() => created.close());
@@ -279,6 +291,7 @@ export function bridgeScenarios(label: string, create: () => Promise<ScenarioCon
         schema: orderSchema,
         repeatDelaysMs: [40],
       });
+      declares({ appId, queue, routes: [`${exchange}.#`], repeatDelaysMs: [40] });
       cleanups.unshift(() => bridge.close());
       const received: OrderPlaced[] = [];
       dispatcher.on(OrderPlaced, (event) => void received.push(event));
@@ -464,6 +477,7 @@ export function bridgeScenarios(label: string, create: () => Promise<ScenarioCon
       // Billing also forwards OrderPlaced: the consumed copy must not bounce back to the broker.
       billingBridge.forward(OrderPlaced, { routingKey });
       billingBridge.consume({ queue, bind: [routingKey], events: { 'order.placed': OrderPlaced } });
+      declares({ appId, queue, routes: [routingKey] }); // the default repeat delays
       cleanups.unshift(
         () => shopBridge.close(),
         () => billingBridge.close(),

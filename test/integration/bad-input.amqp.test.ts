@@ -3,7 +3,11 @@ import amqplib, { type ChannelModel, type ConfirmChannel } from 'amqplib';
 import { afterAll } from 'vitest';
 import { AmqpTransport, RedisRepeatCounter } from '../../src/index.js';
 import { badInputCorpus, type CorpusContext } from '../bridge/bad-input-corpus.js';
+import { deleteKeysUnder } from '../helpers/redis-keys.js';
 import { AMQP_URL, REDIS_URL } from './servers.js';
+
+/** Every repeat count of this file; deleted afterwards. */
+const keyPrefix = `tidings-test:${randomUUID().slice(0, 8)}:`;
 
 let context: CorpusContext | undefined;
 let raw: { connection: ChannelModel; channel: ConfirmChannel } | undefined;
@@ -21,7 +25,7 @@ badInputCorpus(
       transport: new AmqpTransport({ url: AMQP_URL }),
       counter: new RedisRepeatCounter({
         url: REDIS_URL,
-        keyPrefix: `tidings-test:${randomUUID().slice(0, 8)}:`,
+        keyPrefix,
       }),
       publishRaw: ({ exchange, routingKey, content, properties }) =>
         new Promise<void>((resolve, reject) => {
@@ -45,4 +49,5 @@ afterAll(async () => {
   await raw?.connection.close().catch(() => {});
   await context?.transport.close();
   await context?.counter.close();
+  await deleteKeysUnder(REDIS_URL, keyPrefix);
 });

@@ -2,7 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { afterAll } from 'vitest';
 import { AmqpTransport, RedisRepeatCounter } from '../../src/index.js';
 import { bridgeScenarios, type ScenarioContext } from '../bridge/bridge-scenarios.js';
+import { deleteKeysUnder } from '../helpers/redis-keys.js';
 import { AMQP_URL, REDIS_URL } from './servers.js';
+
+/** Every repeat count of this file; deleted afterwards. */
+const keyPrefix = `tidings-test:${randomUUID().slice(0, 8)}:`;
 
 let context: ScenarioContext | undefined;
 
@@ -11,7 +15,7 @@ bridgeScenarios('RabbitMQ with the Redis repeat counter', async () => {
     transport: new AmqpTransport({ url: AMQP_URL }),
     counter: new RedisRepeatCounter({
       url: REDIS_URL,
-      keyPrefix: `tidings-test:${randomUUID().slice(0, 8)}:`,
+      keyPrefix,
     }),
   };
   return context;
@@ -20,4 +24,5 @@ bridgeScenarios('RabbitMQ with the Redis repeat counter', async () => {
 afterAll(async () => {
   await context?.transport.close();
   await context?.counter.close();
+  await deleteKeysUnder(REDIS_URL, keyPrefix);
 });

@@ -13,6 +13,7 @@ import {
   UnroutableError,
 } from '../../src/index.js';
 import { waitFor } from '../bridge/bridge-scenarios.js';
+import { deleteDeclared, subscriberNames } from '../helpers/declared-names.js';
 import { proxyTo } from './faults/fault-helpers.js';
 import { AMQP_URL } from './servers.js';
 
@@ -132,9 +133,9 @@ describe('AmqpTransport edge cases', () => {
   it('subscribe/close cycles leave no consumer behind, and a consume added after start reports its errors', async () => {
     const exchange = `${id}-cycles`;
     const queue = `${exchange}.q`;
-    cleanup.push(
-      () => transport.deleteQueue(queue),
-      () => transport.deleteExchange(exchange),
+    // What the subscribers and the bridge below may declare: the bridge's with the default repeat delays.
+    cleanup.push(() =>
+      deleteDeclared(transport, subscriberNames({ appId: `${id}-app`, queue, routes: [`${exchange}.x`] })),
     );
     for (let cycle = 0; cycle < 3; cycle++) {
       const subscriber = new Subscriber(transport, {
@@ -146,10 +147,6 @@ describe('AmqpTransport edge cases', () => {
       await subscriber.subscribe(() => {});
       await subscriber.close();
     }
-    cleanup.push(
-      () => transport.deleteQueue(`${id}-app.dead-letters`),
-      () => transport.deleteExchange(`${id}-app.dead-letter`),
-    );
     expect((await transport.queueStats(queue))?.consumerCount).toBe(0);
 
     const bridge = new Bridge({ dispatcher: new EventDispatcher(), transport, appId: `${id}-app` });

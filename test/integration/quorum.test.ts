@@ -10,6 +10,7 @@ import {
   type SettledOutcome,
 } from '../../src/index.js';
 import { waitFor } from '../bridge/bridge-scenarios.js';
+import { deleteDeclared, subscriberNames } from '../helpers/declared-names.js';
 import { AMQP_URL } from './servers.js';
 
 const run = promisify(execFile);
@@ -17,9 +18,15 @@ const transport = new AmqpTransport({ url: AMQP_URL });
 const id = `q${randomUUID().slice(0, 8)}`;
 
 afterAll(async () => {
-  for (const queue of [`${id}.quorum`, `${id}.quorum.wait.30ms`, `${id}-app.dead-letters`])
-    await transport.deleteQueue(queue);
-  for (const exchange of [id, `${id}-app.dead-letter`]) await transport.deleteExchange(exchange);
+  await deleteDeclared(
+    transport,
+    subscriberNames({
+      appId: `${id}-app`,
+      queue: `${id}.quorum`,
+      routes: [`${id}.made`],
+      repeatDelaysMs: [30],
+    }),
+  );
   await transport.close();
 });
 

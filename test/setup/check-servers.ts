@@ -9,6 +9,7 @@ import { connect } from 'node:net';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SERVERS } from '../integration/servers.js';
+import { added, kept, leftoversMessage, snapshot } from './leftovers.js';
 
 /** Per server, all checked at once: a local server answers in milliseconds, a firewalled one never. */
 const TIMEOUT_MS = 1_500;
@@ -91,16 +92,41 @@ function exitWith(lines: readonly string[]): Promise<never> {
   );
 }
 
-/**
- * vitest globalSetup, run before any file of the project starts. It exits rather than throws: vitest
- * reports a failed global setup under "No test files found", which sends a newcomer the wrong way.
- */
-export default async function setup(): Promise<void> {
+/** How long a leftover must stay to count as one. */
+const RECHECK_AFTER_MS = 10_000;
+
+/** Exits (code 1) with one message when a server does not answer. */
+export async function preflight(): Promise<void> {
   const lines = await missingServers();
   if (lines.length > 0) await exitWith(lines);
 }
 
+/**
+ * vitest globalSetup, run before any file of the project starts. It exits rather than throws: vitest
+ * reports a failed global setup under "No test files found", which sends a newcomer the wrong way.
+ * Then it lists the tests' objects on the servers (./leftovers.ts); its teardown, once every file has
+ * run, lists them again and fails the run on any new one.
+ */
+export default async function setup(): Promise<() => Promise<void>> {
+  await preflight();
+  const before = await snapshot();
+  for (const reason of before.skipped) {
+    process.stderr.write(`\nNot checked for leftovers of the tests: ${reason}.\n`);
+  }
+  return async () => {
+    let leftovers = added(before.inventory, (await snapshot()).inventory);
+    if (leftovers.size === 0) return;
+    // Only what stays: objects of another run on the same servers (a dev machine) come and go.
+    await new Promise((done) => setTimeout(done, RECHECK_AFTER_MS));
+    leftovers = kept(leftovers, (await snapshot()).inventory);
+    if (leftovers.size === 0) return;
+    process.stderr.write(`\n${leftoversMessage(leftovers)}\n\n`);
+    // vitest logs an error thrown by a teardown but keeps the exit code of the tests.
+    process.exitCode = 1;
+  };
+}
+
 // Run as a command (tsx test/setup/check-servers.ts), as `npm test` does before it builds.
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  await setup();
+  await preflight();
 }

@@ -2,10 +2,11 @@
 import { execFile, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
 import { AmqpTransport } from '../../../src/index.js';
 import { PgOutbox } from '../../../src/postgres.js';
 import { uuidv7 } from '../../../src/internal/uuid-v7.js';
+import { deleteDeclared } from '../../helpers/declared-names.js';
 import { AMQP_URL } from '../servers.js';
 import { createPool, dropOutbox, PG_URL, uniqueName } from './pg-helpers.js';
 
@@ -37,6 +38,11 @@ describe('tidings outbox', () => {
   it('relay publishes committed rows until SIGTERM, then stops gracefully', async () => {
     const exchange = `cli${randomUUID().slice(0, 8)}`;
     const transport = new AmqpTransport({ url: AMQP_URL });
+    // Also when an expectation fails on the way.
+    onTestFinished(async () => {
+      await deleteDeclared(transport, { queues: [`${exchange}.q`], exchanges: [exchange] });
+      await transport.close();
+    });
     await transport.declare({
       exchanges: [{ name: exchange, type: 'topic' }],
       queues: [{ name: `${exchange}.q` }],
@@ -61,6 +67,7 @@ describe('tidings outbox', () => {
     const child = spawn(process.execPath, [CLI, 'outbox', 'relay', '--table', table, '--batch', '10'], {
       env,
     });
+    onTestFinished(() => void child.kill('SIGKILL')); // no-op once it has exited
     let stdout = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     const deadline = Date.now() + 10_000;
@@ -73,9 +80,6 @@ describe('tidings outbox', () => {
     expect(code).toBe(0);
     expect(stdout).toMatch(/relaying as .*\n[\s\S]*stopped; published 5/);
     expect((await outbox.stats()).pending).toBe(0);
-    await transport.deleteQueue(`${exchange}.q`);
-    await transport.deleteExchange(exchange);
-    await transport.close();
   });
 
   it('says what is missing', async () => {
