@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { Backoff } from '../internal/backoff.js';
 import { sleep } from '../internal/signal.js';
 
@@ -24,6 +25,8 @@ export async function publishUntilConfirmed(
       if (signal.aborted) return false;
       const delay = COPY_RETRY.delayMs(attempt - 1);
       onFailure(error, attempt, delay);
+      // Every delivery whose copy waits listens to the subscriber's one signal: up to `prefetch` at once.
+      setMaxListeners(0, signal);
       await sleep(delay, signal);
       if (signal.aborted) return false;
     }

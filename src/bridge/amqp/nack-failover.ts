@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { PublishNackedError } from '../../errors/publish-nacked-error.js';
 import { Backoff } from '../../internal/backoff.js';
 import { sleep } from '../../internal/signal.js';
@@ -32,6 +33,8 @@ export function retryNacked(
       if (!(error instanceof PublishNackedError)) throw error;
       const delay = NACK_RETRY.delayMs(attempt);
       if (signal.aborted || Date.now() + delay >= deadline) throw error;
+      // Every publish waiting here listens to the transport's one signal: hundreds at once are normal.
+      setMaxListeners(0, signal);
       await sleep(delay, signal);
       if (signal.aborted) throw error;
       try {
