@@ -18,6 +18,7 @@ import {
   Subscriber,
 } from '../../../src/index.js';
 import { PgOutbox, PgUnitOfWork } from '../../../src/postgres.js';
+import { deleteDeclared, subscriberNames } from '../../helpers/declared-names.js';
 import { Cleanups, sleep, uniqueNames, waitFor } from '../../integration/faults/fault-helpers.js';
 import { bundleRelayChild, rowStates } from '../../integration/outbox/faults/outbox-fault-helpers.js';
 import { createPool, dropOutbox, uniqueName } from '../../integration/outbox/pg-helpers.js';
@@ -76,21 +77,13 @@ it(`${ORDERS} orders through the outbox while relays are SIGKILLed and PostgreSQ
 
   const transport = new AmqpTransport({ url: AMQP_URL, connectionName: `${names.id}-test` });
   cleanups.add(() => transport.close({ timeoutMs: 2000 }));
-  cleanups.add(async () => {
-    for (const queue of [names.queue, `${names.appId}.dead-letters`])
-      await transport.deleteQueue(queue).catch(() => {});
-    for (const exchange of [names.exchange, `${names.appId}.dead-letter`])
-      await transport.deleteExchange(exchange).catch(() => {});
-  });
-
   // The consumer: every order id that reaches the handler.
   const history = new History();
+  const options = { queue: names.queue, routes: [routingKey], appId: names.appId, repeatDelaysMs: [50] };
+  cleanups.add(() => deleteDeclared(transport, subscriberNames(options)));
   const subscriber = new Subscriber(transport, {
-    queue: names.queue,
-    routes: [routingKey],
-    appId: names.appId,
+    ...options,
     prefetch: 200,
-    repeatDelaysMs: [50],
     repeatCounter: new MemoryRepeatCounter(),
   });
   cleanups.add(() => subscriber.close());
