@@ -19,6 +19,7 @@ import {
 } from '../../src/index.js';
 import { EVERY_TYPE, field, long, table } from '../bridge/field-table-samples.js';
 import { AMQP_URL, DATABASE_URL } from './servers.js';
+import { deleteDeclared, subscriberNames } from '../helpers/declared-names.js';
 
 /** A python with pika: Debian's (python3-pika), else whatever python3 is first on the PATH. */
 function pythonWithPika(): string {
@@ -166,7 +167,12 @@ describe('header fidelity on RabbitMQ, published by python3-pika', () => {
 
   afterAll(async () => {
     pika?.close();
-    for (const name of [queue, waitQueueName(queue, delayMs), refusals, deadLetterQueue])
+    // The refusals' subscriber has the default repeat delays: its wait queues go too.
+    await deleteDeclared(
+      transport,
+      subscriberNames({ queue: refusals, routes: [`${exchange}.placed`], appId }),
+    );
+    for (const name of [queue, waitQueueName(queue, delayMs), deadLetterQueue])
       await transport.deleteQueue(name).catch(() => {});
     for (const name of [exchange, deadLetterExchange]) await transport.deleteExchange(name).catch(() => {});
     await transport.close();

@@ -20,7 +20,7 @@ const HEX = '[0-9a-f]{8}';
 export const BROKER_NAME_PATTERNS: readonly RegExp[] = [
   // bridge-scenarios (t), the transport contract (t-), the bad-input corpus, quorum, publishing edge
   // cases, the CLI, the outbox end to end, nack failover, TLS and the security tests.
-  new RegExp(`^(t|t-|bad|q|edge|cli|cli-nodlq-|cli-relay-|ob|nack-|tls-|sec-)${HEX}`),
+  new RegExp(`^(t|t-|bad|q|edge|cli|cli-nodlq-|cli-relay-|ob|nack-|tls-|sec-|fidelity-?)${HEX}`),
   // uniqueNames() of the fault tests (not the reliability scenarios' `fault-rel<N>-`, which run apart)
   // and the dead-letter archive scenes.
   new RegExp(`^(fault-(?!rel\\d)[a-z0-9-]+|dla-[a-z0-9-]+)-${HEX}`),
