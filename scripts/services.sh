@@ -48,7 +48,8 @@ if ! /usr/bin/python3 -c 'import pika' 2>/dev/null; then
     apt-get install -y -q python3-pika >/dev/null || { apt-get update -q >/dev/null && apt-get install -y -q python3-pika >/dev/null; } ||
       { echo "services: could not install python3-pika" >&2; status=1; }
   else
-    echo "services: python3-pika is missing (apt-get install -y python3-pika)" >&2
+    echo "services: python3-pika is missing, and only root can install it: sudo apt-get install -y python3-pika" >&2
+    status=1
   fi
 fi
 exit $status

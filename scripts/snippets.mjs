@@ -48,6 +48,7 @@ function exampleText(reference) {
   if (region !== undefined) {
     const start = lines.findIndex((line) => line.trim() === `// #region ${region}`);
     if (start < 0) return { error: `${file} has no "// #region ${region}"` };
+    // Regions do not nest: the first `// #endregion` after the start ends it.
     const end = lines.findIndex((line, index) => index > start && line.trim() === '// #endregion');
     if (end < 0) return { error: `${file}: region ${region} has no "// #endregion"` };
     body = lines.slice(start + 1, end);
@@ -104,8 +105,8 @@ const SNIPPET = /(<!-- example: (\S+) -->\n)?```(ts|typescript)\n([\s\S]*?)```/g
 export function processPage(page, { check }) {
   const markdown = readFileSync(page, 'utf8');
   const problems = [];
-  const updated = markdown.replace(SNIPPET, (whole, marker, reference, lang, code) => {
-    const line = markdown.slice(0, markdown.indexOf(whole)).split('\n').length;
+  const updated = markdown.replace(SNIPPET, (whole, marker, reference, lang, code, offset) => {
+    const line = markdown.slice(0, offset).split('\n').length;
     if (marker === undefined) {
       problems.push(`line ${line}: a TypeScript snippet without an <!-- example: … --> marker`);
       return whole;

@@ -113,7 +113,8 @@ function decorateStandard(
     const owner =
       typeof this === 'function' ? this : (this as { constructor?: unknown } | undefined)?.constructor;
     const className = (owner as { name?: string } | undefined)?.name || '(anonymous class)';
-    throw new SubscriberDefinitionError(`@OnEvent on ${className}.${name}: ${problem}`);
+    const where = context.kind === 'class' ? `class ${className}` : `${className}.${name}`;
+    throw new SubscriberDefinitionError(`@OnEvent on ${where}: ${problem}`);
   });
 }
 
