@@ -2,6 +2,14 @@
 // tidings/postgres) is internal and may change. Nothing reachable from here imports a driver that is an
 // optional peer dependency (`pg`): the declarations must compile without it.
 
+/**
+ * Typed events for Node.js services: an in-process dispatcher, deferred events released after commit,
+ * and a RabbitMQ bridge that never loses a message. The parts that use PostgreSQL are in
+ * `tidings/postgres`.
+ *
+ * @module tidings
+ */
+
 // Dispatch
 export { EventDispatcher } from './dispatcher/event-dispatcher.js';
 export type { EventDispatcherOptions } from './dispatcher/event-dispatcher.js';

@@ -2,6 +2,13 @@
 // peer dependency). Only this entry point's declarations import 'pg', so a project that does not use
 // PostgreSQL compiles against `tidings` without `pg` or `@types/pg` installed.
 
+/**
+ * The parts of tidings that use PostgreSQL through `pg` (an optional peer dependency): the unit of
+ * work, the outbox, the inbox and the dead-letter archive.
+ *
+ * @module tidings/postgres
+ */
+
 // Unit of work
 export { PgUnitOfWork } from './outbox/postgres/pg-unit-of-work.js';
 export type { PgIsolationLevel, PgUnitOfWorkOptions } from './outbox/postgres/pg-unit-of-work.js';

@@ -19,6 +19,7 @@ export const CONTENT_TYPE = 'application/json';
 /** `application/json`, `text/json`, `application/<anything>+json`, with parameters or not. */
 const JSON_MEDIA_TYPE = /^\s*(?:(?:application|text)\/json|application\/[\w.!#$&^-]+\+json)\s*(?:;|$)/i;
 
+/** @inline */
 export interface EncodeOptions {
   appId?: string | undefined;
   eventName?: string | undefined;
@@ -29,6 +30,7 @@ export interface EncodeOptions {
   expirationMs?: number | undefined;
 }
 
+/** @inline */
 export interface EncodedMessage {
   content: Buffer;
   properties: MessageProperties & { messageId: string; headers: Record<string, unknown> };

@@ -30,7 +30,11 @@ export interface EventDispatcherOptions {
   errorPolicy?: 'stop' | 'collect';
 }
 
-/** Arguments after the event name: the payload, optional when its type accepts `undefined`. */
+/**
+ * Arguments after the event name: the payload, optional when its type accepts `undefined`.
+ *
+ * @inline
+ */
 type PayloadArgs<P> = undefined extends P ? [payload?: P] : [payload: P];
 
 const LISTEN_OPTIONS = ['priority', 'once', 'signal'] as const;

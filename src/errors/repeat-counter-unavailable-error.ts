@@ -6,6 +6,8 @@
  *   the client reconnects on its own.
  * - `'failed'`: the store answered with an error, or the client rejected the command.
  * - `'closed'`: `close()` was called; the counter takes no new work.
+ *
+ * @inline
  */
 export type RepeatCounterUnavailableReason = 'timeout' | 'disconnected' | 'failed' | 'closed';
 
@@ -22,6 +24,11 @@ export class RepeatCounterUnavailableError extends Error {
 
   constructor(
     message: string,
+    /**
+     * Why the counter could not answer: `'timeout'` (no answer within `timeoutMs`; the outcome of an
+     * `increment` is unknown), `'disconnected'`, `'failed'` (the store or client rejected the command)
+     * or `'closed'`.
+     */
     readonly reason: RepeatCounterUnavailableReason,
     /** What the consumer asked for. */
     readonly operation: 'increment' | 'forget',

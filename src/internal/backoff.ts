@@ -1,6 +1,11 @@
 import { assertKnownOptions, integerOption } from './options.js';
 import { InvalidArgumentError } from '../errors/invalid-argument-error.js';
 
+/**
+ * Delays between attempts: exponential, with jitter.
+ *
+ * @inline
+ */
 export interface BackoffOptions {
   /** @defaultValue 100 */
   initialDelayMs?: number;

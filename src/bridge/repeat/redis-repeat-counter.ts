@@ -19,6 +19,8 @@ import { DEFAULT_REPEAT_TTL_MS, repeatKey } from './repeat-key.js';
 /**
  * The part of an ioredis client (`Redis` or `Cluster`) the counter uses: declared structurally, so a
  * client from another copy of ioredis (another version in the user's tree) is accepted too.
+ *
+ * @inline
  */
 export interface RedisClientLike {
   readonly status: string;

@@ -29,6 +29,8 @@ export interface PgOutboxNameOptions {
 /**
  * The names, validated and quoted. Built here and nowhere else, so that no other code pastes a
  * user-supplied name into SQL.
+ *
+ * @inline
  */
 export interface PgOutboxNames {
   readonly schema: string;
