@@ -2,7 +2,7 @@ import { BrokerNotConfiguredError } from '../errors/broker-not-configured-error.
 import { InvalidArgumentError } from '../errors/invalid-argument-error.js';
 import { assertKnownOptions, describeValue } from '../internal/options.js';
 import { AmqpTransport, type AmqpTransportOptions } from './amqp/amqp-transport.js';
-import { redactUrl } from './amqp/amqp-url.js';
+import { amqpUrlsFrom, redactUrl } from './amqp/amqp-url.js';
 import { MemoryTransport, type MemoryTransportOptions } from './memory/memory-transport.js';
 import type { Transport } from './transport.js';
 
@@ -38,11 +38,8 @@ export function createTransport(
   env: NodeJS.ProcessEnv = process.env,
 ): Transport {
   assertKnownOptions(options, ['broker', 'amqp', 'memory'], 'createTransport');
-  const urls = env['AMQP_URL']
-    ?.split(',')
-    .map((url) => url.trim())
-    .filter((url) => url !== '');
-  const fromEnv = urls !== undefined && urls.length > 0 ? urls : undefined;
+  const urls = amqpUrlsFrom(env['AMQP_URL']);
+  const fromEnv = urls.length > 0 ? urls : undefined;
   const broker =
     options.broker ??
     (env['MESSAGE_BROKER'] ||

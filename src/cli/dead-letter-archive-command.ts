@@ -1,10 +1,11 @@
 import { AmqpTransport } from '../bridge/amqp/amqp-transport.js';
-import { redactSecrets, redactUrl } from '../bridge/amqp/amqp-url.js';
 import { toArchiveJson } from '../bridge/dead-letter/archive-json.js';
 import type { ArchivedDeadLetter, ArchivedStatus } from '../bridge/dead-letter/archived-dead-letter.js';
 import { PgDeadLetterArchive } from '../bridge/dead-letter/pg-dead-letter-archive.js';
-import { brokerLabel, missingDeadLetterQueue } from './dead-letters-command.js';
-import { openCliPool, passwordForms } from './pg-pool.js';
+import { passwordsOf, redact, redactUrl } from '../internal/redact.js';
+import { brokerLabel, brokerUrls } from './broker-urls.js';
+import { missingDeadLetterQueue } from './dead-letters-command.js';
+import { openCliPool } from './pg-pool.js';
 
 export type ArchiveCommand = 'archive' | 'list' | 'show' | 'replay' | 'discard' | 'purge';
 
@@ -52,13 +53,13 @@ export async function deadLetterArchiveCommand(
     err.write('tidings: the dead-letter archive needs PostgreSQL: pass --database-url or set DATABASE_URL\n');
     return 2;
   }
-  const amqpUrl = options.amqpUrl ?? process.env['AMQP_URL'];
-  const secrets = [databaseUrl, ...(amqpUrl?.split(',') ?? [])].flatMap(passwordForms);
+  const amqpUrls = brokerUrls(options.amqpUrl);
+  const secrets = passwordsOf([databaseUrl, ...(amqpUrls ?? [])]);
   const pool = await openCliPool(databaseUrl, 'the dead-letter archive needs', err, { max: 2 });
   if (typeof pool === 'number') return pool;
   // Connects only when used (archive, replay): the other commands need no broker.
   const transport = new AmqpTransport({
-    ...(amqpUrl !== undefined ? { url: amqpUrl.split(',') } : {}),
+    ...(amqpUrls !== undefined ? { url: amqpUrls } : {}),
     maxConnectAttempts: 3,
   });
   const archive = new PgDeadLetterArchive({
@@ -73,7 +74,7 @@ export async function deadLetterArchiveCommand(
   try {
     if (options.command === 'archive') {
       const missing = await missingDeadLetterQueue(transport, archive.deadLetterNames.queue, {
-        broker: brokerLabel(amqpUrl),
+        broker: brokerLabel(amqpUrls),
         deadLetterQueue: options.deadLetterQueue,
         appId: options.appId,
       });
@@ -89,7 +90,7 @@ export async function deadLetterArchiveCommand(
         ? `there is no dead-letter archive table ${table} in ${redactUrl(databaseUrl)}: ` +
           `"tidings dead-letters archive" creates it`
         : (error as Error).message;
-    err.write(`tidings: ${redactSecrets(message, secrets)}\n`);
+    err.write(`tidings: ${redact(message, secrets)}\n`);
     return 1;
   } finally {
     await transport.close().catch(() => {});

@@ -1,10 +1,9 @@
 import { AmqpTransport } from '../bridge/amqp/amqp-transport.js';
-import { redactSecrets, redactUrl } from '../bridge/amqp/amqp-url.js';
 import { createTransport } from '../bridge/create-transport.js';
 import { DeadLetters, type DeadLetter } from '../bridge/dead-letter/dead-letters.js';
 import type { Transport } from '../bridge/transport.js';
-import { DEFAULT_AMQP_URL } from './help-text.js';
-import { passwordForms } from './pg-pool.js';
+import { passwordsOf, redact } from '../internal/redact.js';
+import { brokerLabel, brokerUrls } from './broker-urls.js';
 
 export interface DeadLettersCommandOptions {
   command: 'list' | 'replay' | 'purge';
@@ -25,16 +24,12 @@ export async function deadLettersCommand(
   out: NodeJS.WritableStream,
   err: NodeJS.WritableStream,
 ): Promise<number> {
-  const url = options.amqpUrl ?? process.env['AMQP_URL'];
+  const urls = brokerUrls(options.amqpUrl);
   const memory = process.env['MESSAGE_BROKER'] === 'memory';
   const transport: Transport = memory
     ? createTransport({ broker: 'memory' })
-    : new AmqpTransport({ ...(url !== undefined ? { url: url.split(',') } : {}), maxConnectAttempts: 3 });
-  // Also from a URL that does not parse: its password may still show in an error.
-  const secrets = [
-    ...[...(url ?? '').matchAll(/:\/\/[^:/@]*:([^@/]*)@/g)].map((match) => match[1]!),
-    ...(url ?? '').split(',').flatMap(passwordForms),
-  ];
+    : new AmqpTransport({ ...(urls !== undefined ? { url: urls } : {}), maxConnectAttempts: 3 });
+  const secrets = passwordsOf(urls ?? []);
   const deadLetters = new DeadLetters(transport, {
     ...(options.appId !== undefined ? { appId: options.appId } : {}),
     ...(options.deadLetterQueue !== undefined ? { deadLetter: { queue: options.deadLetterQueue } } : {}),
@@ -47,7 +42,7 @@ export async function deadLettersCommand(
   const { dryRun } = options;
   try {
     const missing = await missingDeadLetterQueue(transport, deadLetters.names.queue, {
-      broker: memory ? 'the in-process memory broker (MESSAGE_BROKER=memory)' : brokerLabel(url),
+      broker: memory ? 'the in-process memory broker (MESSAGE_BROKER=memory)' : brokerLabel(urls),
       deadLetterQueue: options.deadLetterQueue,
       appId: options.appId,
     });
@@ -84,16 +79,11 @@ export async function deadLettersCommand(
     }
     return 0;
   } catch (error) {
-    err.write(`tidings: ${redactSecrets((error as Error).message, secrets)}\n`);
+    err.write(`tidings: ${redact((error as Error).message, secrets)}\n`);
     return 1;
   } finally {
     await transport.close().catch(() => {});
   }
-}
-
-/** The broker(s) a command connects to, passwords masked: `--url`, else AMQP_URL, else the default. */
-export function brokerLabel(url: string | undefined): string {
-  return (url ?? DEFAULT_AMQP_URL).split(',').map(redactUrl).join(',');
 }
 
 /**

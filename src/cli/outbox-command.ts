@@ -1,8 +1,9 @@
-import { redactSecrets, redactUrl } from '../bridge/amqp/amqp-url.js';
 import { PgOutbox } from '../outbox/postgres/pg-outbox.js';
 import { pgOutboxSchemaSql } from '../outbox/postgres/pg-outbox-sql.js';
+import { passwordsOf, redact, redactUrl } from '../internal/redact.js';
+import { brokerUrls } from './broker-urls.js';
 import { runRelay } from './outbox-relay-command.js';
-import { openCliPool, passwordForms } from './pg-pool.js';
+import { openCliPool } from './pg-pool.js';
 
 export interface OutboxCommandOptions {
   command: 'migrate' | 'status' | 'relay';
@@ -38,8 +39,8 @@ export async function outboxCommand(
     err.write('tidings: the outbox needs PostgreSQL: pass --database-url or set DATABASE_URL\n');
     return 2;
   }
-  const amqpUrl = options.amqpUrl ?? process.env['AMQP_URL'] ?? '';
-  const secrets = [databaseUrl, ...amqpUrl.split(',')].flatMap(passwordForms);
+  const amqpUrls = brokerUrls(options.amqpUrl);
+  const secrets = passwordsOf([databaseUrl, ...(amqpUrls ?? [])]);
   const pool = await openCliPool(databaseUrl, 'the outbox commands need', err);
   if (typeof pool === 'number') return pool;
   const outbox = new PgOutbox({ pool, ...names });
@@ -61,7 +62,7 @@ export async function outboxCommand(
       outbox,
       {
         databaseUrl,
-        amqpUrl: options.amqpUrl,
+        amqpUrls,
         table: `${outbox.names.schema}.${outbox.names.table}`,
         batchSize: options.batchSize,
         progressEveryMs: options.progressEveryMs,
@@ -71,7 +72,7 @@ export async function outboxCommand(
       err,
     );
   } catch (error) {
-    err.write(`tidings: ${redactSecrets((error as Error).message, secrets)}\n`);
+    err.write(`tidings: ${redact((error as Error).message, secrets)}\n`);
     return 1;
   } finally {
     await pool.end().catch(() => {});

@@ -1,15 +1,16 @@
 import { AmqpTransport } from '../bridge/amqp/amqp-transport.js';
-import { redactSecrets, redactUrl } from '../bridge/amqp/amqp-url.js';
+import { redact, redactUrl } from '../internal/redact.js';
 import { sleep } from '../internal/signal.js';
 import { OutboxRelay } from '../outbox/outbox-relay.js';
 import type { PgOutbox } from '../outbox/postgres/pg-outbox.js';
-import { brokerLabel } from './dead-letters-command.js';
+import { brokerLabel } from './broker-urls.js';
 import { fatalReason } from './fatal-errors.js';
 import { RelayProgress } from './relay-progress.js';
 
 export interface RelayCommandOptions {
   databaseUrl: string;
-  amqpUrl: string | undefined;
+  /** The broker URL(s) (`brokerUrls`); `undefined` is the default broker. */
+  amqpUrls: string[] | undefined;
   /** `schema.table`, for the first line. */
   table: string;
   batchSize: number | undefined;
@@ -38,9 +39,9 @@ export async function runRelay(
   out: NodeJS.WritableStream,
   err: NodeJS.WritableStream,
 ): Promise<number> {
-  const url = options.amqpUrl ?? process.env['AMQP_URL'];
-  const transport = new AmqpTransport(url === undefined ? {} : { url: url.split(',') });
-  const redact = (message: string): string => redactSecrets(message, options.secrets);
+  const urls = options.amqpUrls;
+  const transport = new AmqpTransport(urls === undefined ? {} : { url: urls });
+  const hide = (message: string): string => redact(message, options.secrets);
   let brokerConnected = false;
   transport.on('connected', () => void (brokerConnected = true));
 
@@ -61,7 +62,7 @@ export async function runRelay(
     if (stopping) return; // what stopping brings up (the transport closed under a connect) is noise
     fatal = fatalReason(error, { databaseUrl: redactUrl(options.databaseUrl), brokerConnected });
     if (fatal !== undefined) finish();
-    else err.write(`${redact(print)}\n`);
+    else err.write(`${hide(print)}\n`);
   };
 
   const relay = new OutboxRelay({
@@ -87,7 +88,7 @@ export async function runRelay(
 
   out.write(
     `relaying as ${relay.owner}: ${options.table} in ${redactUrl(options.databaseUrl)} ` +
-      `to ${brokerLabel(url)}; Ctrl-C stops\n`,
+      `to ${brokerLabel(urls)}; Ctrl-C stops\n`,
   );
   const connecting = transport.connect().then(
     () => undefined,
@@ -112,7 +113,7 @@ export async function runRelay(
   await transport.close().catch(() => {});
   if (fatal !== undefined) {
     err.write(
-      `tidings: ${redact(fatal)}\ntidings: stopped without retrying; published ${progress.published}\n`,
+      `tidings: ${hide(fatal)}\ntidings: stopped without retrying; published ${progress.published}\n`,
     );
     return 1;
   }

@@ -31,15 +31,3 @@ export async function openCliPool(
   pool.on('error', () => {}); // an idle client's error surfaces in the next query (or the relay retries)
   return pool;
 }
-
-/** The password of a URL as written and decoded, to remove from messages; none if it does not parse. */
-export function passwordForms(url: string): string[] {
-  if (!URL.canParse(url)) return [];
-  const { password } = new URL(url);
-  if (password === '') return [];
-  try {
-    return [password, decodeURIComponent(password)];
-  } catch {
-    return [password]; // a malformed %-escape: only the form as written can show
-  }
-}

@@ -1,9 +1,4 @@
-/** Replaces every secret in `text` with `***`. */
-export function redact(text: string, secrets: readonly string[]): string {
-  let result = text;
-  for (const secret of secrets) result = result.split(secret).join('***');
-  return result;
-}
+import { redact } from './redact.js';
 
 /**
  * A copy of a client library's error that is safe to expose as a `cause`: name, message, stack and the

@@ -1,6 +1,7 @@
 import { InvalidArgumentError } from '../../errors/invalid-argument-error.js';
 import { Backoff, type BackoffOptions } from '../../internal/backoff.js';
 import { assertKnownOptions, describeValue, integerOption } from '../../internal/options.js';
+import { passwordsOf } from '../../internal/redact.js';
 import { parseAmqpUrl } from './amqp-url.js';
 
 /** TLS settings for `amqps://` URLs, handed to `tls.connect`. */
@@ -99,11 +100,9 @@ export function transportSettings(options: AmqpTransportOptions): AmqpTransportS
     }
     parseAmqpUrl(url, heartbeatSeconds); // fail now, with the URL redacted, not at first use
   }
-  // Decoded, and as written in the URL: whichever form a lower layer might echo is removed.
-  const secrets = urls
-    .flatMap((url) => [parseAmqpUrl(url, 0).password, new URL(url).password])
-    .filter((secret) => secret.length >= 3 && secret !== 'guest')
-    .sort((a, b) => b.length - a.length);
+  // As written, decoded and encoded: whichever form a lower layer might echo is removed. Not the
+  // default password: "guest" is no secret, and removing it would mangle "user guest" in messages.
+  const secrets = passwordsOf(urls).filter((secret) => secret !== 'guest');
   // Spread into the socket options: a misspelt key (`cacert`) would be ignored without a word, and
   // the connection would then fail the TLS handshake for a reason nobody could see.
   assertKnownOptions(options.tls, TLS_OPTION_KEYS, 'AmqpTransport: tls');

@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from '../../errors/invalid-argument-error.js';
+import { redact } from '../../internal/redact.js';
 
 /**
  * The query parameters of an AMQP URI (https://www.rabbitmq.com/docs/uri-query-parameters) that
@@ -56,11 +57,8 @@ export function parseUrlQuery(
   const query: AmqpUrlQuery = {};
   const seen = new Set<string>();
   // A password that slipped into the query (an unescaped "?" in it) is not shown either.
-  const problem = (text: string) => {
-    let message = `AMQP URL ${shownUrl}: ${text}`;
-    for (const secret of secrets) if (secret.length >= 3) message = message.split(secret).join('***');
-    return new InvalidArgumentError(message);
-  };
+  const problem = (text: string) =>
+    new InvalidArgumentError(redact(`AMQP URL ${shownUrl}: ${text}`, secrets));
   const echo = (text: string) => (text.length > 60 ? `${text.slice(0, 57)}...` : text);
   for (const [name, text] of params) {
     const rule = Object.hasOwn(RULES, name) ? RULES[name] : undefined;

@@ -1,5 +1,10 @@
 import { InvalidArgumentError } from '../../errors/invalid-argument-error.js';
+import { redactUrl } from '../../internal/redact.js';
 import { parseUrlQuery } from './amqp-url-query.js';
+
+// Implemented in internal/redact.ts, the one place that hides passwords; re-exported where the AMQP
+// code has always found them. `redactSecrets` is `redact` under its former name.
+export { redact as redactSecrets, redactUrl } from '../../internal/redact.js';
 
 /** What amqplib's `connect()` takes as its first argument (its `Options.Connect`). */
 export interface AmqpConnectTarget {
@@ -84,27 +89,13 @@ function parseUrl(
 }
 
 /**
- * The URL with everything between the user name and the host replaced by `***`. Done on the text, not
- * on a parsed URL: in a broken URL the password can end up anywhere (`user:pw@host` parses as scheme
- * `user:`, a `/` in a password turns it into a host and a path), and it must not show there either.
- * Everything after the scheme up to the last `@` is user information; what follows its first `:` is
- * hidden.
+ * The broker URLs of a comma-separated list (`AMQP_URL`, the CLI's `--url`): each trimmed, the empty
+ * ones dropped, so that `"amqp://a,"`, `"amqp://a, amqp://b"` and `""` (no URL) are read alike by the
+ * library and the CLI. `undefined` is no URL.
  */
-export function redactUrl(url: string): string {
-  const at = url.lastIndexOf('@');
-  if (at === -1) return url;
-  const scheme = url.indexOf('://');
-  const start = scheme !== -1 && scheme < at ? scheme + 3 : 0;
-  const colon = url.indexOf(':', start);
-  if (colon === -1 || colon > at) return url;
-  return `${url.slice(0, colon)}:***${url.slice(at)}`;
-}
-
-/** Removes every given secret from a text (an error message from a lower layer, say). */
-export function redactSecrets(text: string, secrets: readonly string[]): string {
-  let result = text;
-  for (const secret of secrets) {
-    if (secret.length >= 3) result = result.split(secret).join('***');
-  }
-  return result;
+export function amqpUrlsFrom(text: string | undefined): string[] {
+  return (text ?? '')
+    .split(',')
+    .map((url) => url.trim())
+    .filter((url) => url !== '');
 }

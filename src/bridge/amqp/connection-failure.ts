@@ -1,6 +1,7 @@
 import { ConnectionFailedError } from '../../errors/connection-failed-error.js';
+import { redact, redactUrl } from '../../internal/redact.js';
 import { sanitizeError } from '../../internal/safe-error.js';
-import { parseAmqpUrl, redactSecrets, redactUrl } from './amqp-url.js';
+import { parseAmqpUrl } from './amqp-url.js';
 import { attemptsSuffix, brokerRefusal, networkExplanation } from './connection-refusal.js';
 import { amqpErrorCode, amqpErrorDetail, UNRECOVERABLE_CONNECTION_CODES } from './topology.js';
 
@@ -51,7 +52,7 @@ export function connectionFailure(
   // The URL was checked when the transport was made; user and vhost are shown, the password is not.
   const { username, vhost } = parseAmqpUrl(url, 0);
   const refusal = brokerRefusal(cause.message, username, vhost);
-  const detail = redactSecrets(amqpErrorDetail(cause.message), secrets);
+  const detail = redact(amqpErrorDetail(cause.message), secrets);
   const explanation = certificateRejected
     ? `the broker's TLS certificate failed verification (${detail}; ${errorCode}): ` +
       (errorCode === 'ERR_TLS_CERT_ALTNAME_INVALID'

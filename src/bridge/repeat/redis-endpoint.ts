@@ -1,6 +1,7 @@
 import { InvalidArgumentError } from '../../errors/invalid-argument-error.js';
 
-export { redact, sanitizeError } from '../../internal/safe-error.js';
+export { redact } from '../../internal/redact.js';
+export { sanitizeError } from '../../internal/safe-error.js';
 
 /**
  * A Redis endpoint as tidings may show it: a display name without credentials, and the secrets to

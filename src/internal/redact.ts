@@ -1,0 +1,76 @@
+/**
+ * The one place where tidings hides passwords: in a text (`redact`), in a URL shown to people
+ * (`redactUrl`), and which forms of a URL's password to hide (`passwordsOf`). Everything that prints a
+ * URL or passes on a lower layer's message goes through these.
+ */
+
+/**
+ * Secrets shorter than this are not replaced: an empty one would put `***` between every character, and
+ * one of a letter or two would mangle every word that holds it while hiding next to nothing.
+ */
+const MIN_SECRET_LENGTH = 3;
+
+/** Replaces every secret (of 3 characters or more) in `text` with `***`, the longest first. */
+export function redact(text: string, secrets: readonly string[]): string {
+  let result = text;
+  // Longest first: a secret that holds a shorter one must go whole, not leave its remainder behind.
+  for (const secret of [...secrets].sort((a, b) => b.length - a.length)) {
+    if (secret.length >= MIN_SECRET_LENGTH) result = result.split(secret).join('***');
+  }
+  return result;
+}
+
+/**
+ * The URL with everything between the user name and the host replaced by `***`. Done on the text, not
+ * on a parsed URL: in a broken URL the password can end up anywhere (`user:pw@host` parses as scheme
+ * `user:`, a `/` in a password turns it into a host and a path), and it must not show there either.
+ * Everything after the scheme up to the last `@` is user information; what follows its first `:` is
+ * hidden.
+ */
+export function redactUrl(url: string): string {
+  const hidden = hiddenSpan(url);
+  return hidden === undefined ? url : `${url.slice(0, hidden.start)}***${url.slice(hidden.end)}`;
+}
+
+/**
+ * Every form in which the passwords of these URLs could show in a message, longest first: as the URL
+ * parser gives it, URL-decoded, and encoded as `encodeURIComponent` does. Also what `redactUrl` masks,
+ * found on the text by the same rule: a URL that does not parse, or parses other than meant
+ * (`user:pw@host` as scheme `user:`; an unescaped `@` in a password), may be echoed by its error.
+ */
+export function passwordsOf(urls: readonly string[]): string[] {
+  const forms = urls.flatMap((url) => {
+    const hidden = hiddenSpan(url);
+    const passwords = [
+      URL.canParse(url) ? new URL(url).password : '',
+      hidden === undefined ? '' : url.slice(hidden.start, hidden.end),
+    ];
+    return passwords
+      .filter((password) => password !== '')
+      .flatMap((password) => {
+        const decoded = safeDecode(password);
+        return [password, decoded, encodeURIComponent(decoded)];
+      });
+  });
+  return [...new Set(forms)].filter((form) => form !== '').sort((a, b) => b.length - a.length);
+}
+
+/** Where the password of a URL's text is (see `redactUrl`), or `undefined` when it has none. */
+function hiddenSpan(url: string): { start: number; end: number } | undefined {
+  const at = url.lastIndexOf('@');
+  if (at === -1) return undefined;
+  const scheme = url.indexOf('://');
+  const start = scheme !== -1 && scheme < at ? scheme + 3 : 0;
+  const colon = url.indexOf(':', start);
+  if (colon === -1 || colon > at) return undefined;
+  return { start: colon + 1, end: at };
+}
+
+/** `decodeURIComponent`, or the text as it is when it holds a malformed %-escape. */
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
