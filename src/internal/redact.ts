@@ -29,8 +29,13 @@ export function redact(text: string, secrets: readonly string[]): string {
  */
 export function redactUrl(url: string): string {
   const hidden = hiddenSpan(url);
-  return hidden === undefined ? url : `${url.slice(0, hidden.start)}***${url.slice(hidden.end)}`;
+  const masked = hidden === undefined ? url : `${url.slice(0, hidden.start)}***${url.slice(hidden.end)}`;
+  // libpq and pg also take the password as a query parameter (`?password=…`).
+  return masked.replace(PASSWORD_PARAMETER, (_, name: string) => `${name}***`);
 }
+
+/** A `password=` (or `sslpassword=`) query parameter and its value, up to the next `&` or `#`. */
+const PASSWORD_PARAMETER = /([?&](?:ssl)?password=)[^&#]*/gi;
 
 /**
  * Every form in which the passwords of these URLs could show in a message, longest first: as the URL
@@ -44,6 +49,7 @@ export function passwordsOf(urls: readonly string[]): string[] {
     const passwords = [
       URL.canParse(url) ? new URL(url).password : '',
       hidden === undefined ? '' : url.slice(hidden.start, hidden.end),
+      ...[...url.matchAll(PASSWORD_PARAMETER)].map((match) => match[0].slice(match[1]!.length)),
     ];
     return passwords
       .filter((password) => password !== '')

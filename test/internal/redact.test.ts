@@ -76,3 +76,18 @@ describe('redactUrl', () => {
     expect(redactUrl('user:pa/ss@host')).toBe('user:***@host');
   });
 });
+
+describe('a password in the query string', () => {
+  const url = 'postgresql://app@db:5432/orders?sslmode=require&password=s3cr%40t&application_name=x';
+
+  it('is masked by redactUrl', () => {
+    expect(redactUrl(url)).toBe(
+      'postgresql://app@db:5432/orders?sslmode=require&password=***&application_name=x',
+    );
+    expect(redactUrl('postgresql://db/x?PASSWORD=abc#frag')).toBe('postgresql://db/x?PASSWORD=***#frag');
+  });
+
+  it('is among the passwords to hide, decoded and encoded', () => {
+    expect(passwordsOf([url])).toEqual(expect.arrayContaining(['s3cr%40t', 's3cr@t']));
+  });
+});
