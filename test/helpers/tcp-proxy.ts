@@ -12,6 +12,8 @@ export class TcpProxy {
   /** Sockets of frozen connections: a close on one side is not passed on to the other. */
   readonly #frozen = new WeakSet<Socket>();
   #accepting = true;
+  /** Set by `cutOnClientBytes()` until it has cut. */
+  #trap: { marker: Buffer; tails: WeakMap<Socket, Buffer>; sprung: () => void } | undefined;
   port = 0;
   /** Connections accepted since the start, those dropped by `pause()` included: connection attempts. */
   accepted = 0;
@@ -62,6 +64,17 @@ export class TcpProxy {
     return sockets.length / 2;
   }
 
+  /**
+   * Cuts every connection the first time a client sends bytes containing `marker`, once (whether the
+   * server still gets those bytes is left to chance): a connection lost at a chosen point of its
+   * conversation, a queue declaration say. Resolves when it has cut.
+   */
+  cutOnClientBytes(marker: string): Promise<void> {
+    return new Promise((sprung) => {
+      this.#trap = { marker: Buffer.from(marker), tails: new WeakMap(), sprung };
+    });
+  }
+
   resume(): void {
     this.#accepting = true;
   }
@@ -92,5 +105,20 @@ export class TcpProxy {
       });
       from.pipe(to);
     }
+    client.on('data', (chunk: Buffer) => this.#checkTrap(client, chunk));
+  }
+
+  #checkTrap(client: Socket, chunk: Buffer): void {
+    const trap = this.#trap;
+    if (trap === undefined) return;
+    // The marker may straddle two chunks: the end of the previous one is kept.
+    const seen = Buffer.concat([trap.tails.get(client) ?? Buffer.alloc(0), chunk]);
+    if (!seen.includes(trap.marker)) {
+      trap.tails.set(client, seen.subarray(Math.max(0, seen.length - trap.marker.length + 1)));
+      return;
+    }
+    this.#trap = undefined;
+    this.cut();
+    trap.sprung();
   }
 }

@@ -30,6 +30,7 @@ import { connectArguments, redactSecrets, redactUrl } from './amqp-url.js';
 import { transportSettings, type AmqpTransportOptions } from './amqp-transport-options.js';
 import { nameTheBlock } from './blocked-publish.js';
 import { watchForSilence } from './silence-watchdog.js';
+import { watchSetup } from './connection-setup.js';
 import { ConfirmPublisher } from './confirm-publisher.js';
 import { retryNacked, StaleChannelPacer } from './nack-failover.js';
 import { amqpDelivery } from './amqp-delivery.js';
@@ -146,7 +147,7 @@ export class AmqpTransport extends EventEmitter<TransportEvents> implements Tran
     const messageId = message.properties.messageId ?? uuidv7();
     // A nacked message is published again on a fresh channel until its deadline (nack-failover.ts).
     const deadline = Date.now() + timeoutMs;
-    const again = (remainingMs: number) => this.#publishWhenReady(message, messageId, remainingMs);
+    const again = (remainingMs: number) => this.#publishWhenReady(message, messageId, remainingMs, timeoutMs);
     // Fast path: connected, room in the window, nothing to wait for — no timers beyond the confirm's own.
     const publisher = this.#publisher;
     if (
@@ -171,13 +172,18 @@ export class AmqpTransport extends EventEmitter<TransportEvents> implements Tran
   }
 
   /** Waits (up to the publish timeout) for a connection, a window slot, the broker to unblock, a drain. */
-  async #publishWhenReady(message: OutgoingMessage, messageId: string, timeoutMs: number): Promise<void> {
+  async #publishWhenReady(
+    message: OutgoingMessage,
+    messageId: string,
+    timeoutMs: number,
+    wholeTimeoutMs: number,
+  ): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     const late = () =>
       this.#blocked
-        ? new ConnectionBlockedError(this.#blockedReason, messageId, timeoutMs, false)
+        ? new ConnectionBlockedError(this.#blockedReason, messageId, wholeTimeoutMs, false)
         : new ConnectionLostError(
-            `Could not publish message ${messageId} within ${timeoutMs} ms: no open connection or no free slot ` +
+            `Could not publish message ${messageId} within ${wholeTimeoutMs} ms: no open connection or no free slot ` +
               `in the window of ${this.#maxUnconfirmed} unconfirmed messages`,
           );
     // A caller woken for a free slot that leaves without publishing passes the wake-up on, or the next
@@ -217,7 +223,8 @@ export class AmqpTransport extends EventEmitter<TransportEvents> implements Tran
         }
         woken = false;
         const remainingMs = Math.max(1, deadline - Date.now());
-        return await nameTheBlock(publisher.publish(message, messageId, remainingMs), this.#blockedBy);
+        const publishing = publisher.publish(message, messageId, remainingMs, wholeTimeoutMs);
+        return await nameTheBlock(publishing, this.#blockedBy);
       }
     } catch (error) {
       if (woken) this.#slots.wakeOne();
@@ -408,6 +415,8 @@ export class AmqpTransport extends EventEmitter<TransportEvents> implements Tran
     watchForSilence(connection);
     // Header tables as received, so that repeats and dead letters keep every value's wire type.
     captureRawHeaders(connection);
+    // Lost while being set up: its 'close' is not the current connection's, so the setup must notice.
+    const setup = watchSetup(connection);
     try {
       connection.on('error', () => {
         // The 'close' that follows carries the same error; handled there.
@@ -427,18 +436,22 @@ export class AmqpTransport extends EventEmitter<TransportEvents> implements Tran
       // One topology or consumer that cannot be restored (a conflicting declaration, a queue deleted by
       // someone else) is reported and skipped: it must not keep the whole connection down.
       for (const topology of this.#topologies.values()) {
-        await declareTopology(connection, topology).catch((error: unknown) =>
-          this.#emitError(this.#sanitize(error, 'Cannot declare the topology again after reconnecting')),
-        );
+        await declareTopology(connection, topology).catch((error: unknown) => {
+          setup.assertOpen();
+          this.#emitError(this.#sanitize(error, 'Cannot declare the topology again after reconnecting'));
+        });
       }
       for (const consumer of this.#consumers) {
         try {
           await consumer.attach(await this.#consumerChannel(connection, consumer));
         } catch (error) {
+          setup.assertOpen();
           this.#emitError(this.#sanitize(error, `Cannot resume the consumer of "${consumer.queue}"`));
         }
       }
+      setup.assertOpen(); // from here on, no await until the connection is the current one
     } catch (error) {
+      this.#blocked = false; // a 'blocked' of this connection must not outlive it
       await connection.close().catch(() => {});
       throw error;
     }
@@ -491,6 +504,7 @@ export class AmqpTransport extends EventEmitter<TransportEvents> implements Tran
         channel,
         () => this.#onPublishSettled(),
         () => this.#stalePacer.stale(),
+        () => this.#blocked,
       );
       let channelError: Error | undefined;
       channel.on('error', (error: Error) => {

@@ -48,6 +48,11 @@ export class ConfirmPublisher {
     private readonly onSettled: () => void = () => {},
     /** Called once, when a nack or a missing confirm marks the channel stale (see nack-failover.ts). */
     private readonly onStale: () => void = () => {},
+    /**
+     * Whether the broker blocks the connection now (a resource alarm): a confirm missing then is the
+     * alarm's doing, not the channel's, so it does not mark the channel stale.
+     */
+    private readonly isBlocked: () => boolean = () => false,
   ) {
     this.#channel = channel;
     channel.on('return', (message: Message) => this.#onReturn(message));
@@ -62,8 +67,8 @@ export class ConfirmPublisher {
   }
 
   /**
-   * The broker nacked a publish, or let one time out, on this channel: new publishes must go to a fresh
-   * channel. This one closes by itself once its last publish has settled.
+   * The broker nacked a publish, or let one time out (not while it blocked the connection), on this
+   * channel: new publishes must go to a fresh channel. This one closes by itself once its last publish has settled.
    */
   get stale(): boolean {
     return this.#stale;
@@ -74,7 +79,13 @@ export class ConfirmPublisher {
     return this.#drained;
   }
 
-  publish(message: OutgoingMessage, messageId: string, timeoutMs: number): Promise<void> {
+  /** `wholeTimeoutMs`: what a `PublishTimeoutError` names, when this is a retry with less time left. */
+  publish(
+    message: OutgoingMessage,
+    messageId: string,
+    timeoutMs: number,
+    wholeTimeoutMs = timeoutMs,
+  ): Promise<void> {
     if (this.#closedError !== undefined) return Promise.reject(this.#closedError);
     return new Promise<void>((resolve, reject) => {
       const pending: Pending = {
@@ -84,7 +95,7 @@ export class ConfirmPublisher {
         returned: undefined,
         settled: false,
         deadline: Date.now() + timeoutMs,
-        timeoutMs,
+        timeoutMs: wholeTimeoutMs,
         resolve,
         reject,
       };
@@ -164,7 +175,7 @@ export class ConfirmPublisher {
     const now = Date.now();
     for (const pending of this.#pending) {
       if (pending.deadline <= now) {
-        this.#markStale();
+        if (!this.isBlocked()) this.#markStale();
         this.#settle(
           pending,
           new PublishTimeoutError(pending.exchange, pending.routingKey, pending.messageId, pending.timeoutMs),
