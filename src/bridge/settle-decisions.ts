@@ -6,6 +6,13 @@ export interface DecidedCopy {
   readonly exchange: string;
   readonly routingKey: string;
   readonly headers: Record<string, unknown>;
+  /** The attempt the decision was made on: what a dead letter made in its place records. */
+  readonly attempt: number;
+  /**
+   * A dead letter that already goes without the original's headers: when the transport refuses it too,
+   * the original is rejected to its queue's dead-letter exchange instead.
+   */
+  readonly lastResort?: boolean;
 }
 
 /**

@@ -18,7 +18,8 @@ import { MemoryRepeatCounter } from './repeat/memory-repeat-counter.js';
 import type { RepeatCounter } from './repeat/repeat-counter.js';
 import { assertRoutingKey } from './routing.js';
 import { subscriberTopology } from './subscriber-topology.js';
-import { publishUntilConfirmed } from './copy-retry.js';
+import { publishUntilConfirmed, type CopyResult } from './copy-retry.js';
+import { copyProperties, receivedHeaderBytes, refusedCopyError } from './copy-message.js';
 import { SettleDecisions, type DecidedCopy, type SettleDecision } from './settle-decisions.js';
 import type { Consumer, Delivery, MessageProperties, Transport } from './transport.js';
 
@@ -412,7 +413,7 @@ export class Subscriber<P = unknown> extends EventEmitter<SubscriberEvents> {
       now: new Date(),
     });
     const routingKey = delayMs > 0 ? waitQueueName(this.queue, delayMs) : this.queue;
-    await this.#copyThenAck(delivery, identity, { exchange: '', routingKey, headers }, () =>
+    await this.#copyThenAck(delivery, identity, { exchange: '', routingKey, headers, attempt }, () =>
       this.emit('settled', {
         outcome: 'repeated',
         queue: this.queue,
@@ -445,7 +446,13 @@ export class Subscriber<P = unknown> extends EventEmitter<SubscriberEvents> {
       now: new Date(),
       droppedHeaderBytes,
     });
-    const copy = { exchange: this.deadLetter.exchange, routingKey: identity.routingKey, headers };
+    const copy = {
+      exchange: this.deadLetter.exchange,
+      routingKey: identity.routingKey,
+      headers,
+      attempt,
+      lastResort: droppedHeaderBytes !== undefined,
+    };
     await this.#copyThenAck(delivery, identity, copy, async () => {
       await this.#forget(repeatCounterId(identity));
       this.emit('settled', {
@@ -480,35 +487,61 @@ export class Subscriber<P = unknown> extends EventEmitter<SubscriberEvents> {
     let done = (): void => {};
     const settled = new Promise<void>((resolve) => (done = resolve));
     this.#settling.set(identity.messageId, settled);
+    let result: CopyResult;
     try {
-      if (!(await this.#publishCopy(delivery, identity, copy))) {
+      result = await this.#publishCopy(delivery, identity, copy);
+      if (result === 'stopped') {
         this.#decisions.remember(identity, { copy, copied: false, after });
         return;
       }
-      if (!this.#ackAfterCopy(delivery, identity))
-        this.#decisions.remember(identity, { copy, copied: true, after });
-      // amqplib writes an ack two turns later (a 'readable' event, then a setImmediate that writes to the
-      // socket): wait until it has been handed to the socket before the copy may run.
-      await new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
+      if (result === 'published') {
+        if (!this.#ackAfterCopy(delivery, identity))
+          this.#decisions.remember(identity, { copy, copied: true, after });
+        // amqplib writes an ack two turns later (a 'readable' event, then a setImmediate that writes to
+        // the socket): wait until it has been handed to the socket before the copy may run.
+        await new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
+      }
     } finally {
       if (this.#settling.get(identity.messageId) === settled) this.#settling.delete(identity.messageId);
       done();
     }
+    if (result !== 'published') return this.#copyRefused(delivery, identity, copy, result.refused, after);
     await after();
+  }
+
+  /**
+   * The transport refused the copy for good (`InvalidArgumentError`: its properties or headers cannot be
+   * sent): the message is dead-lettered as `invalid-content` without its headers; when that copy is
+   * refused too, it is rejected to its queue's dead-letter exchange. Never retried: it cannot get better.
+   */
+  async #copyRefused(
+    delivery: Delivery,
+    identity: MessageIdentity,
+    copy: DecidedCopy,
+    error: Error,
+    after: () => unknown,
+  ): Promise<void> {
+    if (copy.lastResort !== true) {
+      const invalid = refusedCopyError(copy, error);
+      const dropped = receivedHeaderBytes(delivery);
+      return this.#deadLetterIt(delivery, identity, copy.attempt, 'invalid-content', invalid, dropped);
+    }
+    if (delivery.nack({ requeue: false })) await after();
+    else this.#decisions.remember(identity, { copy, copied: false, after });
   }
 
   /**
    * Publishes the copy, again and again with backoff while it fails (the original stays unacked, the
    * handler does not run again). Only when the subscriber closes meanwhile does the original go back to
-   * the queue, its decision remembered: `false` then.
+   * the queue, its decision remembered: `stopped` then. A copy the transport refuses as such: `refused`.
    */
-  async #publishCopy(delivery: Delivery, identity: MessageIdentity, copy: DecidedCopy): Promise<boolean> {
+  async #publishCopy(delivery: Delivery, identity: MessageIdentity, copy: DecidedCopy): Promise<CopyResult> {
     const { exchange, routingKey, headers } = copy;
     const message = {
       exchange,
       routingKey,
       content: delivery.content,
-      properties: { ...delivery.properties, messageId: identity.messageId, expiration: undefined, headers },
+      properties: copyProperties(delivery.properties, identity.messageId, headers),
     };
     const copied = await publishUntilConfirmed(
       () => this.#transport.publish(message),
@@ -524,7 +557,7 @@ export class Subscriber<P = unknown> extends EventEmitter<SubscriberEvents> {
           ),
         ),
     );
-    if (!copied) delivery.nack({ requeue: true });
+    if (copied === 'stopped') delivery.nack({ requeue: true });
     return copied;
   }
 
