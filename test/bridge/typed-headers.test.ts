@@ -1,9 +1,11 @@
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { outgoingHeaders } from '../../src/bridge/amqp/amqp-headers.js';
 import { decodeTypedTable } from '../../src/bridge/amqp/field-table.js';
+import { amqplibVersion, isTestedAmqplib } from '../../src/bridge/amqp/amqplib-version.js';
 import { captureRawHeaders, rawHeadersOf } from '../../src/bridge/amqp/raw-header-capture.js';
 import { fromArchiveJson, toArchiveJson } from '../../src/bridge/dead-letter/archive-json.js';
 import { headerTableBytes } from '../../src/bridge/header-table-size.js';
@@ -207,5 +209,37 @@ describe('captureRawHeaders', () => {
     expect(rawHeadersOf(first.fields)).toEqual({ undecodableBytes: deep.length + 4 });
     const second = conn.recvFrame() as { fields: Record<string, unknown> };
     expect(second.fields['headers']).toEqual({ ok: true });
+  });
+
+  it('keeps each table in memory of its own, not a view that pins the whole socket read', () => {
+    const { stream, conn } = connection();
+    const raw = table(EVERY_TYPE);
+    // One socket read holding many frames: the kept table must not hold on to all of it.
+    stream.write(Buffer.concat(Array.from({ length: 50 }, () => headerFrame(raw, 'application/json'))));
+    const frame = conn.recvFrame() as { fields: Record<string, unknown> };
+    const kept = rawHeadersOf(frame.fields) as Buffer;
+    expect(kept.equals(raw)).toBe(true);
+    expect(kept.buffer.byteLength).toBe(kept.length);
+  });
+
+  it('is installed only with the amqplib versions it was tested against', () => {
+    expect(amqplibVersion()).toBe(
+      (
+        JSON.parse(readFileSync(join(dirname(require.resolve('amqplib')), 'package.json'), 'utf8')) as {
+          version: string;
+        }
+      ).version,
+    );
+    for (const version of ['2.3.0', '2.3.1', '2.3.17']) {
+      expect(captureRawHeaders({ connection: new Connection(new PassThrough()) }, version)).toBe(true);
+    }
+    for (const version of ['2.4.0', '2.2.9', '3.0.0', '2.3.2-beta.1']) {
+      const conn = new Connection(new PassThrough());
+      const recvFrame = conn.recvFrame;
+      expect(captureRawHeaders({ connection: conn }, version)).toBe(false);
+      expect(conn.recvFrame).toBe(recvFrame); // left alone
+    }
+    expect(isTestedAmqplib(undefined)).toBe(false); // amqplib's package.json could not be read
+    expect(isTestedAmqplib(amqplibVersion())).toBe(true); // the version this repository pins
   });
 });

@@ -5,18 +5,21 @@
  * number, a float and a double look alike, a 64-bit integer beyond 2^53 is rounded), and its API offers
  * no access to the content-header frame. So the transport wraps its connection's frame reader: before
  * amqplib reads a frame, the wrapper makes sure the whole frame is in the connection's buffer (reading the
- * socket as amqplib would), and when it is a content header with headers, remembers where their table
- * lies, keyed by the properties object amqplib hands out with the message. Nothing is decoded or copied
- * here: a repeat or dead letter decodes the table, typed, only when it is made (`decodeTypedTable`).
+ * socket as amqplib would), and when it is a content header with headers, keeps a copy of their table's
+ * bytes, keyed by the properties object amqplib hands out with the message. Nothing is decoded here: a
+ * repeat or dead letter decodes the table, typed, only when it is made (`decodeTypedTable`).
  *
  * It also keeps a message with a header table nested some thousands deep from killing the connection:
  * amqplib decodes tables recursively, runs out of stack, and closes the connection with a frame error —
  * after which the broker redelivers the message to the next consumer, and so on forever. Such a frame is
  * decoded again without its headers and marked, so the subscriber dead-letters it as `invalid-content`.
  *
- * Relies on amqplib 2.x internals (`recvFrame`, `rest`, `stream`); on a connection that lacks them it
- * does nothing, and copies carry amqplib's plain re-encoding of the headers.
+ * Relies on amqplib 2.x internals (`recvFrame`, `rest`, `stream`), so it is installed only with the
+ * amqplib versions it was tested against (`isTestedAmqplib`); with another, or on a connection that lacks
+ * them, it does nothing, and copies carry amqplib's plain re-encoding of the headers.
  */
+
+import { amqplibVersion, isTestedAmqplib } from './amqplib-version.js';
 
 /** A message's header table as received, or the size of one amqplib could not decode. */
 export type RawHeaders = Buffer | { readonly undecodableBytes: number };
@@ -48,9 +51,13 @@ const HEADERS = 0x2000;
 
 /**
  * Wraps the frame reader of an amqplib connection (`ChannelModel`), once.
+ * @param version the amqplib version that made the connection (the one installed, by default).
  * @returns whether the connection could be wrapped.
  */
-export function captureRawHeaders(model: object): boolean {
+export function captureRawHeaders(model: object, version = amqplibVersion()): boolean {
+  // A version that keeps the names but reads frames otherwise could have its frames corrupted: quietly
+  // left alone.
+  if (!isTestedAmqplib(version)) return false;
   const reader = (model as { connection?: Partial<FrameReader> }).connection;
   if (
     reader === undefined ||
@@ -80,10 +87,21 @@ export function captureRawHeaders(model: object): boolean {
       return frame;
     }
     if (typeof frame === 'object' && typeof frame.fields === 'object' && frame.fields !== null)
-      captured.set(frame.fields, bytes.subarray(table.start, table.end));
+      captured.set(frame.fields, ownCopy(bytes, table.start, table.end));
     return frame;
   };
   return true;
+}
+
+/**
+ * The bytes in a memory of their own: a view into the socket buffer would keep all of it (every frame
+ * read with it, up to the size of a socket read) alive as long as the message or its copies' headers.
+ * Not from Buffer's shared pool either, which a small copy would pin too.
+ */
+function ownCopy(bytes: Buffer, start: number, end: number): Buffer {
+  const copy = Buffer.allocUnsafeSlow(end - start);
+  bytes.copy(copy, 0, start, end);
+  return copy;
 }
 
 /**
