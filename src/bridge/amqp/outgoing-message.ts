@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from '../../errors/invalid-argument-error.js';
 import { describeValue } from '../../internal/options.js';
+import { assertDeliveryMode, expirationMs } from '../message-properties.js';
 import type { OutgoingMessage } from '../transport.js';
 
 /** Checks a message before it is published, so that the broker never closes the channel over it. */
@@ -26,19 +27,9 @@ export function assertOutgoing(message: OutgoingMessage): void {
     throw new InvalidArgumentError('publish: properties must be an object');
   }
   // RabbitMQ answers these by closing the publishing channel (406 PRECONDITION_FAILED), which fails every
-  // other publish in flight on it with an unknown outcome: refuse them here, as the memory transport does.
+  // other publish in flight on it with an unknown outcome: refuse them here, with the memory transport's
+  // own checks and words.
   const { expiration, deliveryMode } = message.properties;
-  if (
-    expiration !== undefined &&
-    (typeof expiration !== 'string' || !/^\d{1,10}$/.test(expiration) || Number(expiration) > 0xffffffff)
-  ) {
-    throw new InvalidArgumentError(
-      `publish: expiration must be a string of milliseconds such as "5000", got ${describeValue(expiration)}`,
-    );
-  }
-  if (deliveryMode !== undefined && deliveryMode !== 1 && deliveryMode !== 2) {
-    throw new InvalidArgumentError(
-      `publish: deliveryMode must be 1 or 2, got ${describeValue(deliveryMode)}`,
-    );
-  }
+  if (expiration !== undefined) expirationMs(expiration, 'publish');
+  if (deliveryMode !== undefined) assertDeliveryMode(deliveryMode, 'publish');
 }

@@ -2,6 +2,7 @@ import { HeadersTooLargeError } from '../../errors/headers-too-large-error.js';
 import { InvalidArgumentError } from '../../errors/invalid-argument-error.js';
 import { assertKnownOptions, describeValue } from '../../internal/options.js';
 import { headerTableBytes, MAX_HEADER_TABLE_BYTES } from '../header-table-size.js';
+import { assertDeliveryMode, assertShortString, expirationMs } from '../message-properties.js';
 import type { MessageProperties } from '../transport.js';
 
 /** Properties as the memory broker stores them: only the keys that were given, and always headers. */
@@ -25,17 +26,6 @@ const KNOWN_PROPERTIES = [
   'headers',
 ] as const;
 
-/** AMQP `shortstr` fields (names, routing keys, most properties) hold at most 255 bytes. */
-export function assertShortString(value: unknown, name: string, where: string): string {
-  if (typeof value !== 'string') {
-    throw new InvalidArgumentError(`${where}: ${name} must be a string, got ${describeValue(value)}`);
-  }
-  if (Buffer.byteLength(value) > 255) {
-    throw new InvalidArgumentError(`${where}: ${name} is longer than 255 bytes`);
-  }
-  return value;
-}
-
 /**
  * Checks the properties of an outgoing message the way the AMQP client and broker would, and returns an
  * independent copy: later changes by the publisher must not reach the stored message. Absent keys stay
@@ -56,11 +46,7 @@ export function storedProperties(properties: unknown, where: string): StoredProp
   }
   const { deliveryMode, timestamp, expiration, priority, headers } = given;
   if (deliveryMode !== undefined) {
-    if (deliveryMode !== 1 && deliveryMode !== 2) {
-      throw new InvalidArgumentError(
-        `${where}: deliveryMode must be 1 or 2, got ${describeValue(deliveryMode)}`,
-      );
-    }
+    assertDeliveryMode(deliveryMode, where);
     stored.deliveryMode = deliveryMode;
   }
   if (timestamp !== undefined) {
@@ -92,16 +78,6 @@ export function storedProperties(properties: unknown, where: string): StoredProp
     }
   }
   return stored;
-}
-
-/** The per-message TTL in milliseconds of an `expiration` property (a string of digits in AMQP). */
-export function expirationMs(expiration: unknown, where: string): number {
-  if (typeof expiration !== 'string' || !/^\d{1,10}$/.test(expiration) || Number(expiration) > 0xffffffff) {
-    throw new InvalidArgumentError(
-      `${where}: expiration must be a string of milliseconds such as "5000", got ${describeValue(expiration)}`,
-    );
-  }
-  return Number(expiration);
 }
 
 /** A copy for one delivery, so a consumer that changes it cannot change the stored message. */

@@ -1,11 +1,7 @@
 import { InvalidArgumentError } from '../../errors/invalid-argument-error.js';
 import { assertKnownOptions, describeValue } from '../../internal/options.js';
-import {
-  assertShortString,
-  expirationMs,
-  storedProperties,
-  type StoredProperties,
-} from './message-properties.js';
+import { assertShortString, expirationMs } from '../message-properties.js';
+import { storedProperties, type StoredProperties } from './message-properties.js';
 
 /** Why the broker dead-lettered a message (the `reason` of an `x-death` entry). */
 export type BrokerDeathReason = 'rejected' | 'expired';

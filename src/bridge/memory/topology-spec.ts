@@ -4,7 +4,7 @@ import { assertDeadLetterStrategy } from '../dead-letter-strategy.js';
 import type { BindingSpec, Topology } from '../transport.js';
 import type { ExchangeDefinition } from './memory-exchange.js';
 import type { QueueDefinition } from './memory-queue.js';
-import { assertShortString } from './message-properties.js';
+import { assertShortString } from '../message-properties.js';
 
 const EXCHANGE_TYPES = ['topic', 'direct', 'fanout', 'headers'] as const;
 /** RabbitMQ's upper bound for `x-message-ttl`. */
