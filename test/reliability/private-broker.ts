@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 const run = promisify(execFile);
 
 /** A port nothing listens on now (the OS picks it). */
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
@@ -21,7 +21,7 @@ async function freePort(): Promise<number> {
 }
 
 /** The id of the user RabbitMQ's scripts switch to when started as root, if there is one. */
-async function rabbitmqUser(): Promise<{ uid: number; gid: number } | undefined> {
+export async function rabbitmqUser(): Promise<{ uid: number; gid: number } | undefined> {
   if (process.getuid?.() !== 0) return undefined;
   try {
     const uid = Number((await run('id', ['-u', 'rabbitmq'])).stdout.trim());

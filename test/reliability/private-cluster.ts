@@ -6,32 +6,12 @@
 import { execFile } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { freePort, rabbitmqUser } from './private-broker.js';
 
 const run = promisify(execFile);
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-/** The id of the user RabbitMQ's scripts switch to when started as root, if there is one. */
-async function rabbitmqUser(): Promise<{ uid: number; gid: number } | undefined> {
-  if (process.getuid?.() !== 0) return undefined;
-  try {
-    const uid = Number((await run('id', ['-u', 'rabbitmq'])).stdout.trim());
-    const gid = Number((await run('id', ['-g', 'rabbitmq'])).stdout.trim());
-    return { uid, gid };
-  } catch {
-    return undefined;
-  }
-}
 
 export interface ClusterNode {
   readonly nodeName: string;
