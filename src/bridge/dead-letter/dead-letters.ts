@@ -7,6 +7,9 @@ import { defaultDeadLetterNames, HEADERS, type DeadLetterNames } from '../names.
 import type { Delivery, MessageProperties, Transport } from '../transport.js';
 import { replayMessage } from './replay-message.js';
 
+/** How long a scan waits for the messages it returned to be back in the queue (see `#requeued`). */
+const REQUEUE_WAIT_MS = 2000;
+
 /** One message of the dead-letter queue, as the tooling shows it. */
 export interface DeadLetter {
   readonly messageId: string;
@@ -238,7 +241,22 @@ export class DeadLetters {
     } finally {
       for (const delivery of kept) delivery.nack({ requeue: true });
     }
+    await this.#requeued(kept.length);
     return { scanned, skipped };
+  }
+
+  /**
+   * Waits (briefly) until the messages just returned are back in the queue. A nack is not answered by
+   * the broker, and the next operation's count of the queue (`queueStats`, on another channel) could
+   * come before the broker had requeued them: a `purge` right after a dry run then saw fewer messages.
+   */
+  async #requeued(count: number): Promise<void> {
+    if (count === 0) return;
+    const deadline = Date.now() + REQUEUE_WAIT_MS;
+    while (((await this.#transport.queueStats(this.names.queue))?.messageCount ?? count) < count) {
+      if (Date.now() >= deadline) return;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
   }
 }
 
