@@ -3,6 +3,8 @@
 import {
   AmqpTransport,
   ConnectionBlockedError,
+  DeadLetters,
+  type DeadLetter,
   ConnectionLostError,
   PublishNackedError,
   PublishTimeoutError,
@@ -10,8 +12,8 @@ import {
   UnroutableError,
   type Transport,
 } from '../../src/index.js';
-import { sleep, type Cleanups } from '../integration/faults/fault-helpers.js';
-import type { History, Outcome } from './history.js';
+import { sleep, waitFor, type Cleanups } from '../integration/faults/fault-helpers.js';
+import type { CheckResult, History, Outcome } from './history.js';
 
 /**
  * What a rejected publish says about the message. Unroutable: the broker returned it, no queue has it.
@@ -116,4 +118,25 @@ export function adminTransport(
     for (const name of [exchange, `${appId}.dead-letter`]) await admin.deleteExchange(name).catch(() => {});
   });
   return admin;
+}
+
+/**
+ * The end of a scenario that publishes and consumes one queue: waits until every confirmed message
+ * arrived and the queue is empty, lets redeliveries still in flight land (they count as duplicates),
+ * then checks the ledger and lists the app's dead letters.
+ */
+export async function drained(
+  history: History,
+  transport: Transport,
+  { queue, appId, arrivalTimeoutMs }: { queue: string; appId: string; arrivalTimeoutMs: number },
+): Promise<{ result: CheckResult; deadLetters: DeadLetter[] }> {
+  await waitFor(() => history.allOkReceived, arrivalTimeoutMs, 'every confirmed message to arrive');
+  await waitFor(
+    async () => (await transport.queueStats(queue))?.messageCount === 0,
+    30_000,
+    'an empty queue',
+  );
+  await sleep(500);
+  const deadLetters = await new DeadLetters(transport, { appId }).list();
+  return { result: history.check(), deadLetters };
 }

@@ -4,17 +4,16 @@
 import { afterEach, expect, it } from 'vitest';
 import {
   AmqpTransport,
-  DeadLetters,
   MemoryRepeatCounter,
   Publisher,
   Subscriber,
   waitQueueName,
 } from '../../../src/index.js';
-import { Cleanups, sleep, uniqueNames, waitFor } from '../../integration/faults/fault-helpers.js';
+import { Cleanups, uniqueNames } from '../../integration/faults/fault-helpers.js';
 import { AMQP_URL } from '../../integration/servers.js';
 import { closeConnectionsEvery } from '../broker-faults.js';
 import { figuresFrom, reportFigures } from '../figures.js';
-import { adminTransport, medianAndMax, publishAll, watchOutages } from '../harness.js';
+import { adminTransport, drained, medianAndMax, publishAll, watchOutages } from '../harness.js';
 import { History, summarize } from '../history.js';
 import { sized } from '../size.js';
 
@@ -79,11 +78,7 @@ it(`${TOTAL} publishes and their consumption while the broker closes every conne
   await closer.stop();
 
   // Faults over: everything the broker has must now arrive.
-  await waitFor(() => history.allOkReceived, 60_000, 'every confirmed message to arrive');
-  await waitFor(async () => (await admin.queueStats(queue))?.messageCount === 0, 30_000, 'an empty queue');
-  await sleep(500); // redeliveries still in flight are counted too
-  const deadLetters = await new DeadLetters(admin, { appId }).list();
-  const result = history.check();
+  const { result, deadLetters } = await drained(history, admin, { queue, appId, arrivalTimeoutMs: 60_000 });
   const closes = consumerOutages.disconnects + publisherOutages.disconnects;
   reportFigures({
     scenario: '1-broker-closes-connections',

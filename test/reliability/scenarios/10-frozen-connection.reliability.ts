@@ -7,16 +7,15 @@
 import { afterEach, expect, it } from 'vitest';
 import {
   AmqpTransport,
-  DeadLetters,
   MemoryRepeatCounter,
   Publisher,
   Subscriber,
   waitQueueName,
 } from '../../../src/index.js';
-import { Cleanups, proxyTo, sleep, uniqueNames, waitFor } from '../../integration/faults/fault-helpers.js';
+import { Cleanups, proxyTo, uniqueNames, waitFor } from '../../integration/faults/fault-helpers.js';
 import { AMQP_URL } from '../../integration/servers.js';
 import { figuresFrom, reportFigures } from '../figures.js';
-import { adminTransport, medianAndMax, publishAll, watchOutages } from '../harness.js';
+import { adminTransport, drained, medianAndMax, publishAll, watchOutages } from '../harness.js';
 import { History, summarize } from '../history.js';
 import { sized } from '../size.js';
 
@@ -110,11 +109,7 @@ it(`${FREEZE_AT.length} frozen connections during ${TOTAL} publishes and their c
   await freezes;
   const runMs = Date.now() - startedAt;
 
-  await waitFor(() => history.allOkReceived, 60_000, 'every confirmed message to arrive');
-  await waitFor(async () => (await admin.queueStats(queue))?.messageCount === 0, 30_000, 'an empty queue');
-  await sleep(500);
-  const deadLetters = await new DeadLetters(admin, { appId }).list();
-  const result = history.check();
+  const { result, deadLetters } = await drained(history, admin, { queue, appId, arrivalTimeoutMs: 60_000 });
   // From each freeze to the first publish confirmed, and the first message consumed, on the new connection.
   const againAfter = (times: number[], reconnects: number[]) =>
     frozenAt.map((at) => {

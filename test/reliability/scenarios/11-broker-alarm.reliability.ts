@@ -12,14 +12,13 @@ import { afterEach, expect, it } from 'vitest';
 import {
   AmqpTransport,
   ConnectionBlockedError,
-  DeadLetters,
   MemoryRepeatCounter,
   Publisher,
   Subscriber,
 } from '../../../src/index.js';
 import { Cleanups, sleep, uniqueNames, waitFor } from '../../integration/faults/fault-helpers.js';
 import { figuresFrom, reportFigures } from '../figures.js';
-import { medianAndMax, outcomeOf, publishAll } from '../harness.js';
+import { drained, medianAndMax, outcomeOf, publishAll } from '../harness.js';
 import { History, summarize, type Outcome } from '../history.js';
 import { startPrivateBroker } from '../private-broker.js';
 import { sized } from '../size.js';
@@ -128,15 +127,11 @@ it(`a memory alarm of ${ALARM_MS / 1000} s, ${ALARM_AT.length}×, during ${TOTAL
   await alarms;
   const runMs = Date.now() - startedAt;
 
-  await waitFor(() => history.allOkReceived, 60_000, 'every confirmed message to arrive');
-  await waitFor(
-    async () => (await consumerTransport.queueStats(queue))?.messageCount === 0,
-    30_000,
-    'an empty queue',
-  );
-  await sleep(500);
-  const deadLetters = await new DeadLetters(consumerTransport, { appId }).list();
-  const result = history.check();
+  const { result, deadLetters } = await drained(history, consumerTransport, {
+    queue,
+    appId,
+    arrivalTimeoutMs: 60_000,
+  });
   const after = (times: number[], since: number[]) =>
     since.map((at) => (times.find((time) => time >= at) ?? NaN) - at);
   const blockedMs = after(

@@ -2,16 +2,10 @@
 // consumed. On a RabbitMQ node of the test's own (private-broker.ts), so that no one else's connections
 // drop. Confirmed messages are persistent on a durable queue: each one must arrive after the restarts.
 import { afterEach, expect, it } from 'vitest';
-import {
-  AmqpTransport,
-  DeadLetters,
-  MemoryRepeatCounter,
-  Publisher,
-  Subscriber,
-} from '../../../src/index.js';
+import { AmqpTransport, MemoryRepeatCounter, Publisher, Subscriber } from '../../../src/index.js';
 import { Cleanups, sleep, uniqueNames, waitFor } from '../../integration/faults/fault-helpers.js';
 import { figuresFrom, reportFigures } from '../figures.js';
-import { medianAndMax, publishAll } from '../harness.js';
+import { drained, medianAndMax, publishAll } from '../harness.js';
 import { History, summarize } from '../history.js';
 import { startPrivateBroker } from '../private-broker.js';
 import { sized } from '../size.js';
@@ -92,15 +86,11 @@ it(`stop_app / start_app twice during ${TOTAL} publishes and their consumption`,
   await restarts;
   const runMs = Date.now() - startedAt;
 
-  await waitFor(() => history.allOkReceived, 120_000, 'every confirmed message to arrive');
-  await waitFor(
-    async () => (await consumerTransport.queueStats(queue))?.messageCount === 0,
-    30_000,
-    'an empty queue',
-  );
-  await sleep(500);
-  const deadLetters = await new DeadLetters(consumerTransport, { appId }).list();
-  const result = history.check();
+  const { result, deadLetters } = await drained(history, consumerTransport, {
+    queue,
+    appId,
+    arrivalTimeoutMs: 120_000,
+  });
   const backAfter = (times: number[]) =>
     startedAppAt.map((at) => (times.find((connected) => connected >= at) ?? NaN) - at);
   const recovery = [...backAfter(connectedAt.publisher), ...backAfter(connectedAt.consumer)];
