@@ -1,7 +1,16 @@
 // @ts-check
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
-import importX from 'eslint-plugin-import-x';
+import importX, { createNodeResolver } from 'eslint-plugin-import-x';
+
+/** A zone of import-x/no-restricted-paths: `target` imports nothing from the folders above it. */
+function layer(target, above) {
+  return {
+    target: `./${target}`,
+    from: above.map((folder) => `./src/${folder}`),
+    message: `${target} is below ${above.join(', ')}: it must not import them (layers point down).`,
+  };
+}
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'test/.tmp/**', 'docs/api/**'] },
@@ -12,6 +21,13 @@ export default tseslint.config(
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
     },
     plugins: { 'import-x': importX },
+    settings: {
+      // Sources import each other as `./x.js` (what Node loads after the build): resolve that to x.ts,
+      // or the import rules below would see nothing to check.
+      'import-x/resolver-next': [
+        createNodeResolver({ extensions: ['.ts', '.js'], extensionAlias: { '.js': ['.ts', '.js'] } }),
+      ],
+    },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-misused-promises': 'error',
@@ -20,6 +36,42 @@ export default tseslint.config(
       'import-x/no-cycle': 'error',
       // The dispatcher rejects with exactly what a listener threw, whatever its type.
       '@typescript-eslint/prefer-promise-reject-errors': ['error', { allowThrowingUnknown: true }],
+    },
+  },
+  {
+    // The layers of src/ only point down (docs/development.md, "Layout"): entry points and the CLI →
+    // adapters (rabbitmq, memory, postgres, redis) → messaging → deferred → dispatcher → internal and
+    // errors. An adapter does not reach into another, except createTransport() (rabbitmq) choosing the
+    // in-memory transport. File cycles are caught by import-x/no-cycle; this catches a folder importing
+    // one above it, which a cycle check misses until the loop closes.
+    files: ['src/**/*.ts'],
+    rules: {
+      'import-x/no-restricted-paths': [
+        'error',
+        {
+          basePath: import.meta.dirname,
+          zones: [
+            layer('src/internal', ['dispatcher', 'deferred', 'messaging', 'adapters', 'cli']),
+            layer('src/errors', ['dispatcher', 'deferred', 'messaging', 'adapters', 'cli']),
+            layer('src/dispatcher', ['deferred', 'messaging', 'adapters', 'cli']),
+            layer('src/deferred', ['messaging', 'adapters', 'cli']),
+            layer('src/messaging', ['adapters', 'cli']),
+            layer('src/adapters', ['cli']),
+            ...['memory', 'postgres', 'redis', 'rabbitmq'].map((adapter) => ({
+              target: `./src/adapters/${adapter}`,
+              from: './src/adapters',
+              except: adapter === 'rabbitmq' ? ['./rabbitmq', './memory'] : [`./${adapter}`],
+              message: 'An adapter does not import another adapter.',
+            })),
+            // Entry points are at the top; nothing in src/ imports one (it would load every driver).
+            ...['index', 'rabbitmq', 'postgres', 'redis'].map((entry) => ({
+              target: './src/*/**',
+              from: `./src/${entry}.ts`,
+              message: 'Entry points are for users: import the module itself.',
+            })),
+          ],
+        },
+      ],
     },
   },
   {

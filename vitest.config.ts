@@ -4,7 +4,12 @@ import { defineConfig } from 'vitest/config';
 
 // Each entry point of the package, to its source. Exact matches: a plain `tidings` key would also
 // rewrite the prefix of `tidings/postgres`.
-const entryPoints = { tidings: 'index.ts', 'tidings/postgres': 'postgres.ts' };
+const entryPoints = {
+  tidings: 'index.ts',
+  'tidings/rabbitmq': 'rabbitmq.ts',
+  'tidings/postgres': 'postgres.ts',
+  'tidings/redis': 'redis.ts',
+};
 const alias = Object.entries(entryPoints).map(([name, file]) => ({
   find: new RegExp(`^${name}$`),
   replacement: fileURLToPath(new URL(`./src/${file}`, import.meta.url)),

@@ -28,7 +28,7 @@ const billingTransport = new MemoryTransport();
 const billingBridge = new Bridge({ dispatcher: billing, transport: billingTransport, appId: 'billing' });
 billingBridge.consume({
   queue: 'billing.orders',
-  bind: ['order.placed'],
+  bindingKeys: ['order.placed'],
   events: { 'order.placed': OrderPlaced },
   maxAttempts: 3,
   repeatDelaysMs: [10, 20],

@@ -1,18 +1,18 @@
 // Repeats and dead letters on the embedded defaults: what each copy carries, and the dead-letter tools
 // (list, replay, purge). The header names printed here are the ones docs/wire-format.md lists.
-import { DeadLetters, MemoryTransport, NonRetryableError, Publisher, Subscriber } from 'tidings';
+import { DeadLetters, MemoryTransport, NonRetryableError, Publisher, Consumer } from 'tidings';
 
 const transport = new MemoryTransport();
 const publisher = new Publisher(transport, { appId: 'shop' });
-const subscriber = new Subscriber(transport, {
+const consumer = new Consumer(transport, {
   queue: 'billing.orders',
-  routes: ['order.placed'],
+  bindingKeys: ['order.placed'],
   appId: 'billing',
   maxAttempts: 2,
   repeatDelaysMs: [10],
 });
 const outcomes: string[] = [];
-subscriber.on('settled', (settled) => outcomes.push(settled.outcome));
+consumer.on('settled', (settled) => outcomes.push(settled.outcome));
 const handled = async (count: number) => {
   while (outcomes.filter((outcome) => outcome !== 'repeated').length < count) {
     await new Promise((resolve) => setTimeout(resolve, 5));
@@ -21,7 +21,7 @@ const handled = async (count: number) => {
 
 // #region repeat-headers
 let replayed = false;
-await subscriber.subscribe(async ({ payload, headers, attempt }) => {
+await consumer.consume(async ({ payload, headers, attempt }) => {
   const { orderId } = payload as { orderId: string };
   if (attempt === 2) console.log(`a repeat carries: ${Object.keys(headers).sort().join(', ')}`);
   if (orderId === 'o-2') throw new NonRetryableError('unknown customer'); // dead-lettered at once
@@ -53,5 +53,5 @@ console.log(await deadLetters.purge({ reason: 'non-retryable', dryRun: true }));
 console.log(await deadLetters.purge()); // every dead letter
 // #endregion
 
-await subscriber.close();
+await consumer.close();
 await transport.close();

@@ -14,7 +14,6 @@
 import {
   AggregateRoot,
   Bridge,
-  createTransport,
   DeadLetters,
   Event,
   EventDispatcher,
@@ -25,13 +24,14 @@ import {
   MemoryTransport,
   OnEvent,
   OutboxRelay,
-  RedisRepeatCounter,
   type EventSubscriber,
   type OutboxStats,
   type SettledOutcome,
   type SubscribedEvents,
   type Transport,
 } from 'tidings';
+import { createTransport } from 'tidings/rabbitmq';
+import { RedisRepeatCounter } from 'tidings/redis';
 import { PgOutbox, PgUnitOfWork } from 'tidings/postgres';
 
 const say = (text: string) => console.log(text);
@@ -162,7 +162,7 @@ async function main(): Promise<void> {
   });
   billingBridge.consume({
     queue: 'demo-billing.orders',
-    bind: ['demo.order.placed'],
+    bindingKeys: ['demo.order.placed'],
     events: { 'order.placed': OrderPlaced },
     maxAttempts: 3,
     repeatDelaysMs: [100, 200],

@@ -17,7 +17,11 @@ dispatcher.on(OrderPlaced, async (event) => {
   console.log(`handled ${event.orderId}, then acked`);
 });
 const billing = new Bridge({ dispatcher, transport, appId: 'billing' });
-billing.consume({ queue: 'billing.orders', bind: ['order.placed'], events: { 'order.placed': OrderPlaced } });
+billing.consume({
+  queue: 'billing.orders',
+  bindingKeys: ['order.placed'],
+  events: { 'order.placed': OrderPlaced },
+});
 await billing.start();
 
 // #region sigterm

@@ -3,19 +3,19 @@
 // broker is the embedded one here (the archive works on any transport). DATABASE_URL defaults to the
 // local server; the example's table is dropped at the end.
 import pg from 'pg';
-import { MemoryTransport, NonRetryableError, Publisher, Subscriber } from 'tidings';
+import { MemoryTransport, NonRetryableError, Publisher, Consumer } from 'tidings';
 import { PgDeadLetterArchive } from 'tidings/postgres';
 
 const transport = new MemoryTransport();
-const subscriber = new Subscriber(transport, {
+const consumer = new Consumer(transport, {
   queue: 'billing.orders',
-  routes: ['order.placed'],
+  bindingKeys: ['order.placed'],
   appId: 'billing',
 });
 let cardWorks = false;
 const settled: string[] = [];
-subscriber.on('settled', (outcome) => settled.push(outcome.outcome));
-await subscriber.subscribe(async ({ payload }) => {
+consumer.on('settled', (outcome) => settled.push(outcome.outcome));
+await consumer.consume(async ({ payload }) => {
   if (!cardWorks)
     throw new NonRetryableError(`card declined for ${(payload as { orderId: string }).orderId}`);
 });
@@ -44,7 +44,7 @@ await archive.purge({ olderThan: new Date(Date.now() + 1000) }); // replayed and
 
 while (settled.length < 3) await new Promise((resolve) => setTimeout(resolve, 5));
 console.log(`replayed and handled: ${settled.join(', ')}`);
-await subscriber.close();
+await consumer.close();
 await transport.close();
 await pool.query('DROP TABLE example_dead_letters');
 await pool.end();

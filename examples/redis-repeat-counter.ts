@@ -1,7 +1,8 @@
 // requires: redis
 // Attempts counted in Redis, so a message whose handler crashes the process is counted too. Uses the
 // memory transport for the broker and Redis at REDIS_URL (default redis://127.0.0.1:6379).
-import { Bridge, EventDispatcher, MemoryTransport, Publisher, RedisRepeatCounter } from 'tidings';
+import { Bridge, EventDispatcher, MemoryTransport, Publisher } from 'tidings';
+import { RedisRepeatCounter } from 'tidings/redis';
 
 class OrderPlaced {
   static eventName = 'order.placed';
@@ -20,7 +21,7 @@ const repeatCounter = new RedisRepeatCounter({ url: process.env['REDIS_URL'] ?? 
 const billing = new Bridge({ dispatcher, transport, appId: 'billing', repeatCounter });
 billing.consume({
   queue: 'billing.orders',
-  bind: ['order.placed'],
+  bindingKeys: ['order.placed'],
   events: { 'order.placed': OrderPlaced },
   maxAttempts: 3,
   repeatDelaysMs: [10, 20],

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AmqpTransport } from 'tidings';
+import { AmqpTransport } from 'tidings/rabbitmq';
 
 const dir = process.env['TLS_DIR'] ?? '/etc/ssl/rabbitmq';
 

@@ -1,11 +1,12 @@
-// The public API of tidings. Everything not exported here (or by another entry point: src/postgres.ts for
-// tidings/postgres) is internal and may change. Nothing reachable from here imports a driver that is an
-// optional peer dependency (`pg`): the declarations must compile without it.
+// The public API of tidings. Everything not exported here (or by another entry point: src/rabbitmq.ts,
+// src/postgres.ts, src/redis.ts) is internal and may change. Nothing reachable from here imports a driver
+// (amqplib, pg, ioredis are optional peers): `import 'tidings'` loads none of them, and the declarations
+// compile without them. test/dist/entry-points.test.ts holds this.
 
 /**
  * Typed events for Node.js services: an in-process dispatcher, deferred events released after commit,
- * and a RabbitMQ bridge that never loses a message. The parts that use PostgreSQL are in
- * `tidings/postgres`.
+ * and a broker-neutral bridge with an in-memory transport. The drivers have their own entry points:
+ * `tidings/rabbitmq`, `tidings/postgres`, `tidings/redis`.
  *
  * @module tidings
  */
@@ -63,7 +64,7 @@ export { FlushLoopLimitError } from './errors/flush-loop-limit-error.js';
 // Bridge
 export type {
   BindingSpec,
-  Consumer,
+  TransportConsumer,
   ConsumeOptions,
   Delivery,
   DeliveryHandler,
@@ -76,53 +77,46 @@ export type {
   Topology,
   Transport,
   TransportEvents,
-} from './bridge/transport.js';
-export { createTransport } from './bridge/create-transport.js';
-export type { CreateTransportOptions } from './bridge/create-transport.js';
-export { AmqpTransport } from './bridge/amqp/amqp-transport.js';
-export type { AmqpTlsOptions, AmqpTransportOptions } from './bridge/amqp/amqp-transport.js';
-export { UNRECOVERABLE_CONNECTION_CODES } from './bridge/amqp/topology.js';
-export { MemoryTransport } from './bridge/memory/memory-transport.js';
-export type { MemoryTransportOptions } from './bridge/memory/memory-transport.js';
-export { MemoryBroker } from './bridge/memory/memory-broker.js';
-export { Publisher } from './bridge/publisher.js';
-export type { PublisherOptions, SendOptions } from './bridge/publisher.js';
-export { Subscriber } from './bridge/subscriber.js';
+} from './messaging/transport.js';
+export { MemoryTransport } from './adapters/memory/memory-transport.js';
+export type { MemoryTransportOptions } from './adapters/memory/memory-transport.js';
+export { MemoryBroker } from './adapters/memory/memory-broker.js';
+export { Publisher } from './messaging/publisher.js';
+export type { PublisherOptions, SendOptions } from './messaging/publisher.js';
+export { Consumer } from './messaging/consumer/consumer.js';
 export type {
   ConsumedMessage,
   MessageHandler,
   SettledOutcome,
-  SubscriberEvents,
-  SubscriberOptions,
-} from './bridge/subscriber.js';
-export { Bridge } from './bridge/bridge.js';
+  ConsumerEvents,
+  ConsumerOptions,
+} from './messaging/consumer/consumer.js';
+export { Bridge } from './messaging/bridge.js';
 export type {
   BridgeConsumeOptions,
   BridgedDispatcher,
   BridgeEvents,
   BridgeOptions,
   ForwardOptions,
-} from './bridge/bridge.js';
-export { DeadLetters, describeDeadLetter } from './bridge/dead-letter/dead-letters.js';
+} from './messaging/bridge.js';
+export { DeadLetters, describeDeadLetter } from './messaging/dead-letters/dead-letters.js';
 export type {
   DeadLetter,
   DeadLetterFilter,
   DeadLettersOptions,
   ReplayOptions,
   ReplaySummary,
-} from './bridge/dead-letter/dead-letters.js';
-export type { DeadLetterVisitor } from './bridge/dead-letter/dead-letters.js';
-export { HEADERS, defaultDeadLetterNames, waitQueueName } from './bridge/names.js';
-export type { DeadLetterNames, DeadLetterReason } from './bridge/names.js';
-export { assertRoutingKey, exchangeOf } from './bridge/routing.js';
-export { encodeMessage, CONTENT_TYPE } from './bridge/envelope.js';
-export type { FromPayload } from './bridge/hydrate.js';
-export type { StandardSchemaV1, StandardIssue, StandardResult } from './bridge/standard-schema.js';
-export type { RepeatCounter } from './bridge/repeat/repeat-counter.js';
-export { MemoryRepeatCounter } from './bridge/repeat/memory-repeat-counter.js';
-export type { MemoryRepeatCounterOptions } from './bridge/repeat/memory-repeat-counter.js';
-export { RedisRepeatCounter } from './bridge/repeat/redis-repeat-counter.js';
-export type { RedisRepeatCounterOptions } from './bridge/repeat/redis-repeat-counter.js';
+} from './messaging/dead-letters/dead-letters.js';
+export type { DeadLetterVisitor } from './messaging/dead-letters/dead-letters.js';
+export { HEADERS, defaultDeadLetterNames, waitQueueName } from './messaging/names.js';
+export type { DeadLetterNames, DeadLetterReason } from './messaging/names.js';
+export { assertRoutingKey, exchangeOf } from './messaging/routing.js';
+export { encodeMessage, CONTENT_TYPE } from './messaging/envelope.js';
+export type { FromPayload } from './messaging/hydrate.js';
+export type { StandardSchemaV1, StandardIssue, StandardResult } from './messaging/standard-schema.js';
+export type { RepeatCounter } from './messaging/repeat/repeat-counter.js';
+export { MemoryRepeatCounter } from './messaging/repeat/memory-repeat-counter.js';
+export type { MemoryRepeatCounterOptions } from './messaging/repeat/memory-repeat-counter.js';
 
 // Bridge errors
 export { UnroutableError } from './errors/unroutable-error.js';
@@ -141,14 +135,14 @@ export { NonRetryableError } from './errors/non-retryable-error.js';
 export { RepeatCounterUnavailableError } from './errors/repeat-counter-unavailable-error.js';
 
 // Outbox
-export type { ClaimedRow, FailedRow, Outbox, OutboxMessage, OutboxStats } from './outbox/outbox.js';
-export { MemoryOutbox } from './outbox/memory-outbox.js';
-export { OutboxRelay } from './outbox/outbox-relay.js';
-export type { OutboxRelayEvents, OutboxRelayOptions } from './outbox/outbox-relay.js';
+export type { ClaimedRow, FailedRow, Outbox, OutboxMessage, OutboxStats } from './messaging/outbox/outbox.js';
+export { MemoryOutbox } from './messaging/outbox/memory-outbox.js';
+export { OutboxRelay } from './messaging/outbox/outbox-relay.js';
+export type { OutboxRelayEvents, OutboxRelayOptions } from './messaging/outbox/outbox-relay.js';
 export { TransactionStateError } from './errors/transaction-state-error.js';
 
 // Inbox (idempotent consumers)
-export type { Inbox } from './inbox/inbox.js';
-export { MemoryInbox } from './inbox/memory-inbox.js';
-export { idempotent } from './inbox/idempotent.js';
-export type { IdempotentOptions } from './inbox/idempotent.js';
+export type { Inbox } from './messaging/inbox/inbox.js';
+export { MemoryInbox } from './messaging/inbox/memory-inbox.js';
+export { idempotent } from './messaging/inbox/idempotent.js';
+export type { IdempotentOptions } from './messaging/inbox/idempotent.js';

@@ -10,21 +10,21 @@
  */
 
 // Unit of work
-export { PgUnitOfWork } from './outbox/postgres/pg-unit-of-work.js';
-export type { PgIsolationLevel, PgUnitOfWorkOptions } from './outbox/postgres/pg-unit-of-work.js';
+export { PgUnitOfWork } from './adapters/postgres/pg-unit-of-work.js';
+export type { PgIsolationLevel, PgUnitOfWorkOptions } from './adapters/postgres/pg-unit-of-work.js';
 
 // Outbox
-export { PgOutbox } from './outbox/postgres/pg-outbox.js';
-export type { PgOutboxOptions } from './outbox/postgres/pg-outbox.js';
-export { pgOutboxSchemaSql } from './outbox/postgres/pg-outbox-sql.js';
-export type { PgOutboxNameOptions } from './outbox/postgres/pg-outbox-sql.js';
+export { PgOutbox } from './adapters/postgres/pg-outbox.js';
+export type { PgOutboxOptions } from './adapters/postgres/pg-outbox.js';
+export { pgOutboxSchemaSql } from './adapters/postgres/pg-outbox-sql.js';
+export type { PgOutboxNameOptions } from './adapters/postgres/pg-outbox-sql.js';
 
 // Inbox (idempotent consumers)
-export { PgInbox } from './inbox/pg-inbox.js';
-export type { PgInboxOptions } from './inbox/pg-inbox.js';
+export { PgInbox } from './adapters/postgres/pg-inbox.js';
+export type { PgInboxOptions } from './adapters/postgres/pg-inbox.js';
 
 // Dead-letter archive
-export { PgDeadLetterArchive } from './bridge/dead-letter/pg-dead-letter-archive.js';
+export { PgDeadLetterArchive } from './adapters/postgres/pg-dead-letter-archive.js';
 export type {
   ArchivedFilter,
   ArchivedListFilter,
@@ -33,10 +33,10 @@ export type {
   ArchiveReplaySummary,
   ArchiveSummary,
   PgDeadLetterArchiveOptions,
-} from './bridge/dead-letter/pg-dead-letter-archive.js';
-export type { ArchivedDeadLetter, ArchivedStatus } from './bridge/dead-letter/archived-dead-letter.js';
-export { pgDeadLetterArchiveSchemaSql } from './bridge/dead-letter/pg-dead-letter-archive-sql.js';
+} from './adapters/postgres/pg-dead-letter-archive.js';
+export type { ArchivedDeadLetter, ArchivedStatus } from './messaging/dead-letters/archived-dead-letter.js';
+export { pgDeadLetterArchiveSchemaSql } from './adapters/postgres/pg-dead-letter-archive-sql.js';
 export type {
   PgDeadLetterArchiveNameOptions,
   PgDeadLetterArchiveNames,
-} from './bridge/dead-letter/pg-dead-letter-archive-sql.js';
+} from './adapters/postgres/pg-dead-letter-archive-sql.js';

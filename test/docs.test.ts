@@ -51,9 +51,9 @@ function emittedEvents(...paths: string[]): string[] {
 
 describe('docs/events.md', () => {
   it.each([
-    ['Transports', ['bridge/amqp/', 'bridge/memory/']],
-    ['`Subscriber` and `Bridge`', ['bridge/subscriber.ts', 'bridge/bridge.ts']],
-    ['`OutboxRelay`', ['outbox/outbox-relay.ts']],
+    ['Transports', ['adapters/rabbitmq/', 'adapters/memory/']],
+    ['`Consumer` and `Bridge`', ['messaging/consumer/', 'messaging/bridge.ts']],
+    ['`OutboxRelay`', ['messaging/outbox/outbox-relay.ts']],
   ])('%s: lists every event the source emits, and no other', (heading, files) => {
     expect(documentedEvents('events.md', heading)).toEqual(emittedEvents(...files));
   });

@@ -69,7 +69,7 @@ const expectations: Record<string, (out: string) => void> = {
         '',
       ].join('\n'),
     ),
-  'publisher-subscriber.ts': (out) => {
+  'publisher-consumer.ts': (out) => {
     expect(out).toMatch(/^sent (\S+)\nrepeated: attempt 1 of \1\n/);
     expect(out).toMatch(
       /document.created \{ event_id: 11995, name: 'docx' \} a1 req-7 attempt 2\nacked: attempt 2/,

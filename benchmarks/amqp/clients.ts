@@ -5,7 +5,7 @@
 import amqplib from 'amqplib';
 import type { ChannelModel } from 'amqplib';
 import rascal from 'rascal';
-import type { AmqpTransport } from '../../src/index.js';
+import type { AmqpTransport } from '../../src/rabbitmq.js';
 import { AMQP_URL, PREFETCH } from './harness.js';
 import { tidings } from './tidings.js';
 

@@ -22,9 +22,9 @@ import {
 } from './harness.js';
 import { withinRangeGoal } from './report.js';
 
-const { Subscriber, waitQueueName } = tidings;
+const { Consumer, waitQueueName } = tidings;
 const TRANSPORT = 'tidings AmqpTransport.consume (raw delivery, ack)';
-const SUBSCRIBER = 'tidings Subscriber (JSON + counter + ack)';
+const SUBSCRIBER = 'tidings Consumer (JSON + counter + ack)';
 const RAW = 'amqplib consume + ack';
 const RASCAL = 'Rascal subscription (JSON, ackOrNack)';
 
@@ -63,12 +63,12 @@ export const scenario: Scenario = {
     const exchange = names.exchange;
     const appId = names.appId;
     const transportQueue = names.queue('consume-transport');
-    const subscriberQueue = names.queue('consume-subscriber');
+    const subscriberQueue = names.queue('consume-consumer');
     const rawQueue = names.queue('consume-amqplib');
     const rascalQueue = names.queue('consume-rascal');
-    // The Subscriber declares its queue with the dead-letter exchange, and wait queues for its default delays.
+    // The Consumer declares its queue with the dead-letter exchange, and wait queues for its default delays.
     const subscriberArgs = { 'x-dead-letter-exchange': `${appId}.dead-letter` };
-    for (const delay of [1000, 10_000, 60_000]) names.queue(waitQueueName('consume-subscriber', delay));
+    for (const delay of [1000, 10_000, 60_000]) names.queue(waitQueueName('consume-consumer', delay));
     // One publish fills every case's queue: a fanout exchange bound to all of them.
     const fill = names.otherExchange('consume-fill');
     await admin.exchange(exchange);
@@ -100,19 +100,19 @@ export const scenario: Scenario = {
           row: newRow(SUBSCRIBER, 'tidings'),
           once: (warm: boolean) =>
             measure(subscriberQueue, warm, async (completions) => {
-              const transport = await tidingsTransport('bench-consume-subscriber');
-              const subscriber = new Subscriber(transport, {
+              const transport = await tidingsTransport('bench-consume-consumer');
+              const consumer = new Consumer(transport, {
                 queue: subscriberQueue,
-                routes: [`${exchange}.consume-subscriber`],
+                bindingKeys: [`${exchange}.consume-consumer`],
                 appId,
                 prefetch: PREFETCH,
               });
-              subscriber.on('settled', (outcome) => {
+              consumer.on('settled', (outcome) => {
                 if (outcome.outcome === 'acked') completions.done();
               });
-              await subscriber.subscribe(() => {});
+              await consumer.consume(() => {});
               return async () => {
-                await subscriber.close();
+                await consumer.close();
                 await transport.close();
               };
             }),
@@ -178,7 +178,7 @@ export const scenario: Scenario = {
       title: `Consume and ack, prefetch ${PREFETCH}: queue pre-filled with ${total.toLocaleString('en-US')} persistent 200-byte messages`,
       notes: [
         `acks/s from message ${warmup.toLocaleString('en-US')} to ${total.toLocaleString('en-US')}; fresh connection per repetition; ${rounds} repetitions after a discarded warm-up round; cases interleaved, one fanout publish fills all their queues per round`,
-        'Subscriber: JSON decode + MemoryRepeatCounter increment/forget + ack; Rascal parses the JSON too',
+        'Consumer: JSON decode + MemoryRepeatCounter increment/forget + ack; Rascal parses the JSON too',
       ],
       unit: 'msgs/s',
       amqplibBaseline: RAW,

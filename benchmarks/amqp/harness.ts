@@ -102,13 +102,13 @@ export class Names {
     return name;
   }
 
-  /** The topic exchange every publishing case uses (also the Subscribers' route exchange). */
+  /** The topic exchange every publishing case uses (also the Consumers' route exchange). */
   get exchange(): string {
     this.exchanges.add(this.prefix);
     return this.prefix;
   }
 
-  /** The Subscribers' appId: they declare `<appId>.dead-letter` and `<appId>.dead-letters`. */
+  /** The Consumers' appId: they declare `<appId>.dead-letter` and `<appId>.dead-letters`. */
   get appId(): string {
     this.exchanges.add(`${this.prefix}.dead-letter`);
     this.queues.add(`${this.prefix}.dead-letters`);

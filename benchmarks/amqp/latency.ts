@@ -21,8 +21,8 @@ import {
   type ScenarioResult,
 } from './harness.js';
 
-const { Publisher, Subscriber, waitQueueName } = tidings;
-const SUBSCRIBER = 'tidings Publisher.send → Subscriber';
+const { Publisher, Consumer, waitQueueName } = tidings;
+const SUBSCRIBER = 'tidings Publisher.send → Consumer';
 const TRANSPORT = 'tidings AmqpTransport.publish → consume';
 const RAW = 'amqplib confirm publish → consume';
 
@@ -38,8 +38,8 @@ export const scenario: Scenario = {
     const warmCount = Math.round((warmupMs * rate) / 1000);
     const exchange = names.exchange;
     const appId = names.appId;
-    const subscriberQueue = names.queue('latency-subscriber');
-    for (const delay of [1000, 10_000, 60_000]) names.queue(waitQueueName('latency-subscriber', delay));
+    const subscriberQueue = names.queue('latency-consumer');
+    for (const delay of [1000, 10_000, 60_000]) names.queue(waitQueueName('latency-consumer', delay));
     const transportQueue = names.queue('latency-transport');
     const rawQueue = names.queue('latency-amqplib');
     await admin.exchange(exchange);
@@ -100,14 +100,14 @@ export const scenario: Scenario = {
           once: () =>
             measure(async (received) => {
               const transport = await tidingsTransport('bench-latency-tidings');
-              const routingKey = `${exchange}.latency-subscriber`;
-              const subscriber = new Subscriber(transport, {
+              const routingKey = `${exchange}.latency-consumer`;
+              const consumer = new Consumer(transport, {
                 queue: subscriberQueue,
-                routes: [routingKey],
+                bindingKeys: [routingKey],
                 appId,
                 prefetch: PREFETCH,
               });
-              await subscriber.subscribe(({ messageId }) => received(Number(messageId)));
+              await consumer.consume(({ messageId }) => received(Number(messageId)));
               const publisher = new Publisher(transport, { appId: 'bench' });
               return {
                 send: (seq, confirmed) => {
@@ -116,7 +116,7 @@ export const scenario: Scenario = {
                     .then(() => confirmed(), confirmed);
                 },
                 close: async () => {
-                  await subscriber.close();
+                  await consumer.close();
                   await transport.close();
                 },
               };

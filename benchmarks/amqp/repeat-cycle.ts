@@ -1,7 +1,7 @@
 // 4. The fail-fail-succeed repeat cycle: every message fails in its handler on the 1st and 2nd
 // delivery and succeeds on the 3rd. A failed message is repeated by publishing a copy to the back of
 // the same queue (confirmed) and then acking the original, the way each client does it:
-// - tidings Subscriber with `repeatDelaysMs: [0]` (immediate repeats), with its default
+// - tidings Consumer with `repeatDelaysMs: [0]` (immediate repeats), with its default
 //   MemoryRepeatCounter and with RedisRepeatCounter (one Redis round trip per delivery, one per success);
 // - hand-written amqplib: copy with an incremented `x-attempt` header, published to the queue through the
 //   default exchange on a confirm channel, then the original acked once the copy is confirmed;
@@ -28,9 +28,9 @@ import {
 } from './harness.js';
 import { ratioGoal } from './report.js';
 
-const { RedisRepeatCounter, Subscriber } = tidings;
-const MEMORY = 'tidings Subscriber, [0], MemoryRepeatCounter';
-const REDIS = 'tidings Subscriber, [0], RedisRepeatCounter';
+const { RedisRepeatCounter, Consumer } = tidings;
+const MEMORY = 'tidings Consumer, [0], MemoryRepeatCounter';
+const REDIS = 'tidings Consumer, [0], RedisRepeatCounter';
 const RAW = 'amqplib hand-written republish';
 const RASCAL = 'Rascal republish recovery';
 
@@ -95,26 +95,26 @@ export const scenario: Scenario = {
           measure(queue, warm, async (completions, delivered) => {
             const transport = await tidingsTransport('bench-repeat-tidings');
             const counter = redis ? new RedisRepeatCounter({ url: REDIS_URL }) : undefined;
-            const subscriber = new Subscriber(transport, {
+            const consumer = new Consumer(transport, {
               queue,
-              routes: [`${exchange}.${queue.slice(queue.lastIndexOf('.') + 1)}`],
+              bindingKeys: [`${exchange}.${queue.slice(queue.lastIndexOf('.') + 1)}`],
               appId,
               prefetch: PREFETCH,
               repeatDelaysMs: [0],
               ...(counter ? { repeatCounter: counter } : {}),
             });
             let warnings = 0;
-            subscriber.on('warning', () => void warnings++);
-            subscriber.on('error', () => {});
-            subscriber.on('settled', (outcome) => {
+            consumer.on('warning', () => void warnings++);
+            consumer.on('error', () => {});
+            consumer.on('settled', (outcome) => {
               if (outcome.outcome === 'acked') completions.done();
             });
-            await subscriber.subscribe(({ attempt }) => {
+            await consumer.consume(({ attempt }) => {
               delivered();
               handle(attempt);
             });
             return async () => {
-              await subscriber.close();
+              await consumer.close();
               await transport.close();
               await counter?.close();
               if (warnings > 0) throw new Error(`the repeat counter was unavailable ${warnings} times`);

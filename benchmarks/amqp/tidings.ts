@@ -12,8 +12,13 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type * as Library from '../../src/index.js';
+import type * as Main from '../../src/index.js';
 import type * as Postgres from '../../src/postgres.js';
+import type * as Rabbitmq from '../../src/rabbitmq.js';
+import type * as Redis from '../../src/redis.js';
+
+/** `tidings`, `tidings/rabbitmq` and `tidings/redis` in one namespace: the benchmarks use all three. */
+type Library = typeof Main & typeof Rabbitmq & typeof Redis;
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -54,18 +59,30 @@ function compile(): string {
   return dir;
 }
 
-/** Loads the entry points `tidings` and `tidings/postgres`. */
-async function load(): Promise<[typeof Library, typeof Postgres]> {
+/** Loads the entry points: `tidings` with `tidings/rabbitmq` and `tidings/redis`, and `tidings/postgres`. */
+async function load(): Promise<[Library, typeof Postgres]> {
   if (process.argv.includes('--from-src')) {
     tidingsBuild = 'src/ through tsx (esbuild keepNames: slower than the published build)';
-    return Promise.all([import('../../src/index.js'), import('../../src/postgres.js')]);
+    const [main, rabbitmq, redis, postgres] = await Promise.all([
+      import('../../src/index.js'),
+      import('../../src/rabbitmq.js'),
+      import('../../src/redis.js'),
+      import('../../src/postgres.js'),
+    ]);
+    return [{ ...main, ...rabbitmq, ...redis }, postgres];
   }
   const built = process.env['TIDINGS_BENCH_BUILD'];
   if (built !== undefined) tidingsBuild = 'src/ compiled with tsc by the parent process';
   const dir = built ?? compile();
   tidingsBuildDir = dir;
   const entry = (file: string): Promise<unknown> => import(pathToFileURL(join(dir, file)).href);
-  return [(await entry('index.js')) as typeof Library, (await entry('postgres.js')) as typeof Postgres];
+  const [main, rabbitmq, redis] = await Promise.all([
+    entry('index.js'),
+    entry('rabbitmq.js'),
+    entry('redis.js'),
+  ]);
+  const library = { ...(main as typeof Main), ...(rabbitmq as typeof Rabbitmq), ...(redis as typeof Redis) };
+  return [library, (await entry('postgres.js')) as typeof Postgres];
 }
 
 export const [tidings, tidingsPostgres] = await load();

@@ -1,4 +1,4 @@
-import { amqpUrlsFrom } from '../bridge/amqp/amqp-url.js';
+import { amqpUrlsFrom } from '../adapters/rabbitmq/amqp-url.js';
 import { redactUrl } from '../internal/redact.js';
 import { DEFAULT_AMQP_URL } from './help-text.js';
 

@@ -1,7 +1,7 @@
-import { AmqpTransport } from '../bridge/amqp/amqp-transport.js';
-import { toArchiveJson } from '../bridge/dead-letter/archive-json.js';
-import type { ArchivedDeadLetter, ArchivedStatus } from '../bridge/dead-letter/archived-dead-letter.js';
-import { PgDeadLetterArchive } from '../bridge/dead-letter/pg-dead-letter-archive.js';
+import { AmqpTransport } from '../adapters/rabbitmq/amqp-transport.js';
+import { toArchiveJson } from '../messaging/dead-letters/archive-json.js';
+import type { ArchivedDeadLetter, ArchivedStatus } from '../messaging/dead-letters/archived-dead-letter.js';
+import { PgDeadLetterArchive } from '../adapters/postgres/pg-dead-letter-archive.js';
 import { passwordsOf, redact, redactUrl } from '../internal/redact.js';
 import { brokerLabel, brokerUrls } from './broker-urls.js';
 import { missingDeadLetterQueue } from './dead-letters-command.js';

@@ -1,7 +1,7 @@
-import { AmqpTransport } from '../bridge/amqp/amqp-transport.js';
-import { createTransport } from '../bridge/create-transport.js';
-import { DeadLetters, type DeadLetter } from '../bridge/dead-letter/dead-letters.js';
-import type { Transport } from '../bridge/transport.js';
+import { AmqpTransport } from '../adapters/rabbitmq/amqp-transport.js';
+import { createTransport } from '../adapters/rabbitmq/create-transport.js';
+import { DeadLetters, type DeadLetter } from '../messaging/dead-letters/dead-letters.js';
+import type { Transport } from '../messaging/transport.js';
 import { passwordsOf, redact } from '../internal/redact.js';
 import { brokerLabel, brokerUrls } from './broker-urls.js';
 

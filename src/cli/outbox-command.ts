@@ -1,5 +1,5 @@
-import { PgOutbox } from '../outbox/postgres/pg-outbox.js';
-import { pgOutboxSchemaSql } from '../outbox/postgres/pg-outbox-sql.js';
+import { PgOutbox } from '../adapters/postgres/pg-outbox.js';
+import { pgOutboxSchemaSql } from '../adapters/postgres/pg-outbox-sql.js';
 import { passwordsOf, redact, redactUrl } from '../internal/redact.js';
 import { brokerUrls } from './broker-urls.js';
 import { runRelay } from './outbox-relay-command.js';

@@ -1,8 +1,8 @@
-import { AmqpTransport } from '../bridge/amqp/amqp-transport.js';
+import { AmqpTransport } from '../adapters/rabbitmq/amqp-transport.js';
 import { redact, redactUrl } from '../internal/redact.js';
 import { sleep } from '../internal/signal.js';
-import { OutboxRelay } from '../outbox/outbox-relay.js';
-import type { PgOutbox } from '../outbox/postgres/pg-outbox.js';
+import { OutboxRelay } from '../messaging/outbox/outbox-relay.js';
+import type { PgOutbox } from '../adapters/postgres/pg-outbox.js';
 import { brokerLabel } from './broker-urls.js';
 import { fatalReason } from './fatal-errors.js';
 import { RelayProgress } from './relay-progress.js';

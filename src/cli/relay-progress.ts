@@ -1,4 +1,4 @@
-import type { OutboxStats } from '../outbox/outbox.js';
+import type { OutboxStats } from '../messaging/outbox/outbox.js';
 import { formatSeconds } from './durations.js';
 
 /**

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The `tidings` command. `tidings --help` lists what it does; each command has its own --help.
 // Exit codes: 0 done, 1 the command failed, 2 usage error (see MAIN_HELP).
-import type { ArchivedStatus } from '../bridge/dead-letter/archived-dead-letter.js';
+import type { ArchivedStatus } from '../messaging/dead-letters/archived-dead-letter.js';
 import { parseCommandLine, usageText, type OptionValues } from './command-line.js';
 import { deadLetterArchiveCommand, type ArchiveCommand } from './dead-letter-archive-command.js';
 import { deadLettersCommand } from './dead-letters-command.js';

@@ -5,8 +5,8 @@
 // may already have run: the next consumer handled them a second time (reliability scenario 6).
 import type { Channel, ConsumeMessage } from 'amqplib';
 import { expect, it } from 'vitest';
-import { AmqpConsumer } from '../../src/bridge/amqp/amqp-consumer.js';
-import type { Delivery } from '../../src/bridge/transport.js';
+import { AmqpConsumer } from '../../src/adapters/rabbitmq/amqp-consumer.js';
+import type { Delivery } from '../../src/messaging/transport.js';
 
 /** The calls a consumer makes on its channel, in order; `cancel` resolves when the test says so. */
 function scriptedChannel() {

@@ -1,6 +1,6 @@
 // A comma-separated list of broker URLs (AMQP_URL, the CLI's --url) is read one way everywhere.
 import { describe, expect, it } from 'vitest';
-import { amqpUrlsFrom } from '../../src/bridge/amqp/amqp-url.js';
+import { amqpUrlsFrom } from '../../src/adapters/rabbitmq/amqp-url.js';
 import { brokerLabel, brokerUrls } from '../../src/cli/broker-urls.js';
 
 describe('amqpUrlsFrom', () => {

@@ -2,9 +2,10 @@
 // connection_timeout are honoured, win over the transport's options for their URL, and a malformed,
 // unknown or repeated one is refused with an InvalidArgumentError that names it and shows no password.
 import { describe, expect, it } from 'vitest';
-import { AmqpTransport, InvalidArgumentError } from '../../src/index.js';
-import { connectArguments, parseAmqpUrl } from '../../src/bridge/amqp/amqp-url.js';
-import { transportSettings } from '../../src/bridge/amqp/amqp-transport-options.js';
+import { InvalidArgumentError } from '../../src/index.js';
+import { AmqpTransport } from '../../src/rabbitmq.js';
+import { connectArguments, parseAmqpUrl } from '../../src/adapters/rabbitmq/amqp-url.js';
+import { transportSettings } from '../../src/adapters/rabbitmq/amqp-transport-options.js';
 
 const SOCKET = { timeout: 10_000, noDelay: true };
 

@@ -1,12 +1,9 @@
 // Bad configuration of the bridge's components: each mistake is refused when the component is built,
 // with a typed error whose stable code says what kind of mistake it is and whose message names the
 // option and the value given — and never shows a password.
-import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import {
-  AmqpTransport,
   Bridge,
-  BrokerNotConfiguredError,
-  createTransport,
   DeadLetters,
   EventDispatcher,
   InvalidArgumentError,
@@ -17,9 +14,11 @@ import {
   MemoryTransport,
   OutboxRelay,
   Publisher,
-  Subscriber,
+  Consumer,
+  type BridgeOptions,
   type StandardSchemaV1,
 } from '../../src/index.js';
+import { AmqpTransport, createTransport } from '../../src/rabbitmq.js';
 
 const transport = new MemoryTransport({ broker: new MemoryBroker() });
 const dispatcher = new EventDispatcher();
@@ -33,12 +32,12 @@ const validator: StandardSchemaV1 = {
 };
 
 const subscriber = (options: object) =>
-  new Subscriber(transport, { queue: 'billing.orders', routes: ['order.placed'], ...options });
+  new Consumer(transport, { queue: 'billing.orders', bindingKeys: ['order.placed'], ...options });
 const amqp = (options: object) => new AmqpTransport(options);
 const consume = (options: object) =>
   new Bridge({ dispatcher, transport }).consume({
     queue: 'billing.orders',
-    bind: ['order.placed'],
+    bindingKeys: ['order.placed'],
     handler: () => {},
     ...options,
   });
@@ -51,10 +50,10 @@ const ROUTING_KEY = 'ERR_TIDINGS_INVALID_ROUTING_KEY';
 const cases: [string, () => unknown, string, RegExp][] = [
   // Unknown option keys: named, with the known ones listed.
   [
-    'Subscriber: misspelt prefetch',
+    'Consumer: misspelt prefetch',
     () => subscriber({ prefech: 10 }),
     ARGUMENT,
-    /Subscriber: unknown option "prefech" \(known options: queue, routes, prefetch/,
+    /Consumer: unknown option "prefech" \(known options: queue, bindingKeys, prefetch/,
   ],
   [
     'AmqpTransport: unknown key',
@@ -84,7 +83,7 @@ const cases: [string, () => unknown, string, RegExp][] = [
     'Bridge.consume: unknown key',
     () => consume({ prefech: 1 }),
     ARGUMENT,
-    /Subscriber: unknown option "prefech"/,
+    /Consumer: unknown option "prefech"/,
   ],
   [
     'Bridge.forward: unknown key',
@@ -127,10 +126,10 @@ const cases: [string, () => unknown, string, RegExp][] = [
     /DeadLetters: unknown option "appid"/,
   ],
   [
-    'Subscriber: unknown deadLetter key',
+    'Consumer: unknown deadLetter key',
     () => subscriber({ deadLetter: { exchnage: 'x' } }),
     ARGUMENT,
-    /Subscriber: deadLetter: unknown option "exchnage"/,
+    /Consumer: deadLetter: unknown option "exchnage"/,
   ],
   [
     'Bridge: unknown deadLetter key',
@@ -141,94 +140,94 @@ const cases: [string, () => unknown, string, RegExp][] = [
 
   // Counts and sizes: negative, zero, NaN, fractions, strings, out of range.
   [
-    'Subscriber: negative prefetch',
+    'Consumer: negative prefetch',
     () => subscriber({ prefetch: -1 }),
     ARGUMENT,
-    /Subscriber: prefetch must be an integer from 1 to 65535, got number -1/,
+    /Consumer: prefetch must be an integer from 1 to 65535, got number -1/,
   ],
   [
-    'Subscriber: zero prefetch',
+    'Consumer: zero prefetch',
     () => subscriber({ prefetch: 0 }),
     ARGUMENT,
-    /Subscriber: prefetch must be .*, got number 0/,
+    /Consumer: prefetch must be .*, got number 0/,
   ],
   [
-    'Subscriber: NaN prefetch',
+    'Consumer: NaN prefetch',
     () => subscriber({ prefetch: Number.NaN }),
     ARGUMENT,
-    /Subscriber: prefetch must be .*, got number NaN/,
+    /Consumer: prefetch must be .*, got number NaN/,
   ],
   [
-    'Subscriber: prefetch as a string',
+    'Consumer: prefetch as a string',
     () => subscriber({ prefetch: '10' }),
     ARGUMENT,
-    /Subscriber: prefetch must be .*, got "10"/,
+    /Consumer: prefetch must be .*, got "10"/,
   ],
   [
-    'Subscriber: prefetch above 16 bits',
+    'Consumer: prefetch above 16 bits',
     () => subscriber({ prefetch: 70_000 }),
     ARGUMENT,
-    /Subscriber: prefetch must be an integer from 1 to 65535, got number 70000/,
+    /Consumer: prefetch must be an integer from 1 to 65535, got number 70000/,
   ],
   [
-    'Subscriber: zero maxAttempts',
+    'Consumer: zero maxAttempts',
     () => subscriber({ maxAttempts: 0 }),
     ARGUMENT,
-    /Subscriber: maxAttempts must be an integer >= 1, got number 0/,
+    /Consumer: maxAttempts must be an integer >= 1, got number 0/,
   ],
   [
-    'Subscriber: negative maxAttempts',
+    'Consumer: negative maxAttempts',
     () => subscriber({ maxAttempts: -3 }),
     ARGUMENT,
-    /Subscriber: maxAttempts must be .*, got number -3/,
+    /Consumer: maxAttempts must be .*, got number -3/,
   ],
   [
-    'Subscriber: NaN maxAttempts',
+    'Consumer: NaN maxAttempts',
     () => subscriber({ maxAttempts: Number.NaN }),
     ARGUMENT,
-    /Subscriber: maxAttempts must be .*, got number NaN/,
+    /Consumer: maxAttempts must be .*, got number NaN/,
   ],
   [
-    'Subscriber: fractional maxAttempts',
+    'Consumer: fractional maxAttempts',
     () => subscriber({ maxAttempts: 2.5 }),
     ARGUMENT,
-    /Subscriber: maxAttempts must be .*, got number 2.5/,
+    /Consumer: maxAttempts must be .*, got number 2.5/,
   ],
   [
-    'Subscriber: negative repeat delay',
+    'Consumer: negative repeat delay',
     () => subscriber({ repeatDelaysMs: [1000, -1] }),
     ARGUMENT,
-    /Subscriber: repeatDelaysMs\[1\] must be an integer >= 0, got number -1/,
+    /Consumer: repeatDelaysMs\[1\] must be an integer >= 0, got number -1/,
   ],
   [
-    'Subscriber: repeat delays not a list',
+    'Consumer: repeat delays not a list',
     () => subscriber({ repeatDelaysMs: 1000 }),
     ARGUMENT,
-    /Subscriber: repeatDelaysMs must be a list of integers, got number 1000/,
+    /Consumer: repeatDelaysMs must be a list of integers, got number 1000/,
   ],
   [
-    'Subscriber: zero counter timeout',
+    'Consumer: zero counter timeout',
     () => subscriber({ repeatCounterTimeoutMs: 0 }),
     ARGUMENT,
-    /Subscriber: repeatCounterTimeoutMs must be an integer >= 1, got number 0/,
+    /Consumer: repeatCounterTimeoutMs must be an integer >= 1, got number 0/,
   ],
   [
-    'Subscriber: infinite counter timeout',
+    'Consumer: infinite counter timeout',
     () => subscriber({ repeatCounterTimeoutMs: Infinity }),
     ARGUMENT,
-    /Subscriber: repeatCounterTimeoutMs must be .*, got number Infinity/,
+    /Consumer: repeatCounterTimeoutMs must be .*, got number Infinity/,
   ],
   [
-    'Subscriber: negative message TTL',
+    'Consumer: negative message TTL',
     () => subscriber({ messageTtlMs: -5 }),
     ARGUMENT,
-    /Subscriber: messageTtlMs must be an integer >= 0, got number -5/,
+    /Consumer: messageTtlMs must be an integer >= 0, got number -5/,
   ],
   [
-    'Subscriber: zero maxContentBytes',
+    'Consumer: zero maxContentBytes',
     () => subscriber({ maxContentBytes: 0 }),
     ARGUMENT,
-    /Subscriber: maxContentBytes must be an integer >= 1, got number 0/,
+    /Consumer: maxContentBytes must be an integer >= 1, got number 0/,
   ],
   [
     'AmqpTransport: zero publish timeout',
@@ -311,25 +310,25 @@ const cases: [string, () => unknown, string, RegExp][] = [
 
   // Other wrong values.
   [
-    'Subscriber: unknown queue type',
+    'Consumer: unknown queue type',
     () => subscriber({ queueType: 'lazy' }),
     ARGUMENT,
-    /Subscriber: queueType must be "classic" or "quorum", got "lazy"/,
+    /Consumer: queueType must be "classic" or "quorum", got "lazy"/,
   ],
   [
-    'Subscriber: dead-letter exchange not a string',
+    'Consumer: dead-letter exchange not a string',
     () => subscriber({ deadLetter: { exchange: 5 } }),
     ARGUMENT,
-    /Subscriber: deadLetter.exchange must be a non-empty string, got number 5/,
+    /Consumer: deadLetter.exchange must be a non-empty string, got number 5/,
   ],
   [
-    'Subscriber: not a repeat counter',
+    'Consumer: not a repeat counter',
     () => subscriber({ repeatCounter: {} }),
     ARGUMENT,
-    /Subscriber: repeatCounter must have increment\(\), forget\(\) and close\(\)/,
+    /Consumer: repeatCounter must have increment\(\), forget\(\) and close\(\)/,
   ],
   [
-    'Subscriber: empty appId',
+    'Consumer: empty appId',
     () => subscriber({ appId: '' }),
     ARGUMENT,
     /appId must be a non-empty string, got ""/,
@@ -390,14 +389,14 @@ const cases: [string, () => unknown, string, RegExp][] = [
 
   // One-part routing keys, wherever a routing key is configured.
   [
-    'Subscriber: one-part route',
-    () => subscriber({ routes: ['orders'] }),
+    'Consumer: one-part route',
+    () => subscriber({ bindingKeys: ['orders'] }),
     ROUTING_KEY,
     /Invalid routing key "orders": it needs at least two dot-separated parts, e.g. "order.created"/,
   ],
   [
     'Bridge.consume: one-part binding',
-    () => consume({ bind: ['orders'] }),
+    () => consume({ bindingKeys: ['orders'] }),
     ROUTING_KEY,
     /Invalid routing key "orders": it needs at least two/,
   ],
@@ -408,8 +407,8 @@ const cases: [string, () => unknown, string, RegExp][] = [
     /Invalid routing key "orders"/,
   ],
   [
-    'Subscriber: empty part',
-    () => subscriber({ routes: ['order..placed'] }),
+    'Consumer: empty part',
+    () => subscriber({ bindingKeys: ['order..placed'] }),
     ROUTING_KEY,
     /Invalid routing key "order..placed": it has an empty part/,
   ],
@@ -498,47 +497,22 @@ describe('malformed AMQP URLs', () => {
   });
 });
 
-describe('a broker left unconfigured', () => {
-  /** The process environment of a service, with none of the broker settings a CI machine may have. */
-  function environment(values: Record<string, string>): void {
-    for (const name of ['NODE_ENV', 'MESSAGE_BROKER', 'AMQP_URL']) vi.stubEnv(name, values[name]);
-  }
-  afterEach(() => {
-    vi.unstubAllEnvs();
-  });
-
-  it('in production, new Bridge() without a transport refuses to start on the in-memory one', () => {
-    environment({ NODE_ENV: 'production' });
+describe('a bridge without a transport', () => {
+  // createTransport() (tidings/rabbitmq) owns the choice of broker from the environment, tested in
+  // create-transport.test.ts; the bridge, in the broker-neutral core, never guesses one.
+  it('is refused at construction with a typed error saying where a transport comes from', () => {
     let caught: unknown;
     try {
-      new Bridge({ dispatcher });
+      new Bridge({ dispatcher } as unknown as BridgeOptions);
     } catch (error) {
       caught = error;
     }
-    expect(caught).toBeInstanceOf(BrokerNotConfiguredError);
-    expect(caught).toMatchObject({ code: 'ERR_TIDINGS_BROKER_NOT_CONFIGURED' });
-    expect((caught as Error).message).toMatch(
-      /Set AMQP_URL=amqp:\/\/.*createTransport\(\{ broker: 'memory' \}\)/,
+    expect(caught).toBeInstanceOf(InvalidArgumentError);
+    expect(caught).toMatchObject({ code: 'ERR_TIDINGS_INVALID_ARGUMENT' });
+    expect((caught as Error).message).toBe(
+      `Bridge: "transport" must be a Transport (new MemoryTransport(), or createTransport() from 'tidings/rabbitmq'), got undefined`,
     );
-    // A transport given, even the in-memory one, is a choice.
+    const transport = new MemoryTransport();
     expect(new Bridge({ dispatcher, transport }).transport).toBe(transport);
-  });
-
-  it('AMQP_URL alone gives new Bridge() RabbitMQ; MESSAGE_BROKER=memory keeps it in memory', async () => {
-    environment({ NODE_ENV: 'production', AMQP_URL: 'amqp://u:p@127.0.0.1:1' });
-    const onRabbit = new Bridge({ dispatcher });
-    expect(onRabbit.transport).toBeInstanceOf(AmqpTransport);
-    await onRabbit.close(); // never connected: nothing to reach
-    environment({ NODE_ENV: 'production', AMQP_URL: 'amqp://u:p@127.0.0.1:1', MESSAGE_BROKER: 'memory' });
-    const inMemory = new Bridge({ dispatcher });
-    expect(inMemory.transport).toBeInstanceOf(MemoryTransport);
-    await inMemory.close();
-  });
-
-  it('outside production, nothing set still means the in-memory transport', async () => {
-    environment({ NODE_ENV: 'test' });
-    const bridge = new Bridge({ dispatcher });
-    expect(bridge.transport).toBeInstanceOf(MemoryTransport);
-    await bridge.close();
   });
 });

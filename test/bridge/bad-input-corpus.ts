@@ -15,7 +15,7 @@ import {
   HEADERS,
   HeadersTooLargeError,
   InvalidArgumentError,
-  Subscriber,
+  Consumer,
   type DeadLetter,
   type MessageProperties,
   type OutgoingMessage,
@@ -205,7 +205,7 @@ export function badInputCorpus(
       const declared = subscriberNames({
         appId,
         queue,
-        routes: [`${id}.placed`],
+        bindingKeys: [`${id}.placed`],
         repeatDelaysMs: [40, ...DEFAULT_REPEAT_DELAYS_MS],
       });
       cleanups.push(() => deleteDeclared(context.transport, declared));
@@ -243,7 +243,7 @@ export function badInputCorpus(
       bridge.on('error', (error) => errors.push(error));
       bridge.consume({
         queue,
-        bind: [`${exchange}.#`],
+        bindingKeys: [`${exchange}.#`],
         events: { 'order.placed': OrderPlaced, 'order.checked': OrderChecked },
         schema: { 'order.checked': orderSchema },
         repeatDelaysMs: [40],
@@ -365,7 +365,7 @@ export function badInputCorpus(
         appId,
         repeatCounter: context.counter,
       });
-      bridge.consume({ queue, bind: [`${exchange}.placed`], events: { 'order.placed': OrderPlaced } });
+      bridge.consume({ queue, bindingKeys: [`${exchange}.placed`], events: { 'order.placed': OrderPlaced } });
       cleanups.unshift(() => bridge.close());
       const received: OrderPlaced[] = [];
       dispatcher.on(OrderPlaced, (event) => void received.push(event));
@@ -387,13 +387,13 @@ export function badInputCorpus(
       const options = {
         appId,
         queue,
-        routes: [`${exchange}.placed`],
+        bindingKeys: [`${exchange}.placed`],
         repeatCounter: context.counter,
         repeatDelaysMs: [40],
       };
       // Declare the queue, then leave it without a consumer.
-      const declaring = new Subscriber(context.transport, options);
-      await declaring.subscribe(() => {});
+      const declaring = new Consumer(context.transport, options);
+      await declaring.consume(() => {});
       await declaring.close();
       const messageId = randomUUID();
       await context.publishRaw({
@@ -406,12 +406,12 @@ export function badInputCorpus(
       const first = await eventually(() => context.transport.get(queue), timeoutMs, 'the message');
       first.nack({ requeue: true });
 
-      const subscriber = new Subscriber(context.transport, options);
+      const subscriber = new Consumer(context.transport, options);
       cleanups.unshift(() => subscriber.close());
       const outcomes: SettledOutcome[] = [];
       subscriber.on('settled', (outcome) => outcomes.push(outcome));
       let runs = 0;
-      await subscriber.subscribe(() => void runs++);
+      await subscriber.consume(() => void runs++);
       await waitFor(() => outcomes.length > 0, timeoutMs, 'the outcome');
       expect(outcomes).toEqual([
         expect.objectContaining({ outcome: 'dead-lettered', reason: 'invalid-content', messageId }),
@@ -423,10 +423,10 @@ export function badInputCorpus(
 
     it('headers at the largest allowed size leave room for what repeats and dead letters add', async () => {
       const { appId, queue, exchange } = await names();
-      const subscriber = new Subscriber(context.transport, {
+      const subscriber = new Consumer(context.transport, {
         appId,
         queue,
-        routes: [`${exchange}.placed`],
+        bindingKeys: [`${exchange}.placed`],
         repeatCounter: context.counter,
         repeatDelaysMs: [40],
         maxAttempts: 2,
@@ -438,7 +438,7 @@ export function badInputCorpus(
       const errors: Error[] = [];
       subscriber.on('error', (error) => errors.push(error));
       let runs = 0;
-      await subscriber.subscribe(() => {
+      await subscriber.consume(() => {
         runs++;
         // As long an error as tidings copies: name, message and stack all beyond their truncation.
         const error = new Error('é'.repeat(5000));
@@ -466,15 +466,15 @@ export function badInputCorpus(
 
     it('publishing headers beyond 64 KiB, or properties the broker would refuse, fails typed; the transport carries on', async () => {
       const { appId, queue, exchange } = await names();
-      const subscriber = new Subscriber(context.transport, {
+      const subscriber = new Consumer(context.transport, {
         appId,
         queue,
-        routes: [`${exchange}.placed`],
+        bindingKeys: [`${exchange}.placed`],
         repeatCounter: context.counter,
       });
       cleanups.unshift(() => subscriber.close());
       const handled: string[] = [];
-      await subscriber.subscribe(({ messageId }) => void handled.push(messageId));
+      await subscriber.consume(({ messageId }) => void handled.push(messageId));
       const message = (properties: MessageProperties): OutgoingMessage => ({
         exchange,
         routingKey: `${exchange}.placed`,

@@ -10,13 +10,13 @@ import {
   HEADERS,
   NonRetryableError,
   Publisher,
-  Subscriber,
+  Consumer,
   UnroutableError,
   type ConsumedMessage,
   type RepeatCounter,
   type SettledOutcome,
   type StandardSchemaV1,
-  type SubscriberOptions,
+  type ConsumerOptions,
   type Transport,
 } from '../../src/index.js';
 import {
@@ -99,20 +99,20 @@ export function bridgeScenarios(label: string, create: () => Promise<ScenarioCon
     function subscriber(
       appId: string,
       queue: string,
-      routes: string[],
-      extra: Partial<SubscriberOptions> = {},
+      bindingKeys: string[],
+      extra: Partial<ConsumerOptions> = {},
     ) {
       const options = {
         appId,
         queue,
-        routes,
+        bindingKeys,
         repeatDelaysMs: [40],
         maxAttempts: 3,
         repeatCounter: context.counter,
         ...extra,
       };
       declares(options);
-      const created = new Subscriber(context.transport, options);
+      const created = new Consumer(context.transport, options);
       const settled: SettledOutcome[] = [];
       created.on('settled', (outcome) => settled.push(outcome));
       cleanups.unshift(() => created.close());
@@ -138,7 +138,7 @@ export function bridgeScenarios(label: string, create: () => Promise<ScenarioCon
       const { appId, queue, routingKey } = await names();
       const { subscriber: consumer } = subscriber(appId, queue, [routingKey]);
       const received: ConsumedMessage[] = [];
-      await consumer.subscribe((message) => void received.push(message));
+      await consumer.consume((message) => void received.push(message));
       const publisher = new Publisher(context.transport, { appId: 'shop' });
       const before = Math.floor(Date.now() / 1000);
       const { messageId } = await publisher.send({ orderId: 'o-1', nested: { total: 42 } }, routingKey, {
@@ -183,7 +183,7 @@ export function bridgeScenarios(label: string, create: () => Promise<ScenarioCon
       const { appId, queue, routingKey } = await names();
       const { subscriber: consumer, settled } = subscriber(appId, queue, [routingKey]);
       const attempts: number[] = [];
-      await consumer.subscribe(({ attempt }) => {
+      await consumer.consume(({ attempt }) => {
         attempts.push(attempt);
         if (attempt < 3) throw new Error(`flaky ${attempt}`);
       });
@@ -200,7 +200,7 @@ export function bridgeScenarios(label: string, create: () => Promise<ScenarioCon
       const { appId, queue, exchange, routingKey } = await names();
       const { subscriber: consumer, settled } = subscriber(appId, queue, [routingKey]);
       let deliveries = 0;
-      await consumer.subscribe(() => {
+      await consumer.consume(() => {
         deliveries++;
         throw new TypeError('always broken');
       });
@@ -225,7 +225,7 @@ export function bridgeScenarios(label: string, create: () => Promise<ScenarioCon
     it('a NonRetryableError is dead-lettered at once as non-retryable', async () => {
       const { appId, queue, routingKey } = await names();
       const { subscriber: consumer, settled } = subscriber(appId, queue, [routingKey]);
-      await consumer.subscribe(() => {
+      await consumer.consume(() => {
         throw new NonRetryableError('customer does not exist');
       });
       await new Publisher(context.transport).send({ n: 1 }, routingKey);
@@ -239,10 +239,10 @@ export function bridgeScenarios(label: string, create: () => Promise<ScenarioCon
       const failing = subscriber(appId, queue, [routingKey]);
       const other = subscriber(appId, `${id}.other`, [routingKey]);
       let otherDeliveries = 0;
-      await failing.subscriber.subscribe(({ attempt }) => {
+      await failing.subscriber.consume(({ attempt }) => {
         if (attempt === 1) throw new Error('once');
       });
-      await other.subscriber.subscribe(() => void otherDeliveries++);
+      await other.subscriber.consume(() => void otherDeliveries++);
       await new Publisher(context.transport).send({ n: 1 }, routingKey);
       await waitFor(() => failing.settled.find((s) => s.outcome === 'acked'), 5000, 'the repeat');
       await new Promise((resolve) => setTimeout(resolve, 150));
@@ -254,10 +254,10 @@ export function bridgeScenarios(label: string, create: () => Promise<ScenarioCon
       const { id, appId, queue, routingKey } = await names();
       // Declared through a subscriber (for the dead-letter wiring) that is closed before anything arrives.
       const ttlQueue = subscriber(appId, queue, [routingKey], { messageTtlMs: 100 });
-      await ttlQueue.subscriber.subscribe(() => {});
+      await ttlQueue.subscriber.consume(() => {});
       await ttlQueue.subscriber.close();
       const other = subscriber(appId, `${id}.other`, [`${id}.expiring`]);
-      await other.subscriber.subscribe(() => {});
+      await other.subscriber.consume(() => {});
       await other.subscriber.close();
       const publisher = new Publisher(context.transport);
       const queueTtl = await publisher.send({ kind: 'queue ttl' }, routingKey);
@@ -286,12 +286,12 @@ export function bridgeScenarios(label: string, create: () => Promise<ScenarioCon
       bridge.on('settled', (outcome) => outcomes.push(outcome));
       bridge.consume({
         queue,
-        bind: [`${exchange}.#`],
+        bindingKeys: [`${exchange}.#`],
         events: { 'order.placed': OrderPlaced },
         schema: orderSchema,
         repeatDelaysMs: [40],
       });
-      declares({ appId, queue, routes: [`${exchange}.#`], repeatDelaysMs: [40] });
+      declares({ appId, queue, bindingKeys: [`${exchange}.#`], repeatDelaysMs: [40] });
       cleanups.unshift(() => bridge.close());
       const received: OrderPlaced[] = [];
       dispatcher.on(OrderPlaced, (event) => void received.push(event));
@@ -344,7 +344,7 @@ export function bridgeScenarios(label: string, create: () => Promise<ScenarioCon
       const { appId, queue, exchange, routingKey } = await names();
       const { subscriber: consumer } = subscriber(appId, queue, [routingKey]);
       const received: ConsumedMessage[] = [];
-      await consumer.subscribe((message) => void received.push(message));
+      await consumer.consume((message) => void received.push(message));
       // No content type; message_id equal to the body's event_id; a correlation id and application
       // headers such as span_id — as the PHP publisher set them.
       await context.transport.publish({
@@ -370,7 +370,7 @@ export function bridgeScenarios(label: string, create: () => Promise<ScenarioCon
       const { subscriber: consumer, settled } = subscriber(appId, queue, [routingKey]);
       let broken = true;
       const seen: { attempt: number; routingKey: string }[] = [];
-      await consumer.subscribe(({ attempt, routingKey: key }) => {
+      await consumer.consume(({ attempt, routingKey: key }) => {
         seen.push({ attempt, routingKey: key });
         if (broken) throw new NonRetryableError('not yet');
       });
@@ -414,7 +414,7 @@ export function bridgeScenarios(label: string, create: () => Promise<ScenarioCon
       });
       let broken = true;
       const attempts: number[] = [];
-      await consumer.subscribe(({ attempt }) => {
+      await consumer.consume(({ attempt }) => {
         attempts.push(attempt);
         if (broken) throw new Error('still broken');
       });
@@ -438,7 +438,7 @@ export function bridgeScenarios(label: string, create: () => Promise<ScenarioCon
     it('list and purge filter by reason and leave the rest in order', async () => {
       const { appId, queue, routingKey } = await names();
       const { subscriber: consumer, settled } = subscriber(appId, queue, [routingKey]);
-      await consumer.subscribe(({ payload }) => {
+      await consumer.consume(({ payload }) => {
         throw (payload as { kind: string }).kind === 'fatal'
           ? new NonRetryableError('fatal')
           : new Error('flaky');
@@ -476,8 +476,8 @@ export function bridgeScenarios(label: string, create: () => Promise<ScenarioCon
       });
       // Billing also forwards OrderPlaced: the consumed copy must not bounce back to the broker.
       billingBridge.forward(OrderPlaced, { routingKey });
-      billingBridge.consume({ queue, bind: [routingKey], events: { 'order.placed': OrderPlaced } });
-      declares({ appId, queue, routes: [routingKey] }); // the default repeat delays
+      billingBridge.consume({ queue, bindingKeys: [routingKey], events: { 'order.placed': OrderPlaced } });
+      declares({ appId, queue, bindingKeys: [routingKey] }); // the default repeat delays
       cleanups.unshift(
         () => shopBridge.close(),
         () => billingBridge.close(),

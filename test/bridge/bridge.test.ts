@@ -45,7 +45,7 @@ describe('Bridge', () => {
     });
     warehouseBridge.consume({
       queue: 'warehouse.shipped',
-      bind: ['order.shipped'],
+      bindingKeys: ['order.shipped'],
       events: { 'order.shipped': Shipped },
     });
     const received: Shipped[] = [];
@@ -65,7 +65,7 @@ describe('Bridge', () => {
     const messages: ConsumedMessage[] = [];
     warehouseBridge.consume({
       queue: 'warehouse.raw',
-      bind: ['order.*'],
+      bindingKeys: ['order.*'],
       handler: (message) => void messages.push(message),
     });
     await warehouseBridge.start();
@@ -90,19 +90,19 @@ describe('Bridge', () => {
     expect(() => warehouseBridge.forward(Shipped, { routingKey: 'a.b', priorty: 1 } as never)).toThrow(
       /unknown option "priorty"/,
     );
-    expect(() => warehouseBridge.consume({ queue: 'q', bind: ['a.b'] })).toThrow(
+    expect(() => warehouseBridge.consume({ queue: 'q', bindingKeys: ['a.b'] })).toThrow(
       /either "events" or "handler"/,
     );
     expect(() =>
-      warehouseBridge.consume({ queue: 'q', bind: ['a.b'], handler: () => {}, prefetch: -1 }),
+      warehouseBridge.consume({ queue: 'q', bindingKeys: ['a.b'], handler: () => {}, prefetch: -1 }),
     ).toThrow(InvalidArgumentError);
-    expect(() => warehouseBridge.consume({ queue: 'q', bind: [], handler: () => {} })).toThrow(
+    expect(() => warehouseBridge.consume({ queue: 'q', bindingKeys: [], handler: () => {} })).toThrow(
       /at least one routing key/,
     );
     expect(() =>
       new Bridge({ dispatcher: new EventDispatcher(), transport, appId: '' }).consume({
         queue: 'q',
-        bind: ['a.b'],
+        bindingKeys: ['a.b'],
         handler: () => {},
       }),
     ).toThrow(/appId must be a non-empty string/);

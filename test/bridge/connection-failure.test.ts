@@ -2,7 +2,7 @@
 // texts below are copied from them): no broker needed. test/integration/connection-errors.amqp.test.ts
 // checks the same against RabbitMQ.
 import { describe, expect, it } from 'vitest';
-import { connectionFailure, isUnrecoverable } from '../../src/bridge/amqp/connection-failure.js';
+import { connectionFailure, isUnrecoverable } from '../../src/adapters/rabbitmq/connection-failure.js';
 import { ConnectionFailedError } from '../../src/index.js';
 
 const PASSWORD = 'pa55-w0rd';

@@ -5,7 +5,7 @@
 // `deliveryMode` of 3) is normalised, so the copy goes out.
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { publishUntilConfirmed } from '../../src/bridge/copy-retry.js';
+import { publishUntilConfirmed } from '../../src/messaging/consumer/copy-retry.js';
 import {
   HEADERS,
   HeadersTooLargeError,
@@ -14,7 +14,7 @@ import {
   MemoryTransport,
   NonRetryableError,
   PublishNackedError,
-  Subscriber,
+  Consumer,
   type ConsumeOptions,
   type Delivery,
   type DeliveryHandler,
@@ -110,10 +110,10 @@ function setUp<T extends MemoryTransport>(transport: T) {
   transports.push(transport);
   const id = `r${randomUUID().slice(0, 8)}`;
   const appId = `${id}-app`;
-  const subscriber = new Subscriber(transport, {
+  const subscriber = new Consumer(transport, {
     appId,
     queue: `${id}.queue`,
-    routes: [`${id}.made`],
+    bindingKeys: [`${id}.made`],
     repeatDelaysMs: [0],
     maxAttempts: 3,
   });
@@ -136,7 +136,7 @@ it('repeats a message whose foreign publisher gave it deliveryMode 3, as persist
     new ForeignDeliveryMode({ broker: new MemoryBroker() }),
   );
   const runs: number[] = [];
-  await subscriber.subscribe(({ attempt }) => {
+  await subscriber.consume(({ attempt }) => {
     runs.push(attempt);
     if (attempt === 1) throw new Error('once');
   });
@@ -153,7 +153,7 @@ it('dead-letters a message whose repeat the transport refuses for good, without 
     new RefusesLargeRepeats({ broker: new MemoryBroker() }),
   );
   let runs = 0;
-  await subscriber.subscribe(() => {
+  await subscriber.consume(() => {
     runs++;
     throw new Error('handler failed');
   });
@@ -193,7 +193,7 @@ it('rejects a message to its queue’s dead-letter exchange when even its bare d
     new MemoryTransport({ broker: new MemoryBroker() }),
   );
   let runs = 0;
-  await subscriber.subscribe(() => {
+  await subscriber.consume(() => {
     runs++;
     throw new NonRetryableError('no');
   });

@@ -1,12 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import {
-  AmqpTransport,
   BrokerNotConfiguredError,
-  createTransport,
   InvalidArgumentError,
   MemoryTransport,
   type Transport,
 } from '../../src/index.js';
+import { AmqpTransport, createTransport } from '../../src/rabbitmq.js';
 
 /** The transport chosen for an environment, closed at once: nothing here connects to anything. */
 async function kindOf(

@@ -7,7 +7,7 @@ import {
   repeatDelayMs,
   type HandlerResult,
   type SettlementInput,
-} from '../../src/bridge/decide-settlement.js';
+} from '../../src/messaging/consumer/decide-settlement.js';
 import { InvalidContentError } from '../../src/errors/invalid-content-error.js';
 import { NonRetryableError } from '../../src/errors/non-retryable-error.js';
 

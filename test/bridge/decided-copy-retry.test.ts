@@ -8,7 +8,7 @@ import {
   MemoryTransport,
   NonRetryableError,
   Publisher,
-  Subscriber,
+  Consumer,
   type SettledOutcome,
 } from '../../src/index.js';
 import { waitFor } from './bridge-scenarios.js';
@@ -23,10 +23,10 @@ function setUp() {
   transports.push(transport);
   const id = `d${randomUUID().slice(0, 8)}`;
   const appId = `${id}-app`;
-  const subscriber = new Subscriber(transport, {
+  const subscriber = new Consumer(transport, {
     appId,
     queue: `${id}.queue`,
-    routes: [`${id}.made`],
+    bindingKeys: [`${id}.made`],
     repeatDelaysMs: [0],
     maxAttempts: 3,
   });
@@ -46,7 +46,7 @@ function setUp() {
 it('a dead letter that cannot be published yet is retried, unacked, without running the handler again', async () => {
   const { transport, id, subscriber, settled, errors, dlq, restoreDeadLetterQueue } = setUp();
   let runs = 0;
-  await subscriber.subscribe(() => {
+  await subscriber.consume(() => {
     runs++;
     throw new NonRetryableError('no');
   });
@@ -74,7 +74,7 @@ it('closed while the copy is retried: the message goes back, and comes back to b
     runs++;
     throw new NonRetryableError('no');
   };
-  await subscriber.subscribe(handler);
+  await subscriber.consume(handler);
   await transport.deleteQueue(dlq.queue);
   await new Publisher(transport).send({ n: 1 }, `${id}.made`, { messageId: 'm-2' });
   await waitFor(() => errors.length >= 1, 5000, 'a failed attempt to publish the dead letter');
@@ -83,7 +83,7 @@ it('closed while the copy is retried: the message goes back, and comes back to b
   expect(settled).toEqual([]);
 
   await restoreDeadLetterQueue();
-  await subscriber.subscribe(handler);
+  await subscriber.consume(handler);
   await waitFor(() => settled.length === 1, 10_000, 'the dead letter');
   expect(settled[0]).toMatchObject({ outcome: 'dead-lettered', reason: 'non-retryable', messageId: 'm-2' });
   expect(runs).toBe(1);

@@ -1,8 +1,8 @@
 // The header size check measures what a copy of the message would carry: copies are written from typed
 // headers, in which a 64-bit integer 5 takes 9 bytes, not the 2 a plain 5 would.
 import { describe, expect, it, vi } from 'vitest';
-import { headerRefusal } from '../../src/bridge/delivery-headers.js';
-import type { Delivery } from '../../src/bridge/transport.js';
+import { headerRefusal } from '../../src/messaging/delivery-headers.js';
+import type { Delivery } from '../../src/messaging/transport.js';
 
 /** A delivery as the AMQP transport makes one: plain headers, the received size, typed headers. */
 function amqpDelivery(

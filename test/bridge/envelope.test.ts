@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { encodeMessage, InvalidContentError, type Delivery } from '../../src/index.js';
-import { decodeBody, identify } from '../../src/bridge/envelope.js';
-import { hydrate } from '../../src/bridge/hydrate.js';
+import { decodeBody, identify } from '../../src/messaging/envelope.js';
+import { hydrate } from '../../src/messaging/hydrate.js';
 import { uuidv7 } from '../../src/internal/uuid-v7.js';
 
 function delivery(content: string | Buffer, properties: Partial<Delivery['properties']> = {}): Delivery {

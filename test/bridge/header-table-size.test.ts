@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { headerTableBytes, MAX_HEADER_TABLE_BYTES } from '../../src/bridge/header-table-size.js';
+import { headerTableBytes, MAX_HEADER_TABLE_BYTES } from '../../src/messaging/header-table-size.js';
 
 // amqplib's own field-table encoder (not exported by the package): the sizes must be the ones it writes.
 const require = createRequire(import.meta.url);

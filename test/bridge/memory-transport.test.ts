@@ -2,9 +2,9 @@ import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MemoryBroker } from '../../src/bridge/memory/memory-broker.js';
-import { MemoryTransport } from '../../src/bridge/memory/memory-transport.js';
-import type { Delivery, Transport } from '../../src/bridge/transport.js';
+import { MemoryBroker } from '../../src/adapters/memory/memory-broker.js';
+import { MemoryTransport } from '../../src/adapters/memory/memory-transport.js';
+import type { Delivery, Transport } from '../../src/messaging/transport.js';
 import { InvalidArgumentError } from '../../src/errors/invalid-argument-error.js';
 import { eventually, gate, QUIET_MS, sleep } from '../contract/harness.js';
 import { transportContract } from '../contract/transport-contract.js';
@@ -286,7 +286,7 @@ describe('MemoryTransport', () => {
     ['consumer.cancel()', 'await consumer.cancel()'],
     ['transport.close()', 'await t.close()'],
   ])('keeps the process alive while it has a consumer, until %s', (_, stop) => {
-    const entry = fileURLToPath(new URL('../../src/bridge/memory/memory-transport.ts', import.meta.url));
+    const entry = fileURLToPath(new URL('../../src/adapters/memory/memory-transport.ts', import.meta.url));
     const script = `
       import { MemoryTransport } from ${JSON.stringify(entry)};
       const t = new MemoryTransport();
@@ -307,7 +307,7 @@ describe('MemoryTransport', () => {
   });
 
   it('does not keep the process alive with TTL timers or a publisher alone', () => {
-    const entry = fileURLToPath(new URL('../../src/bridge/memory/memory-transport.ts', import.meta.url));
+    const entry = fileURLToPath(new URL('../../src/adapters/memory/memory-transport.ts', import.meta.url));
     const script = `
       import { MemoryTransport } from ${JSON.stringify(entry)};
       const t = new MemoryTransport();

@@ -2,8 +2,8 @@ import { EventEmitter } from 'node:events';
 import type { ConfirmChannel } from 'amqplib';
 import { expect, it, vi } from 'vitest';
 import { ConnectionLostError, PublishNackedError } from '../../src/index.js';
-import { ConfirmPublisher } from '../../src/bridge/amqp/confirm-publisher.js';
-import { retryNacked, StaleChannelPacer } from '../../src/bridge/amqp/nack-failover.js';
+import { ConfirmPublisher } from '../../src/adapters/rabbitmq/confirm-publisher.js';
+import { retryNacked, StaleChannelPacer } from '../../src/adapters/rabbitmq/nack-failover.js';
 
 /** A confirm channel whose confirms the test gives by hand. */
 class FakeChannel extends EventEmitter {

@@ -9,13 +9,9 @@ import { EventEmitter } from 'node:events';
 import amqplib from 'amqplib';
 import type { ChannelModel, ConfirmChannel } from 'amqplib';
 import { afterEach, expect, it, vi } from 'vitest';
-import {
-  AmqpTransport,
-  ConnectionBlockedError,
-  ConnectionLostError,
-  PublishTimeoutError,
-} from '../../src/index.js';
-import { ConfirmPublisher } from '../../src/bridge/amqp/confirm-publisher.js';
+import { ConnectionBlockedError, ConnectionLostError, PublishTimeoutError } from '../../src/index.js';
+import { AmqpTransport } from '../../src/rabbitmq.js';
+import { ConfirmPublisher } from '../../src/adapters/rabbitmq/confirm-publisher.js';
 
 /** A confirm channel that hands each publish's confirm callback to `onPublish`. */
 class FakeChannel extends EventEmitter {

@@ -1,14 +1,14 @@
 import { expect, it } from 'vitest';
 import { InvalidArgumentError, MemoryTransport, TopologyConflictError } from '../../src/index.js';
-import { queueArguments } from '../../src/bridge/amqp/topology.js';
-import { subscriberTopology } from '../../src/bridge/subscriber-topology.js';
+import { queueArguments } from '../../src/adapters/rabbitmq/topology.js';
+import { consumerTopology } from '../../src/messaging/consumer/consumer-topology.js';
 
 const deadLetter = { exchange: 'app.dead-letter', queue: 'app.dead-letters' };
 
 it("queueType 'quorum' makes every queue quorum, the dead-letter queue included, dead-lettering at least once", () => {
-  const topology = subscriberTopology({
+  const topology = consumerTopology({
     queue: 'billing.orders',
-    routes: ['order.placed'],
+    bindingKeys: ['order.placed'],
     deadLetter,
     repeatDelaysMs: [100, 1000],
     queueType: 'quorum',
@@ -30,9 +30,9 @@ it("queueType 'quorum' makes every queue quorum, the dead-letter queue included,
 });
 
 it('classic subscriber queues keep their arguments (no strategy, no overflow)', () => {
-  const topology = subscriberTopology({
+  const topology = consumerTopology({
     queue: 'billing.orders',
-    routes: ['order.placed'],
+    bindingKeys: ['order.placed'],
     deadLetter,
     repeatDelaysMs: [100],
   });

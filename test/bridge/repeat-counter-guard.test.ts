@@ -1,9 +1,9 @@
 // The subscriber's repeat counter behind a deadline: a failing or slow counter counts as unavailable,
 // with one warning per outage (not one per delivery) and one when it answers again.
 import { describe, expect, it } from 'vitest';
-import { RepeatCounterGuard } from '../../src/bridge/repeat-counter-guard.js';
-import type { RepeatCounter } from '../../src/bridge/repeat/repeat-counter.js';
-import type { SubscriberWarning } from '../../src/bridge/subscriber-events.js';
+import { RepeatCounterGuard } from '../../src/messaging/consumer/repeat-counter-guard.js';
+import type { RepeatCounter } from '../../src/messaging/repeat/repeat-counter.js';
+import type { ConsumerWarning } from '../../src/messaging/consumer/consumer-events.js';
 
 /** A counter whose answers the test switches: a count, a failure, or never. */
 function switchable() {
@@ -24,7 +24,7 @@ function switchable() {
 }
 
 function guarded(counter: RepeatCounter, timeoutMs = 500) {
-  const warnings: SubscriberWarning[] = [];
+  const warnings: ConsumerWarning[] = [];
   const guard = new RepeatCounterGuard(counter, 'q', timeoutMs, (w) => warnings.push(w));
   return { guard, warnings };
 }

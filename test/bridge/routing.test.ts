@@ -5,7 +5,7 @@ import {
   InvalidRoutingKeyError,
   InvalidArgumentError,
 } from '../../src/index.js';
-import { topicMatches } from '../../src/bridge/routing.js';
+import { topicMatches } from '../../src/messaging/routing.js';
 
 describe('routing keys', () => {
   it('need at least two non-empty dot-separated parts; the exchange is the first', () => {

@@ -3,13 +3,13 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { outgoingHeaders } from '../../src/bridge/amqp/amqp-headers.js';
-import { decodeTypedTable } from '../../src/bridge/amqp/field-table.js';
-import { amqplibVersion, isTestedAmqplib } from '../../src/bridge/amqp/amqplib-version.js';
-import { captureRawHeaders, rawHeadersOf } from '../../src/bridge/amqp/raw-header-capture.js';
-import { fromArchiveJson, toArchiveJson } from '../../src/bridge/dead-letter/archive-json.js';
-import { headerTableBytes } from '../../src/bridge/header-table-size.js';
-import { MAX_HEADER_DEPTH, plainHeaders } from '../../src/bridge/typed-headers.js';
+import { outgoingHeaders } from '../../src/adapters/rabbitmq/amqp-headers.js';
+import { decodeTypedTable } from '../../src/adapters/rabbitmq/field-table.js';
+import { amqplibVersion, isTestedAmqplib } from '../../src/adapters/rabbitmq/amqplib-version.js';
+import { captureRawHeaders, rawHeadersOf } from '../../src/adapters/rabbitmq/raw-header-capture.js';
+import { fromArchiveJson, toArchiveJson } from '../../src/messaging/dead-letters/archive-json.js';
+import { headerTableBytes } from '../../src/messaging/header-table-size.js';
+import { MAX_HEADER_DEPTH, plainHeaders } from '../../src/messaging/typed-headers.js';
 import {
   be,
   EVERY_TYPE as RABBITMQ_TYPES,

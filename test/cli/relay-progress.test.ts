@@ -1,7 +1,7 @@
 // The progress line of `tidings outbox relay`, and when it asks the outbox for pending rows.
 import { describe, expect, it } from 'vitest';
 import { RelayProgress } from '../../src/cli/relay-progress.js';
-import type { OutboxStats } from '../../src/outbox/outbox.js';
+import type { OutboxStats } from '../../src/messaging/outbox/outbox.js';
 
 const stats = (pending: number, oldestPendingAgeMs: number): OutboxStats => ({
   pending,

@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import type { Delivery } from '../../src/bridge/transport.js';
+import type { Delivery } from '../../src/messaging/transport.js';
 import { eventually, gate, QUIET_MS, sleep } from './harness.js';
 import type { ContractContext } from './transport-contract.js';
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Consumer, Delivery, Topology, Transport } from '../../src/bridge/transport.js';
+import type { TransportConsumer, Delivery, Topology, Transport } from '../../src/messaging/transport.js';
 
 export type TransportFactory = () => Promise<Transport> | Transport;
 
@@ -33,7 +33,7 @@ export function gate(): { promise: Promise<void>; open: () => void } {
 /** Deliveries received by one consumer, in order. */
 export interface Inbox {
   readonly deliveries: Delivery[];
-  readonly consumer: Consumer;
+  readonly consumer: TransportConsumer;
   /** Resolves with the first `count` deliveries once they have arrived. */
   receive(count: number, timeoutMs?: number): Promise<Delivery[]>;
 }
@@ -47,7 +47,7 @@ export class ContractHarness {
   readonly errors = new Map<Transport, Error[]>();
   readonly #create: TransportFactory;
   readonly #transports: Transport[] = [];
-  readonly #consumers: Consumer[] = [];
+  readonly #consumers: TransportConsumer[] = [];
   readonly #queues = new Set<string>();
   readonly #exchanges = new Set<string>();
   #main: Transport | undefined;
@@ -129,7 +129,7 @@ export class ContractHarness {
     handler: (delivery: Delivery) => Promise<void>,
     prefetch = 10,
     transport = this.transport,
-  ): Promise<Consumer> {
+  ): Promise<TransportConsumer> {
     const consumer = await transport.consume(queue, handler, { prefetch });
     this.#consumers.push(consumer);
     return consumer;

@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import type { Delivery } from '../../src/bridge/transport.js';
+import type { Delivery } from '../../src/messaging/transport.js';
 import { InvalidArgumentError } from '../../src/errors/invalid-argument-error.js';
 import { TopologyConflictError } from '../../src/errors/topology-conflict-error.js';
 import { TransportClosedError } from '../../src/errors/transport-closed-error.js';

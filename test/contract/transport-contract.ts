@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe } from 'vitest';
-import type { Transport } from '../../src/bridge/transport.js';
+import type { Transport } from '../../src/messaging/transport.js';
 import { consumingContract } from './consuming.contract.js';
 import { deadLetterContract } from './dead-letter.contract.js';
 import { ContractHarness } from './harness.js';

@@ -1,8 +1,9 @@
 // The package as a user gets it: `npm pack` of the built package (the dist/ this run built), installed from
 // the tarball into new projects in the OS temp directory, compiled by tsc with `strict` and
 // `skipLibCheck: false`, and run with node:
-// - `tidings` in a project WITHOUT pg and @types/pg (an optional peer): it must compile and run without them;
-// - `tidings/postgres` in a project with them.
+// - `tidings` in a project WITHOUT amqplib, ioredis, pg and @types/pg (optional peers): it must compile and
+//   run without them — dispatch, flush, and the bridge on the in-memory transport;
+// - `tidings/rabbitmq`, `tidings/postgres` and `tidings/redis` in a project with the drivers.
 // Each program is compiled as an ES module and as CommonJS with module nodenext (the "import" and "require"
 // conditions of "exports"), and as CommonJS with module commonjs + moduleResolution node10 (which reads
 // `types` and `typesVersions` instead). npm installs from the registry or its cache (--prefer-offline, at
@@ -149,7 +150,15 @@ async function compileAndRun(
 
 // Dispatch, then a Bridge round trip over the memory transport: forwarded by one dispatcher, consumed
 // into another, then everything closed (the process must exit on its own).
-const coreProgram = `import { Bridge, EventDispatcher, MemoryTransport, type SettledOutcome } from 'tidings';
+const coreProgram = `import {
+  Bridge,
+  EventDispatcher,
+  Flusher,
+  InMemoryUnitOfWork,
+  MemoryTransport,
+  AggregateRoot,
+  type SettledOutcome,
+} from 'tidings';
 
 class OrderPlaced {
   static readonly eventName = 'order.placed';
@@ -157,6 +166,12 @@ class OrderPlaced {
     readonly orderId: string,
     readonly total: number,
   ) {}
+}
+
+class Order extends AggregateRoot {
+  place(orderId: string, total: number): void {
+    this.recordEvent(new OrderPlaced(orderId, total));
+  }
 }
 
 async function main(): Promise<{ seen: string[] }> {
@@ -170,11 +185,15 @@ async function main(): Promise<{ seen: string[] }> {
   const billing = new EventDispatcher();
   const consumed = new Promise<OrderPlaced>((resolve) => billing.once(OrderPlaced, resolve));
   const billingBridge = new Bridge({ dispatcher: billing, transport, appId: 'billing' });
-  billingBridge.consume({ queue: 'billing.orders', bind: ['order.placed'], events: { 'order.placed': OrderPlaced } });
+  billingBridge.consume({ queue: 'billing.orders', bindingKeys: ['order.placed'], events: { 'order.placed': OrderPlaced } });
   const settled = new Promise<SettledOutcome>((resolve) => billingBridge.once('settled', resolve));
   await billingBridge.start();
 
-  await shop.dispatch(new OrderPlaced('o-1', 42));
+  // Recorded, then released by the flusher once the (in-memory) unit of work committed.
+  const flusher = new Flusher({ dispatcher: shop, unitOfWork: new InMemoryUnitOfWork() });
+  const order = new Order();
+  order.place('o-1', 42);
+  await flusher.flush(order);
   const event = await consumed;
   const { outcome, queue, attempt } = await settled;
   seen.push(\`consumed \${event.orderId} \${event.total} \${event instanceof OrderPlaced}\`);
@@ -186,9 +205,13 @@ async function main(): Promise<{ seen: string[] }> {
 }
 `;
 
-// The PostgreSQL entry point next to the core one: a PgUnitOfWork is a UnitOfWork for the core's Flusher,
-// the archive takes the core's transport. Nothing connects (pg.Pool connects on the first query).
+// The driver entry points next to the core one: a PgUnitOfWork is a UnitOfWork for the core's Flusher,
+// the archive takes the core's transport, an AmqpTransport and a RedisRepeatCounter are what the core's
+// Bridge takes. Nothing connects (pg.Pool connects on the first query, the others on connect()).
 const postgresProgram = `import pg from 'pg';
+import { Redis } from 'ioredis';
+import { AmqpTransport, createTransport } from 'tidings/rabbitmq';
+import { RedisRepeatCounter } from 'tidings/redis';
 import { EventDispatcher, Flusher, MemoryTransport, TransactionStateError, type UnitOfWork } from 'tidings';
 import {
   PgDeadLetterArchive,
@@ -216,6 +239,9 @@ async function main(): Promise<Record<string, unknown>> {
     outboxSql: pgOutboxSchemaSql({ table: 'orders_outbox' }).includes('orders_outbox'),
     archiveSql: pgDeadLetterArchiveSchemaSql().includes('CREATE TABLE'),
     error: new TransactionStateError('x').code,
+    amqp: new AmqpTransport({ url: 'amqp://127.0.0.1:9' }) instanceof AmqpTransport,
+    chosen: createTransport({ broker: 'memory' }) instanceof MemoryTransport,
+    redis: new RedisRepeatCounter({ redis: new Redis({ lazyConnect: true }) }) instanceof RedisRepeatCounter,
   };
   await transport.close();
   await pool.end();
@@ -253,9 +279,9 @@ function declarationClosure(entry: string): { files: string[]; packages: Set<str
 describe('the packed tarball, installed into a new project', () => {
   let tmp: string;
   let packed: string[];
-  /** tidings and its required peer ioredis, without the optional peer pg. */
+  /** tidings alone: none of its optional peers (amqplib, ioredis, pg). */
   let core: string;
-  /** tidings with pg and @types/pg. */
+  /** tidings with the drivers: amqplib, ioredis, pg and @types/pg. */
   let postgres: string;
   /** What the programs printed, by output file: compiled and run in the background, awaited by the tests. */
   let coreRun: Promise<Record<string, unknown>>;
@@ -272,8 +298,8 @@ describe('the packed tarball, installed into a new project', () => {
     ) as [{ filename: string; files: { path: string }[] }];
     packed = pack.files.map((file) => file.path);
     const tarball = join(packDir, pack.filename);
-    // ioredis is a required peer (npm would add it anyway), @types/node what a Node project has.
-    const common = [tarball, installed('ioredis'), installed('@types/node')];
+    // @types/node is what a Node project has; the drivers are optional peers, installed only where used.
+    const common = [tarball, installed('@types/node')];
     const install = async (name: string, packages: readonly string[]): Promise<string> => {
       const project = join(tmp, name);
       mkdirSync(project);
@@ -285,7 +311,8 @@ describe('the packed tarball, installed into a new project', () => {
       return project;
     };
     const coreReady = install('core', common);
-    const postgresReady = install('postgres', [...common, installed('pg'), installed('@types/pg')]);
+    const drivers = ['amqplib', 'ioredis', 'pg', '@types/pg'].map(installed);
+    const postgresReady = install('postgres', [...common, ...drivers]);
     // Each project compiles as soon as it is installed, while the other installs or compiles.
     coreRun = coreReady.then((project) => compileAndRun(project, 'core', coreProgram, 'tidings'));
     postgresRun = postgresReady.then((project) =>
@@ -312,7 +339,7 @@ describe('the packed tarball, installed into a new project', () => {
       'README.md',
       'package.json',
     ]);
-    for (const file of ['index.js', 'index.d.ts', 'postgres.js', 'postgres.d.ts']) {
+    for (const file of ['index', 'rabbitmq', 'postgres', 'redis'].flatMap((e) => [`${e}.js`, `${e}.d.ts`])) {
       expect(packed).toContain(`dist/esm/${file}`);
       expect(packed).toContain(`dist/cjs/${file}`);
     }
@@ -337,19 +364,20 @@ describe('the packed tarball, installed into a new project', () => {
     }
   });
 
-  test('pg is an optional peer: not installed with tidings, and no declaration of `tidings` imports it', () => {
-    expect(existsSync(join(core, 'node_modules/pg'))).toBe(false);
-    expect(existsSync(join(core, 'node_modules/@types/pg'))).toBe(false);
+  test('the drivers are optional peers: not installed with tidings, and no declaration of `tidings` imports one', () => {
+    for (const driver of ['amqplib', 'ioredis', 'pg', '@types/pg']) {
+      expect(existsSync(join(core, 'node_modules', driver)), driver).toBe(false);
+    }
     const dist = join(core, 'node_modules/tidings/dist');
     for (const build of ['esm', 'cjs']) {
       const { packages } = declarationClosure(join(dist, build, 'index.d.ts'));
-      expect([...packages], build).not.toContain('pg');
+      for (const driver of ['amqplib', 'ioredis', 'pg']) expect([...packages], build).not.toContain(driver);
       expect([...packages], build).toContain('eventemitter3'); // the walk does reach the imports
       expect([...declarationClosure(join(dist, build, 'postgres.d.ts')).packages], build).toContain('pg');
     }
   });
 
-  test('`tidings` compiles (strict, skipLibCheck: false) and runs as ESM and CommonJS without pg', async () => {
+  test('`tidings` compiles (strict, skipLibCheck: false) and runs as ESM and CommonJS without any driver', async () => {
     const seen = ['local o-1', 'consumed o-1 42 true', 'acked from billing.orders at attempt 1'];
     const { esm, cjs } = resolvedTo(core, 'index');
     expect(await coreRun).toEqual({
@@ -359,7 +387,7 @@ describe('the packed tarball, installed into a new project', () => {
     });
   }, 120_000);
 
-  test('`tidings/postgres` compiles and runs as ESM and CommonJS with pg and @types/pg', async () => {
+  test('`tidings/rabbitmq`, `/postgres` and `/redis` compile and run as ESM and CommonJS with the drivers', async () => {
     const expected = {
       flusher: true,
       outbox: true,
@@ -368,6 +396,9 @@ describe('the packed tarball, installed into a new project', () => {
       outboxSql: true,
       archiveSql: true,
       error: 'ERR_TIDINGS_TRANSACTION_STATE',
+      amqp: true,
+      chosen: true,
+      redis: true,
     };
     const { esm, cjs } = resolvedTo(postgres, 'postgres');
     expect(await postgresRun).toEqual({

@@ -1,9 +1,9 @@
-// What a test must delete after a Subscriber (or a Bridge's consume()) ran on a shared broker: every
-// queue and exchange the subscriber declares, computed the way the Subscriber computes them.
-import { resolveDeadLetterNames, type DeadLetterNames } from '../../src/bridge/names.js';
-import { subscriberTopology } from '../../src/bridge/subscriber-topology.js';
+// What a test must delete after a Consumer (or a Bridge's consume()) ran on a shared broker: every
+// queue and exchange the subscriber declares, computed the way the Consumer computes them.
+import { resolveDeadLetterNames, type DeadLetterNames } from '../../src/messaging/names.js';
+import { consumerTopology } from '../../src/messaging/consumer/consumer-topology.js';
 
-/** The Subscriber's default `repeatDelaysMs` (src/bridge/subscriber.ts). */
+/** The Consumer's default `repeatDelaysMs` (src/messaging/consumer/consumer-options.ts). */
 export const DEFAULT_REPEAT_DELAYS_MS: readonly number[] = [1000, 10_000, 60_000];
 
 export interface DeclaredNames {
@@ -11,11 +11,11 @@ export interface DeclaredNames {
   exchanges: string[];
 }
 
-/** The options of a Subscriber (or of Bridge.consume(), with `routes` for `bind`) that name things. */
+/** The options of a Consumer (or of Bridge.consume(), ) that name things. */
 export interface SubscriberNaming {
   queue: string;
   /** Binding keys; each declares its first part's topic exchange. */
-  routes?: readonly string[];
+  bindingKeys?: readonly string[];
   /** @defaultValue 'tidings' */
   appId?: string;
   deadLetter?: Partial<DeadLetterNames>;
@@ -24,13 +24,13 @@ export interface SubscriberNaming {
 }
 
 /**
- * Everything a Subscriber declares: its queue, one wait queue per repeat delay, the app's dead-letter
+ * Everything a Consumer declares: its queue, one wait queue per repeat delay, the app's dead-letter
  * exchange and queue, and the topic exchange of each route's first part.
  */
 export function subscriberNames(options: SubscriberNaming): DeclaredNames {
-  const topology = subscriberTopology({
+  const topology = consumerTopology({
     queue: options.queue,
-    routes: options.routes ?? [],
+    bindingKeys: options.bindingKeys ?? [],
     deadLetter: resolveDeadLetterNames(options.appId ?? 'tidings', options.deadLetter, 'subscriberNames'),
     repeatDelaysMs: options.repeatDelaysMs ?? DEFAULT_REPEAT_DELAYS_MS,
   });

@@ -6,17 +6,17 @@ import {
   MemoryInbox,
   MemoryTransport,
   Publisher,
-  Subscriber,
+  Consumer,
   type SettledOutcome,
 } from '../../src/index.js';
 import { waitFor } from '../bridge/bridge-scenarios.js';
 
 async function setup() {
   const transport = new MemoryTransport({ broker: new MemoryBroker() });
-  const subscriber = new Subscriber(transport, {
+  const subscriber = new Consumer(transport, {
     appId: 'billing',
     queue: 'billing.orders',
-    routes: ['order.placed'],
+    bindingKeys: ['order.placed'],
     repeatDelaysMs: [0],
   });
   const settled: SettledOutcome[] = [];
@@ -29,7 +29,7 @@ describe('idempotent consumers (inbox)', () => {
     const { subscriber, settled, publisher, transport } = await setup();
     const unitOfWork = new InMemoryUnitOfWork();
     const invoices: string[] = [];
-    await subscriber.subscribe(
+    await subscriber.consume(
       idempotent({ inbox: new MemoryInbox(), unitOfWork, consumer: 'billing' }, async ({ messageId }, tx) => {
         tx.onCommit(() => void invoices.push(messageId));
       }),
@@ -48,7 +48,7 @@ describe('idempotent consumers (inbox)', () => {
     const { subscriber, settled, publisher, transport } = await setup();
     const unitOfWork = new InMemoryUnitOfWork();
     const runs: number[] = [];
-    await subscriber.subscribe(
+    await subscriber.consume(
       idempotent({ inbox: new MemoryInbox(), unitOfWork, consumer: 'billing' }, ({ attempt }) => {
         runs.push(attempt);
         if (attempt === 1) throw new Error('database hiccup');

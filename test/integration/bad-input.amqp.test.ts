@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import amqplib, { type ChannelModel, type ConfirmChannel } from 'amqplib';
 import { afterAll } from 'vitest';
-import { AmqpTransport, RedisRepeatCounter } from '../../src/index.js';
+import { AmqpTransport } from '../../src/rabbitmq.js';
+import { RedisRepeatCounter } from '../../src/redis.js';
 import { badInputCorpus, type CorpusContext } from '../bridge/bad-input-corpus.js';
 import { deleteKeysUnder } from '../helpers/redis-keys.js';
 import { AMQP_URL, REDIS_URL } from './servers.js';

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll } from 'vitest';
-import { AmqpTransport, RedisRepeatCounter } from '../../src/index.js';
+import { AmqpTransport } from '../../src/rabbitmq.js';
+import { RedisRepeatCounter } from '../../src/redis.js';
 import { bridgeScenarios, type ScenarioContext } from '../bridge/bridge-scenarios.js';
 import { deleteKeysUnder } from '../helpers/redis-keys.js';
 import { AMQP_URL, REDIS_URL } from './servers.js';

@@ -4,13 +4,8 @@ import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  AmqpTransport,
-  NonRetryableError,
-  Publisher,
-  Subscriber,
-  type SettledOutcome,
-} from '../../src/index.js';
+import { NonRetryableError, Publisher, Consumer, type SettledOutcome } from '../../src/index.js';
+import { AmqpTransport } from '../../src/rabbitmq.js';
 import { waitFor } from '../bridge/bridge-scenarios.js';
 import { AMQP_URL, withPassword } from './servers.js';
 
@@ -35,14 +30,19 @@ describe('tidings dead-letters', () => {
   const appId = `${id}-app`;
   const queue = `${id}.queue`;
   const transport = new AmqpTransport({ url: AMQP_URL });
-  const subscriber = new Subscriber(transport, { appId, queue, routes: [`${id}.made`], repeatDelaysMs: [] });
+  const subscriber = new Consumer(transport, {
+    appId,
+    queue,
+    bindingKeys: [`${id}.made`],
+    repeatDelaysMs: [],
+  });
   const settled: SettledOutcome[] = [];
   let fail = true;
 
   beforeAll(async () => {
     expect(existsSync(CLI), `${CLI} is missing: run npm run build first`).toBe(true);
     subscriber.on('settled', (outcome) => settled.push(outcome));
-    await subscriber.subscribe(({ payload }) => {
+    await subscriber.consume(({ payload }) => {
       if (fail) throw new NonRetryableError(`cannot handle ${(payload as { n: number }).n}`);
     });
     const publisher = new Publisher(transport);

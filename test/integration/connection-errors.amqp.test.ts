@@ -4,7 +4,8 @@
 // with the count and the time spent in the message and as fields.
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AmqpTransport, ConnectionFailedError, createTransport, type Transport } from '../../src/index.js';
+import { ConnectionFailedError, type Transport } from '../../src/index.js';
+import { AmqpTransport, createTransport } from '../../src/rabbitmq.js';
 import { Cleanups, proxyTo } from './faults/fault-helpers.js';
 import { freePort } from './security/rabbitmq-admin.js';
 import { AMQP_URL } from './servers.js';

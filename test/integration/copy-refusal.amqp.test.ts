@@ -6,13 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import amqplib, { type ChannelModel, type ConfirmChannel, type Options } from 'amqplib';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import {
-  AmqpTransport,
-  HEADERS,
-  NonRetryableError,
-  Subscriber,
-  type SettledOutcome,
-} from '../../src/index.js';
+import { HEADERS, NonRetryableError, Consumer, type SettledOutcome } from '../../src/index.js';
+import { AmqpTransport } from '../../src/rabbitmq.js';
 import { waitFor } from '../bridge/bridge-scenarios.js';
 import { deleteDeclared, mergeNames, subscriberNames } from '../helpers/declared-names.js';
 import { AMQP_URL } from './servers.js';
@@ -21,11 +16,11 @@ const id = `copy-refusal-${randomUUID().slice(0, 8)}`;
 const appId = `${id}-app`;
 const transport = new AmqpTransport({ url: AMQP_URL });
 let raw: { connection: ChannelModel; channel: ConfirmChannel } | undefined;
-const subscribers: Subscriber[] = [];
+const subscribers: Consumer[] = [];
 /** Each test's own queue and routing key (`<id>.<name>`), and the common dead-letter queue. */
 const names = (name: string) => ({
   queue: `${id}.${name}`,
-  routes: [`${id}.${name}`],
+  bindingKeys: [`${id}.${name}`],
   appId,
   repeatDelaysMs: [0],
 });
@@ -56,7 +51,7 @@ function publishRaw(name: string, content: string, options: Options.Publish): Pr
 }
 
 async function subscribe(name: string, handler: () => unknown, maxHeaderBytes?: number) {
-  const subscriber = new Subscriber(transport, {
+  const subscriber = new Consumer(transport, {
     ...names(name),
     maxAttempts: 3,
     ...(maxHeaderBytes === undefined ? {} : { maxHeaderBytes }),
@@ -66,7 +61,7 @@ async function subscribe(name: string, handler: () => unknown, maxHeaderBytes?: 
   const errors: Error[] = [];
   subscriber.on('settled', (outcome) => settled.push(outcome));
   subscriber.on('error', (error) => errors.push(error));
-  await subscriber.subscribe(handler);
+  await subscriber.consume(handler);
   return { subscriber, settled, errors };
 }
 

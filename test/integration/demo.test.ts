@@ -3,7 +3,7 @@
 // RabbitMQ and Redis; each leaves nothing behind on the servers.
 import pg from 'pg';
 import { expect, it } from 'vitest';
-import { AmqpTransport } from '../../src/index.js';
+import { AmqpTransport } from '../../src/rabbitmq.js';
 import { runExample } from '../helpers/run-example.js';
 import { AMQP_URL, DATABASE_URL, REDIS_URL } from './servers.js';
 

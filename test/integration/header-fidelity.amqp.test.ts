@@ -8,15 +8,9 @@ import { createInterface, type Interface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PgDeadLetterArchive } from '../../src/bridge/dead-letter/pg-dead-letter-archive.js';
-import {
-  AmqpTransport,
-  DeadLetters,
-  HEADERS,
-  Subscriber,
-  waitQueueName,
-  type SettledOutcome,
-} from '../../src/index.js';
+import { PgDeadLetterArchive } from '../../src/adapters/postgres/pg-dead-letter-archive.js';
+import { DeadLetters, HEADERS, Consumer, waitQueueName, type SettledOutcome } from '../../src/index.js';
+import { AmqpTransport } from '../../src/rabbitmq.js';
 import { EVERY_TYPE, field, long, table } from '../bridge/field-table-samples.js';
 import { AMQP_URL, DATABASE_URL } from './servers.js';
 import { deleteDeclared, subscriberNames } from '../helpers/declared-names.js';
@@ -170,7 +164,7 @@ describe('header fidelity on RabbitMQ, published by python3-pika', () => {
     // The refusals' subscriber has the default repeat delays: its wait queues go too.
     await deleteDeclared(
       transport,
-      subscriberNames({ queue: refusals, routes: [`${exchange}.placed`], appId }),
+      subscriberNames({ queue: refusals, bindingKeys: [`${exchange}.placed`], appId }),
     );
     for (const name of [queue, waitQueueName(queue, delayMs), deadLetterQueue])
       await transport.deleteQueue(name).catch(() => {});
@@ -183,15 +177,15 @@ describe('header fidelity on RabbitMQ, published by python3-pika', () => {
   function subscriber(maxAttempts: number) {
     const settled: SettledOutcome[] = [];
     const seen: Readonly<Record<string, unknown>>[] = [];
-    const created = new Subscriber(transport, {
+    const created = new Consumer(transport, {
       queue,
-      routes: [`${exchange}.placed`],
+      bindingKeys: [`${exchange}.placed`],
       appId,
       maxAttempts,
       repeatDelaysMs: [delayMs],
     });
     created.on('settled', (outcome) => settled.push(outcome));
-    const started = created.subscribe(({ headers }) => {
+    const started = created.consume(({ headers }) => {
       seen.push(headers);
       throw new Error('the handler fails');
     });
@@ -268,10 +262,10 @@ describe('header fidelity on RabbitMQ, published by python3-pika', () => {
     ]);
     const handled: string[] = [];
     // A subscriber whose handler succeeds: only the good message may reach it.
-    const good = new Subscriber(transport, { queue: refusals, routes: [`${exchange}.placed`], appId });
+    const good = new Consumer(transport, { queue: refusals, bindingKeys: [`${exchange}.placed`], appId });
     const settled: SettledOutcome[] = [];
     good.on('settled', (outcome) => settled.push(outcome));
-    await good.subscribe(({ messageId }) => void handled.push(messageId));
+    await good.consume(({ messageId }) => void handled.push(messageId));
     const ids = new Map<string, string>();
     for (const [name, headers] of bad) {
       const messageId = randomUUID();

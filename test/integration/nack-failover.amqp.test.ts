@@ -4,7 +4,8 @@
 import { randomUUID } from 'node:crypto';
 import amqplib from 'amqplib';
 import { afterAll, expect, it } from 'vitest';
-import { AmqpTransport, PublishNackedError } from '../../src/index.js';
+import { PublishNackedError } from '../../src/index.js';
+import { AmqpTransport } from '../../src/rabbitmq.js';
 import { AMQP_URL } from './servers.js';
 
 const queue = `nack-${randomUUID().slice(0, 8)}`;

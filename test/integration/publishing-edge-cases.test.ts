@@ -4,14 +4,14 @@ import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  AmqpTransport,
   Bridge,
   EventDispatcher,
   Publisher,
   PublishTimeoutError,
-  Subscriber,
+  Consumer,
   UnroutableError,
 } from '../../src/index.js';
+import { AmqpTransport } from '../../src/rabbitmq.js';
 import { waitFor } from '../bridge/bridge-scenarios.js';
 import { deleteDeclared, subscriberNames } from '../helpers/declared-names.js';
 import { proxyTo } from './faults/fault-helpers.js';
@@ -135,16 +135,19 @@ describe('AmqpTransport edge cases', () => {
     const queue = `${exchange}.q`;
     // What the subscribers and the bridge below may declare: the bridge's with the default repeat delays.
     cleanup.push(() =>
-      deleteDeclared(transport, subscriberNames({ appId: `${id}-app`, queue, routes: [`${exchange}.x`] })),
+      deleteDeclared(
+        transport,
+        subscriberNames({ appId: `${id}-app`, queue, bindingKeys: [`${exchange}.x`] }),
+      ),
     );
     for (let cycle = 0; cycle < 3; cycle++) {
-      const subscriber = new Subscriber(transport, {
+      const subscriber = new Consumer(transport, {
         appId: `${id}-app`,
         queue,
-        routes: [`${exchange}.x`],
+        bindingKeys: [`${exchange}.x`],
         repeatDelaysMs: [],
       });
-      await subscriber.subscribe(() => {});
+      await subscriber.consume(() => {});
       await subscriber.close();
     }
     expect((await transport.queueStats(queue))?.consumerCount).toBe(0);
@@ -154,7 +157,7 @@ describe('AmqpTransport edge cases', () => {
     bridge.on('error', (error) => errors.push(error));
     await bridge.start();
     // The queue exists as classic; asking for a quorum queue of that name conflicts.
-    bridge.consume({ queue, bind: [`${exchange}.x`], handler: () => {}, queueType: 'quorum' });
+    bridge.consume({ queue, bindingKeys: [`${exchange}.x`], handler: () => {}, queueType: 'quorum' });
     await waitFor(() => errors[0], 5000, 'the declaration error');
     expect(errors[0]!.name).toBe('TopologyConflictError');
     await bridge.close();

@@ -2,13 +2,8 @@ import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import { afterAll, expect, it } from 'vitest';
-import {
-  AmqpTransport,
-  Publisher,
-  Subscriber,
-  TopologyConflictError,
-  type SettledOutcome,
-} from '../../src/index.js';
+import { Publisher, Consumer, TopologyConflictError, type SettledOutcome } from '../../src/index.js';
+import { AmqpTransport } from '../../src/rabbitmq.js';
 import { waitFor } from '../bridge/bridge-scenarios.js';
 import { deleteDeclared, subscriberNames } from '../helpers/declared-names.js';
 import { AMQP_URL } from './servers.js';
@@ -23,7 +18,7 @@ afterAll(async () => {
     subscriberNames({
       appId: `${id}-app`,
       queue: `${id}.quorum`,
-      routes: [`${id}.made`],
+      bindingKeys: [`${id}.made`],
       repeatDelaysMs: [30],
     }),
   );
@@ -31,17 +26,17 @@ afterAll(async () => {
 });
 
 it("queueType 'quorum' declares quorum queues that repeat and dead-letter like classic ones", async () => {
-  const subscriber = new Subscriber(transport, {
+  const subscriber = new Consumer(transport, {
     appId: `${id}-app`,
     queue: `${id}.quorum`,
-    routes: [`${id}.made`],
+    bindingKeys: [`${id}.made`],
     queueType: 'quorum',
     repeatDelaysMs: [30],
     maxAttempts: 2,
   });
   const settled: SettledOutcome[] = [];
   subscriber.on('settled', (outcome) => settled.push(outcome));
-  await subscriber.subscribe(() => {
+  await subscriber.consume(() => {
     throw new Error('no');
   });
   await new Publisher(transport).send({ n: 1 }, `${id}.made`);

@@ -4,8 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { inspect } from 'node:util';
 import { Redis, type Cluster } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { repeatCounterKey } from '../../src/bridge/names.js';
-import { RedisRepeatCounter, type RedisClientLike } from '../../src/bridge/repeat/redis-repeat-counter.js';
+import { repeatCounterKey } from '../../src/messaging/names.js';
+import { RedisRepeatCounter, type RedisClientLike } from '../../src/adapters/redis/redis-repeat-counter.js';
 import { RepeatCounterUnavailableError } from '../../src/errors/repeat-counter-unavailable-error.js';
 import { proxyTo } from './faults/fault-helpers.js';
 import { REDIS_URL } from './servers.js';
@@ -381,7 +381,9 @@ describe('RedisRepeatCounter when Redis is unreachable, slow or flaky', () => {
   it('leaves nothing that keeps the process alive after close()', async () => {
     const hung = await silentServer();
     const dead = await deadPort();
-    const module = fileURLToPath(new URL('../../src/bridge/repeat/redis-repeat-counter.ts', import.meta.url));
+    const module = fileURLToPath(
+      new URL('../../src/adapters/redis/redis-repeat-counter.ts', import.meta.url),
+    );
     const script = `
       import { RedisRepeatCounter } from ${JSON.stringify(module)};
       const reasons = [];

@@ -1,5 +1,5 @@
 import { afterAll } from 'vitest';
-import { AmqpTransport } from '../../src/index.js';
+import { AmqpTransport } from '../../src/rabbitmq.js';
 import { transportContract } from '../contract/transport-contract.js';
 import { AMQP_URL } from './servers.js';
 

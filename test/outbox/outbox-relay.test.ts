@@ -9,7 +9,7 @@ import {
   MemoryOutbox,
   MemoryTransport,
   OutboxRelay,
-  Subscriber,
+  Consumer,
   type ConsumedMessage,
 } from '../../src/index.js';
 import { waitFor } from '../bridge/bridge-scenarios.js';
@@ -43,12 +43,12 @@ async function setup(options: { bind?: boolean; pollIntervalMs?: number } = {}) 
   bridge.forward(OrderPlaced, { routingKey: 'order.placed' });
   bridge.useOutbox(flusher, outbox, relay);
   const received: ConsumedMessage[] = [];
-  const subscriber = new Subscriber(transport, {
+  const subscriber = new Consumer(transport, {
     appId: 'billing',
     queue: 'billing.orders',
-    routes: ['order.placed'],
+    bindingKeys: ['order.placed'],
   });
-  if (options.bind !== false) await subscriber.subscribe((message) => void received.push(message));
+  if (options.bind !== false) await subscriber.consume((message) => void received.push(message));
   const close = async () => {
     await relay.stop();
     await subscriber.close();
@@ -116,7 +116,7 @@ describe('outbox with the embedded defaults', () => {
     expect(failures).toEqual([expect.objectContaining({ attempts: 1 })]);
     expect(await outbox.stats()).toMatchObject({ pending: 1, failing: 1 });
     expect(await relay.relayOnce()).toBe(0); // not due yet (backoff)
-    await subscriber.subscribe((message) => void received.push(message));
+    await subscriber.consume((message) => void received.push(message));
     await new Promise((resolve) => setTimeout(resolve, 60));
     expect(await relay.relayOnce()).toBe(1);
     await waitFor(() => received[0], 2000, 'the retried row');

@@ -1,7 +1,6 @@
 // Pieces shared by the reliability scenarios: a producer that records every attempt's outcome in a
 // History, the classification of publish errors, and a recorder of how long each outage lasted.
 import {
-  AmqpTransport,
   ConnectionBlockedError,
   DeadLetters,
   type DeadLetter,
@@ -12,6 +11,7 @@ import {
   UnroutableError,
   type Transport,
 } from '../../src/index.js';
+import { AmqpTransport } from '../../src/rabbitmq.js';
 import { sleep, waitFor, type Cleanups } from '../integration/faults/fault-helpers.js';
 import type { CheckResult, History, Outcome } from './history.js';
 

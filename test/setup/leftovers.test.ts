@@ -49,7 +49,7 @@ describe('the leftover check', () => {
   });
 
   it('names every queue and exchange a subscriber declares', () => {
-    expect(subscriberNames({ appId: 'a', queue: 'a.q', routes: ['x.made'] })).toEqual({
+    expect(subscriberNames({ appId: 'a', queue: 'a.q', bindingKeys: ['x.made'] })).toEqual({
       queues: ['a.dead-letters', 'a.q', 'a.q.wait.1000ms', 'a.q.wait.10000ms', 'a.q.wait.60000ms'],
       exchanges: ['a.dead-letter', 'x'],
     });

@@ -203,6 +203,6 @@ export function leftoversMessage(leftovers: Inventory): string {
     `The integration tests left ${lines.length} object(s) on the shared servers:`,
     ...lines,
     'Each test must delete what it declares or creates (test/helpers/declared-names.ts lists what a',
-    'Subscriber declares). Existing leftovers are not counted: this lists what this run added.',
+    'Consumer declares). Existing leftovers are not counted: this lists what this run added.',
   ].join('\n');
 }

@@ -5,22 +5,22 @@ import {
   canonicalJson,
   fromArchiveJson,
   toArchiveJson,
-} from '../../../src/bridge/dead-letter/archive-json.js';
+} from '../../../src/messaging/dead-letters/archive-json.js';
 import {
   archiveParameters,
   fromArchiveRecord,
   type ArchiveRecord,
-} from '../../../src/bridge/dead-letter/archived-dead-letter.js';
-import { deadLetterFingerprint } from '../../../src/bridge/dead-letter/dead-letter-fingerprint.js';
-import { describeDeadLetter } from '../../../src/bridge/dead-letter/dead-letters.js';
+} from '../../../src/adapters/postgres/pg-dead-letter-archive-row.js';
+import { deadLetterFingerprint } from '../../../src/messaging/dead-letters/dead-letter-fingerprint.js';
+import { describeDeadLetter } from '../../../src/messaging/dead-letters/dead-letters.js';
 import {
   INSERT_COLUMNS,
   pgDeadLetterArchiveNames,
   pgDeadLetterArchiveSchemaSql,
-} from '../../../src/bridge/dead-letter/pg-dead-letter-archive-sql.js';
-import { replayMessage } from '../../../src/bridge/dead-letter/replay-message.js';
-import { HEADERS } from '../../../src/bridge/names.js';
-import type { Delivery, MessageProperties } from '../../../src/bridge/transport.js';
+} from '../../../src/adapters/postgres/pg-dead-letter-archive-sql.js';
+import { replayMessage } from '../../../src/messaging/dead-letters/replay-message.js';
+import { HEADERS } from '../../../src/messaging/names.js';
+import type { Delivery, MessageProperties } from '../../../src/messaging/transport.js';
 import { InvalidArgumentError } from '../../../src/errors/invalid-argument-error.js';
 
 /** What PostgreSQL does to a jsonb value: parses the text and prints it again (key order may change). */

@@ -2,10 +2,10 @@
 // visitor says 'remove', and a visitor that throws loses nothing.
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DeadLetters } from '../../../src/bridge/dead-letter/dead-letters.js';
-import { MemoryBroker } from '../../../src/bridge/memory/memory-broker.js';
-import { MemoryTransport } from '../../../src/bridge/memory/memory-transport.js';
-import { HEADERS } from '../../../src/bridge/names.js';
+import { DeadLetters } from '../../../src/messaging/dead-letters/dead-letters.js';
+import { MemoryBroker } from '../../../src/adapters/memory/memory-broker.js';
+import { MemoryTransport } from '../../../src/adapters/memory/memory-transport.js';
+import { HEADERS } from '../../../src/messaging/names.js';
 import { InvalidArgumentError } from '../../../src/errors/invalid-argument-error.js';
 
 describe('DeadLetters.visit', () => {

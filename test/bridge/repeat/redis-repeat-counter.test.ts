@@ -5,8 +5,8 @@ import {
   redisEndpointFromClient,
   redisEndpointFromUrl,
   sanitizeError,
-} from '../../../src/bridge/repeat/redis-endpoint.js';
-import { RedisRepeatCounter } from '../../../src/bridge/repeat/redis-repeat-counter.js';
+} from '../../../src/adapters/redis/redis-endpoint.js';
+import { RedisRepeatCounter } from '../../../src/adapters/redis/redis-repeat-counter.js';
 import { InvalidArgumentError } from '../../../src/errors/invalid-argument-error.js';
 
 // No Redis needed here: a counter given a url connects only on its first call.

@@ -3,7 +3,8 @@
 // broker connection gone before the message's ack (as if the process died right after the commit).
 import pg from 'pg';
 import { afterEach, expect, it } from 'vitest';
-import { AmqpTransport, DeadLetters } from '../../../src/index.js';
+import { DeadLetters } from '../../../src/index.js';
+import { AmqpTransport } from '../../../src/rabbitmq.js';
 import { PgDeadLetterArchive } from '../../../src/postgres.js';
 import { Cleanups, proxyTo } from '../faults/fault-helpers.js';
 import { AMQP_URL, DATABASE_URL } from '../servers.js';

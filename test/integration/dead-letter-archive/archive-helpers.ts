@@ -2,13 +2,8 @@
 // its messages end in the application's dead-letter queue; a unique archive table; cleanup.
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
-import {
-  AmqpTransport,
-  Publisher,
-  Subscriber,
-  type MessageProperties,
-  type SettledOutcome,
-} from '../../../src/index.js';
+import { Publisher, Consumer, type MessageProperties, type SettledOutcome } from '../../../src/index.js';
+import { AmqpTransport } from '../../../src/rabbitmq.js';
 import { PgDeadLetterArchive, type PgDeadLetterArchiveOptions } from '../../../src/postgres.js';
 import type { Cleanups } from '../faults/fault-helpers.js';
 import { waitFor } from '../faults/fault-helpers.js';
@@ -50,10 +45,10 @@ export async function scene(cleanups: Cleanups, label: string): Promise<Scene> {
   const table = uniqueName('tidings_dead_letters');
   const pool = createPool();
   const transport = new AmqpTransport({ url: AMQP_URL });
-  const subscriber = new Subscriber(transport, {
+  const subscriber = new Consumer(transport, {
     appId,
     queue,
-    routes: [routingKey],
+    bindingKeys: [routingKey],
     maxAttempts: MAX_ATTEMPTS,
     repeatDelaysMs: [],
   });
@@ -69,7 +64,7 @@ export async function scene(cleanups: Cleanups, label: string): Promise<Scene> {
     for (const name of [id, `${appId}.dead-letter`]) await transport.deleteExchange(name);
   });
   cleanups.add(() => subscriber.close());
-  await subscriber.subscribe(({ messageId, attempt, payload }) => {
+  await subscriber.consume(({ messageId, attempt, payload }) => {
     handled.push({ messageId, attempt, ok: fixed });
     if (!fixed) throw new Error(`boom ${JSON.stringify(payload)}`);
   });

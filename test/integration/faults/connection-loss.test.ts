@@ -2,13 +2,8 @@
 // (a TCP proxy in front of RabbitMQ is cut). Every publish must settle once: confirmed messages are
 // never lost; rejected ones carry a typed error and arrive once the test sends them again.
 import { afterEach, expect, it } from 'vitest';
-import {
-  AmqpTransport,
-  ConnectionLostError,
-  Publisher,
-  PublishTimeoutError,
-  type Delivery,
-} from '../../../src/index.js';
+import { ConnectionLostError, Publisher, PublishTimeoutError, type Delivery } from '../../../src/index.js';
+import { AmqpTransport } from '../../../src/rabbitmq.js';
 import { AMQP_URL } from '../servers.js';
 import { Cleanups, proxyTo, sleep, tally, uniqueNames, waitFor } from './fault-helpers.js';
 

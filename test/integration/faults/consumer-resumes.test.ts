@@ -1,18 +1,13 @@
-// A Subscriber consumes through a TCP proxy to RabbitMQ; the proxy drops every connection while handlers
+// A Consumer consumes through a TCP proxy to RabbitMQ; the proxy drops every connection while handlers
 // are running. The consumer must come back on its own, process every message (again, if a delivery was
 // cut mid-handler: at-least-once), leave nothing in the queue, and never settle a delivery of the dead
 // channel on the new one (RabbitMQ would close that channel: 406 PRECONDITION_FAILED, unknown delivery tag).
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterEach, expect, it } from 'vitest';
-import {
-  AmqpTransport,
-  Publisher,
-  RedisRepeatCounter,
-  Subscriber,
-  waitQueueName,
-  type SettledOutcome,
-} from '../../../src/index.js';
+import { Publisher, Consumer, waitQueueName, type SettledOutcome } from '../../../src/index.js';
+import { AmqpTransport } from '../../../src/rabbitmq.js';
+import { RedisRepeatCounter } from '../../../src/redis.js';
 import { AMQP_URL, REDIS_URL } from '../servers.js';
 import { Cleanups, proxyTo, sleep, tally, uniqueNames, waitFor } from './fault-helpers.js';
 
@@ -66,9 +61,9 @@ async function setUp(label: string) {
     await admin.quit();
   });
 
-  const subscriber = new Subscriber<{ index: number }>(transport, {
+  const subscriber = new Consumer<{ index: number }>(transport, {
     queue: names.queue,
-    routes: [names.routingKey],
+    bindingKeys: [names.routingKey],
     appId: names.appId,
     prefetch: PREFETCH,
     maxAttempts: 5,
@@ -106,7 +101,7 @@ it('a consumer cut mid-handler resumes on its own; every message is processed, n
   const cutAt: number[] = [];
   const runningAtCut: string[][] = [];
   const running = new Set<string>();
-  await subscriber.subscribe(async ({ messageId }) => {
+  await subscriber.consume(async ({ messageId }) => {
     running.add(messageId);
     runs.push(messageId);
     if (CUT_AFTER.includes(runs.length)) {
@@ -205,7 +200,7 @@ it('a handler that finishes after its channel died is not reported as acked; the
   const firstMayFinish = new Promise<void>((resolve) => (releaseFirst = resolve));
   const attempts: number[] = [];
   let firstStarted = false;
-  await subscriber.subscribe(async ({ attempt }) => {
+  await subscriber.consume(async ({ attempt }) => {
     attempts.push(attempt);
     if (attempts.length === 1) {
       firstStarted = true;

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { afterEach, expect, it } from 'vitest';
-import { AmqpTransport, DeadLetters, Publisher, waitQueueName } from '../../../src/index.js';
+import { DeadLetters, Publisher, waitQueueName } from '../../../src/index.js';
+import { AmqpTransport } from '../../../src/rabbitmq.js';
 import { AMQP_URL, REDIS_URL } from '../servers.js';
 import { Cleanups, proxyTo, uniqueNames, waitFor } from './fault-helpers.js';
 

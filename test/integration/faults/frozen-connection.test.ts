@@ -4,12 +4,8 @@
 // Measured: freeze → disconnected, → connected again, → first publish confirmed and first message
 // consumed after the reconnect. Every confirmed message must still arrive.
 import { afterEach, expect, it } from 'vitest';
-import {
-  AmqpTransport,
-  ConnectionLostError,
-  PublishTimeoutError,
-  type Delivery,
-} from '../../../src/index.js';
+import { ConnectionLostError, PublishTimeoutError, type Delivery } from '../../../src/index.js';
+import { AmqpTransport } from '../../../src/rabbitmq.js';
 import { AMQP_URL } from '../servers.js';
 import { Cleanups, proxyTo, sleep, uniqueNames, waitFor } from './fault-helpers.js';
 

@@ -5,7 +5,8 @@
 // back, and nothing ever reconnected.) The proxy cuts the connection when the re-declaration reaches a
 // queue in the middle of the topology.
 import { afterEach, expect, it } from 'vitest';
-import { AmqpTransport, ConnectionFailedError, type Delivery } from '../../../src/index.js';
+import { ConnectionFailedError, type Delivery } from '../../../src/index.js';
+import { AmqpTransport } from '../../../src/rabbitmq.js';
 import { deleteDeclared } from '../../helpers/declared-names.js';
 import { AMQP_URL } from '../servers.js';
 import { Cleanups, proxyTo, uniqueNames, waitFor } from './fault-helpers.js';

@@ -1,20 +1,20 @@
-// Redis (the repeat counter) goes away while a Subscriber repeats failing messages: the subscriber must
+// Redis (the repeat counter) goes away while a Consumer repeats failing messages: the subscriber must
 // fall back to the attempt header, warn, never crash or loop, and still dead-letter every message after
 // maxAttempts; once Redis is back, deliveries are counted in Redis again.
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterEach, expect, it } from 'vitest';
-import { repeatCounterKey } from '../../../src/bridge/names.js';
+import { repeatCounterKey } from '../../../src/messaging/names.js';
 import {
-  AmqpTransport,
   DeadLetters,
   Publisher,
-  RedisRepeatCounter,
-  Subscriber,
+  Consumer,
   waitQueueName,
   type SettledOutcome,
-  type SubscriberEvents,
+  type ConsumerEvents,
 } from '../../../src/index.js';
+import { AmqpTransport } from '../../../src/rabbitmq.js';
+import { RedisRepeatCounter } from '../../../src/redis.js';
 import { AMQP_URL, REDIS_URL } from '../servers.js';
 import { Cleanups, proxyTo, tally, uniqueNames, waitFor } from './fault-helpers.js';
 
@@ -53,9 +53,9 @@ it('Redis down mid-stream: warnings, header counting, every message dead-lettere
     await admin.quit();
   });
 
-  const subscriber = new Subscriber(transport, {
+  const subscriber = new Consumer(transport, {
     queue,
-    routes: [routingKey],
+    bindingKeys: [routingKey],
     appId,
     maxAttempts: MAX_ATTEMPTS,
     repeatDelaysMs: [DELAY_MS],
@@ -64,7 +64,7 @@ it('Redis down mid-stream: warnings, header counting, every message dead-lettere
   });
   cleanups.add(() => subscriber.close());
   const settled: SettledOutcome[] = [];
-  const warnings: SubscriberEvents['warning'][0][] = [];
+  const warnings: ConsumerEvents['warning'][0][] = [];
   const subscriberErrors: Error[] = [];
   subscriber.on('settled', (outcome) => settled.push(outcome));
   subscriber.on('warning', (warning) => warnings.push(warning));
@@ -75,7 +75,7 @@ it('Redis down mid-stream: warnings, header counting, every message dead-lettere
   let handlerRuns = 0;
   let pausedAt = 0;
   let readRedis = false;
-  await subscriber.subscribe(async ({ messageId, attempt }) => {
+  await subscriber.consume(async ({ messageId, attempt }) => {
     const inRedis = readRedis ? await admin.get(repeatCounterKey(keyPrefix, queue, messageId)) : null;
     runs.set(messageId, [...(runs.get(messageId) ?? []), { attempt, inRedis }]);
     if (++handlerRuns === PAUSE_AFTER) {

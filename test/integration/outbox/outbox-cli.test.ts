@@ -3,7 +3,7 @@ import { execFile, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
-import { AmqpTransport } from '../../../src/index.js';
+import { AmqpTransport } from '../../../src/rabbitmq.js';
 import { PgOutbox } from '../../../src/postgres.js';
 import { uuidv7 } from '../../../src/internal/uuid-v7.js';
 import { deleteDeclared } from '../../helpers/declared-names.js';

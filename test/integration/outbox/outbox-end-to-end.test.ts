@@ -5,14 +5,14 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   AggregateRoot,
-  AmqpTransport,
   Bridge,
   EventDispatcher,
   Flusher,
   OutboxRelay,
-  Subscriber,
+  Consumer,
   type ConsumedMessage,
 } from '../../../src/index.js';
+import { AmqpTransport } from '../../../src/rabbitmq.js';
 import { PgOutbox, PgUnitOfWork } from '../../../src/postgres.js';
 import { waitFor } from '../../bridge/bridge-scenarios.js';
 import { AMQP_URL } from '../servers.js';
@@ -37,10 +37,10 @@ const exchange = `ob${randomUUID().slice(0, 8)}`;
 const transport = new AmqpTransport({ url: AMQP_URL });
 const outbox = new PgOutbox({ pool, table });
 const received: ConsumedMessage[] = [];
-const subscriber = new Subscriber(transport, {
+const subscriber = new Consumer(transport, {
   appId: `${exchange}-billing`,
   queue: `${exchange}.billing`,
-  routes: [`${exchange}.placed`],
+  bindingKeys: [`${exchange}.placed`],
   prefetch: 50,
   repeatDelaysMs: [],
 });
@@ -79,7 +79,7 @@ const idsOf = (messages: ConsumedMessage[]) =>
 
 beforeAll(async () => {
   await outbox.ensureSchema();
-  await subscriber.subscribe((message) => void received.push(message));
+  await subscriber.consume((message) => void received.push(message));
 });
 
 afterAll(async () => {

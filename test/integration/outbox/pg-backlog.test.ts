@@ -1,7 +1,7 @@
 import type { Pool } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PgOutbox } from '../../../src/outbox/postgres/pg-outbox.js';
-import { pgOutboxNames, pgOutboxStatements } from '../../../src/outbox/postgres/pg-outbox-sql.js';
+import { PgOutbox } from '../../../src/adapters/postgres/pg-outbox.js';
+import { pgOutboxNames, pgOutboxStatements } from '../../../src/adapters/postgres/pg-outbox-sql.js';
 import { createPool, dropOutbox, uniqueName } from './pg-helpers.js';
 
 const table = uniqueName();

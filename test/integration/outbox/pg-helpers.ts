@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type { ClientBase, Pool, PoolConfig } from 'pg';
-import type { OutboxMessage } from '../../../src/outbox/outbox.js';
+import type { OutboxMessage } from '../../../src/messaging/outbox/outbox.js';
 import { uuidv7 } from '../../../src/internal/uuid-v7.js';
 import { DATABASE_URL } from '../servers.js';
 

@@ -1,10 +1,10 @@
 import type { ClientBase, Pool, PoolClient } from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '../../../src/errors/invalid-argument-error.js';
-import type { ClaimedRow } from '../../../src/outbox/outbox.js';
-import { PgOutbox } from '../../../src/outbox/postgres/pg-outbox.js';
-import { pgOutboxSchemaSql } from '../../../src/outbox/postgres/pg-outbox-sql.js';
-import { PgUnitOfWork } from '../../../src/outbox/postgres/pg-unit-of-work.js';
+import type { ClaimedRow } from '../../../src/messaging/outbox/outbox.js';
+import { PgOutbox } from '../../../src/adapters/postgres/pg-outbox.js';
+import { pgOutboxSchemaSql } from '../../../src/adapters/postgres/pg-outbox-sql.js';
+import { PgUnitOfWork } from '../../../src/adapters/postgres/pg-unit-of-work.js';
 import { countQueries, createPool, dropOutbox, message, sleep, uniqueName } from './pg-helpers.js';
 
 const table = uniqueName();

@@ -5,7 +5,7 @@ import { AggregateRoot } from '../../../src/deferred/recorder.js';
 import { EventDispatcher } from '../../../src/dispatcher/event-dispatcher.js';
 import { InvalidArgumentError } from '../../../src/errors/invalid-argument-error.js';
 import { TransactionStateError } from '../../../src/errors/transaction-state-error.js';
-import { PgUnitOfWork } from '../../../src/outbox/postgres/pg-unit-of-work.js';
+import { PgUnitOfWork } from '../../../src/adapters/postgres/pg-unit-of-work.js';
 import { createPool, sleep, uniqueName } from './pg-helpers.js';
 
 const items = uniqueName('tidings_uow_items');

@@ -1,7 +1,7 @@
 import type { Pool } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PgOutbox } from '../../../src/outbox/postgres/pg-outbox.js';
-import { PgUnitOfWork } from '../../../src/outbox/postgres/pg-unit-of-work.js';
+import { PgOutbox } from '../../../src/adapters/postgres/pg-outbox.js';
+import { PgUnitOfWork } from '../../../src/adapters/postgres/pg-unit-of-work.js';
 import { createPool, dropOutbox, message, sleep, uniqueName, waitFor } from './pg-helpers.js';
 
 const table = uniqueName();

@@ -3,15 +3,8 @@
 // a process warning — whichever way the connection fails.
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  AmqpTransport,
-  ConnectionFailedError,
-  createTransport,
-  InvalidArgumentError,
-  Publisher,
-  Subscriber,
-  type AmqpTransportOptions,
-} from '../../../src/index.js';
+import { ConnectionFailedError, InvalidArgumentError, Publisher, Consumer } from '../../../src/index.js';
+import { AmqpTransport, createTransport, type AmqpTransportOptions } from '../../../src/rabbitmq.js';
 import { TcpProxy } from '../../helpers/tcp-proxy.js';
 import { Cleanups, waitFor } from '../faults/fault-helpers.js';
 import { AMQP_URL, hostPort } from '../servers.js';
@@ -50,7 +43,7 @@ function transport(url: string | string[], options: AmqpTransportOptions = {}): 
 async function useEveryWay(failing: AmqpTransport, label: string): Promise<unknown[]> {
   const id = `sec-${randomUUID().slice(0, 8)}`;
   const publisher = new Publisher(failing, { appId: id });
-  const subscriber = new Subscriber(failing, { appId: id, queue: `${id}.q`, routes: [`${id}.made`] });
+  const subscriber = new Consumer(failing, { appId: id, queue: `${id}.q`, bindingKeys: [`${id}.made`] });
   capture.watch('subscriber', subscriber);
   return [
     await capture.failure(`${label} connect()`, failing.connect()),
@@ -61,7 +54,7 @@ async function useEveryWay(failing: AmqpTransport, label: string): Promise<unkno
     await capture.failure(`${label} queueStats()`, () => failing.queueStats(id)),
     await capture.failure(`${label} get()`, () => failing.get(id)),
     await capture.failure(`${label} Publisher.send()`, () => publisher.send({ n: 1 }, `${id}.made`)),
-    await capture.failure(`${label} Subscriber.subscribe()`, () => subscriber.subscribe(() => {})),
+    await capture.failure(`${label} Consumer.consume()`, () => subscriber.consume(() => {})),
   ];
 }
 

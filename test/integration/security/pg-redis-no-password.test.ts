@@ -6,15 +6,15 @@ import { createServer, type AddressInfo, type Socket } from 'node:net';
 import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
-  AmqpTransport,
   MemoryBroker,
   MemoryTransport,
   OutboxRelay,
   Publisher,
-  RedisRepeatCounter,
   RepeatCounterUnavailableError,
-  Subscriber,
+  Consumer,
 } from '../../../src/index.js';
+import { AmqpTransport } from '../../../src/rabbitmq.js';
+import { RedisRepeatCounter } from '../../../src/redis.js';
 import { PgOutbox, PgUnitOfWork } from '../../../src/postgres.js';
 import { Cleanups, waitFor } from '../faults/fault-helpers.js';
 import { createPool, dropOutbox, message, uniqueName } from '../outbox/pg-helpers.js';
@@ -70,17 +70,17 @@ describe('a password in a Redis URL never shows', () => {
       const transport = new MemoryTransport({ broker: new MemoryBroker() });
       cleanups.add(() => transport.close());
       const id = `sec-${randomUUID().slice(0, 8)}`;
-      const subscriber = new Subscriber(transport, {
+      const subscriber = new Consumer(transport, {
         appId: id,
         queue: `${id}.q`,
-        routes: [`${id}.made`],
+        bindingKeys: [`${id}.made`],
         repeatCounter: counter,
         repeatCounterTimeoutMs: 1000,
       });
       capture.watch('subscriber', subscriber);
       cleanups.add(() => subscriber.close());
       let handled = false;
-      await subscriber.subscribe(() => void (handled = true));
+      await subscriber.consume(() => void (handled = true));
       const warnings = capture.count("subscriber 'warning' event");
       await new Publisher(transport, { appId: id }).send({ n: 1 }, `${id}.made`);
       await waitFor(

@@ -4,12 +4,8 @@
 // certificate that cannot be verified or names another host fails at once, with a typed error.
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import {
-  AmqpTransport,
-  ConnectionFailedError,
-  type AmqpTransportOptions,
-  type Delivery,
-} from '../../../src/index.js';
+import { ConnectionFailedError, type Delivery } from '../../../src/index.js';
+import { AmqpTransport, type AmqpTransportOptions } from '../../../src/rabbitmq.js';
 import { runExample } from '../../helpers/run-example.js';
 import { TcpProxy } from '../../helpers/tcp-proxy.js';
 import { Cleanups, waitFor } from '../faults/fault-helpers.js';

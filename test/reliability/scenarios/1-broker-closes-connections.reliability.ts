@@ -2,13 +2,8 @@
 // 10,000 messages are published and consumed. Nothing confirmed may be lost and nothing unsent may arrive;
 // unknown outcomes (the connection dropped before the confirm) and duplicates are counted.
 import { afterEach, expect, it } from 'vitest';
-import {
-  AmqpTransport,
-  MemoryRepeatCounter,
-  Publisher,
-  Subscriber,
-  waitQueueName,
-} from '../../../src/index.js';
+import { MemoryRepeatCounter, Publisher, Consumer, waitQueueName } from '../../../src/index.js';
+import { AmqpTransport } from '../../../src/rabbitmq.js';
 import { Cleanups, uniqueNames } from '../../integration/faults/fault-helpers.js';
 import { AMQP_URL } from '../../integration/servers.js';
 import { closeConnectionsEvery } from '../broker-faults.js';
@@ -46,9 +41,9 @@ it(`${TOTAL} publishes and their consumption while the broker closes every conne
     transport.on('error', (error) => transportErrors.push(error.message));
 
   const history = new History();
-  const subscriber = new Subscriber(consumerTransport, {
+  const subscriber = new Consumer(consumerTransport, {
     queue,
-    routes: [routingKey],
+    bindingKeys: [routingKey],
     appId,
     prefetch: 200,
     maxAttempts: 50, // a redelivery after a dropped connection counts as an attempt: leave room for them
@@ -60,7 +55,7 @@ it(`${TOTAL} publishes and their consumption while the broker closes every conne
   subscriber.on('settled', ({ outcome }) =>
     settledOutcomes.set(outcome, (settledOutcomes.get(outcome) ?? 0) + 1),
   );
-  await subscriber.subscribe(({ messageId }) => history.receive(messageId));
+  await subscriber.consume(({ messageId }) => history.receive(messageId));
 
   const publisher = new Publisher(publisherTransport, { appId });
   await publisher.send({ warmUp: true }, routingKey, { messageId: `${id}-warm-up` }); // declares the exchange

@@ -5,13 +5,8 @@
 // within 15 s. Nothing confirmed may be lost; what the broker delivered on the frozen connection comes
 // back once the broker gives up on it.
 import { afterEach, expect, it } from 'vitest';
-import {
-  AmqpTransport,
-  MemoryRepeatCounter,
-  Publisher,
-  Subscriber,
-  waitQueueName,
-} from '../../../src/index.js';
+import { MemoryRepeatCounter, Publisher, Consumer, waitQueueName } from '../../../src/index.js';
+import { AmqpTransport } from '../../../src/rabbitmq.js';
 import { Cleanups, proxyTo, uniqueNames, waitFor } from '../../integration/faults/fault-helpers.js';
 import { AMQP_URL } from '../../integration/servers.js';
 import { figuresFrom, reportFigures } from '../figures.js';
@@ -57,9 +52,9 @@ it(`${FREEZE_AT.length} frozen connections during ${TOTAL} publishes and their c
 
   const history = new History();
   const receivedAt: number[] = [];
-  const subscriber = new Subscriber(consumerTransport, {
+  const subscriber = new Consumer(consumerTransport, {
     queue,
-    routes: [routingKey],
+    bindingKeys: [routingKey],
     appId,
     prefetch: 200,
     maxAttempts: 20, // a redelivery after a lost connection counts as an attempt
@@ -67,7 +62,7 @@ it(`${FREEZE_AT.length} frozen connections during ${TOTAL} publishes and their c
     repeatCounter: new MemoryRepeatCounter(),
   });
   cleanups.add(() => subscriber.close());
-  await subscriber.subscribe(({ messageId }) => {
+  await subscriber.consume(({ messageId }) => {
     history.receive(messageId);
     receivedAt.push(Date.now());
   });

@@ -9,13 +9,8 @@
 // one that was never sent (`sent: false`) never arrives (counted as failed: a phantom otherwise); no
 // confirmed message is lost; publishing resumes after the alarm.
 import { afterEach, expect, it } from 'vitest';
-import {
-  AmqpTransport,
-  ConnectionBlockedError,
-  MemoryRepeatCounter,
-  Publisher,
-  Subscriber,
-} from '../../../src/index.js';
+import { ConnectionBlockedError, MemoryRepeatCounter, Publisher, Consumer } from '../../../src/index.js';
+import { AmqpTransport } from '../../../src/rabbitmq.js';
 import { Cleanups, sleep, uniqueNames, waitFor } from '../../integration/faults/fault-helpers.js';
 import { figuresFrom, reportFigures } from '../figures.js';
 import { drained, medianAndMax, outcomeOf, publishAll } from '../harness.js';
@@ -57,15 +52,15 @@ it(`a memory alarm of ${ALARM_MS / 1000} s, ${ALARM_AT.length}×, during ${TOTAL
     transport.on('disconnected', () => disconnects++);
 
   const history = new History();
-  const subscriber = new Subscriber(consumerTransport, {
+  const subscriber = new Consumer(consumerTransport, {
     queue,
-    routes: [routingKey],
+    bindingKeys: [routingKey],
     appId,
     prefetch: 200,
     repeatCounter: new MemoryRepeatCounter(),
   });
   cleanups.add(() => subscriber.close());
-  await subscriber.subscribe(({ messageId }) => history.receive(messageId));
+  await subscriber.consume(({ messageId }) => history.receive(messageId));
   const publisher = new Publisher(publisherTransport, { appId });
   await publisher.send({ warmUp: true }, routingKey, { messageId: `${id}-warm-up` });
   history.record(`${id}-warm-up`, 'ok');

@@ -2,7 +2,8 @@
 // consumed. On a RabbitMQ node of the test's own (private-broker.ts), so that no one else's connections
 // drop. Confirmed messages are persistent on a durable queue: each one must arrive after the restarts.
 import { afterEach, expect, it } from 'vitest';
-import { AmqpTransport, MemoryRepeatCounter, Publisher, Subscriber } from '../../../src/index.js';
+import { MemoryRepeatCounter, Publisher, Consumer } from '../../../src/index.js';
+import { AmqpTransport } from '../../../src/rabbitmq.js';
 import { Cleanups, sleep, uniqueNames, waitFor } from '../../integration/faults/fault-helpers.js';
 import { figuresFrom, reportFigures } from '../figures.js';
 import { drained, medianAndMax, publishAll } from '../harness.js';
@@ -42,9 +43,9 @@ it(`stop_app / start_app twice during ${TOTAL} publishes and their consumption`,
     transport.on('error', (error) => transportErrors.push(error.message));
 
   const history = new History();
-  const subscriber = new Subscriber(consumerTransport, {
+  const subscriber = new Consumer(consumerTransport, {
     queue,
-    routes: [routingKey],
+    bindingKeys: [routingKey],
     appId,
     prefetch: 200,
     maxAttempts: 20, // a redelivery after a dropped connection counts as an attempt
@@ -52,7 +53,7 @@ it(`stop_app / start_app twice during ${TOTAL} publishes and their consumption`,
     repeatCounter: new MemoryRepeatCounter(),
   });
   cleanups.add(() => subscriber.close());
-  await subscriber.subscribe(({ messageId }) => history.receive(messageId));
+  await subscriber.consume(({ messageId }) => history.receive(messageId));
 
   const publisher = new Publisher(publisherTransport, { appId });
   await publisher.send({ warmUp: true }, routingKey, { messageId: `${id}-warm-up` });

@@ -1,6 +1,6 @@
 // Scenario 3: the consumer process is SIGKILLed mid-batch several times (an OOM kill, a node drained
 // without grace) and restarted as a supervisor would, while it works through 5,000 messages with the real
-// Subscriber and the Redis repeat counter; every 10th message fails on purpose on its first two attempts.
+// Consumer and the Redis repeat counter; every 10th message fails on purpose on its first two attempts.
 // Every message must be handled successfully, nothing may be dead-lettered or left in a queue, and the
 // attempt numbers the handler sees must stay right across the kills: they only grow, the failing messages
 // succeed at attempt 3 or later, and the attempts counted without a handler run (a delivery cut off before

@@ -1,21 +1,21 @@
 // Scenario 4: the Redis of the repeat counter is killed (kill -9) and started again, twice, while a
-// Subscriber works through 2,000 messages whose handler fails: 30% always (they must end dead-lettered as
+// Consumer works through 2,000 messages whose handler fails: 30% always (they must end dead-lettered as
 // repeats-exhausted), the rest once. A restarted Redis without persistence has lost every count, and
-// while it is down the counter is unavailable: the Subscriber must count in the header meanwhile, warn,
+// while it is down the counter is unavailable: the Consumer must count in the header meanwhile, warn,
 // and still settle every message exactly once within maxAttempts + 2 deliveries.
 import { Redis } from 'ioredis';
 import { afterEach, expect, it } from 'vitest';
 import {
-  AmqpTransport,
   DeadLetters,
   Publisher,
-  RedisRepeatCounter,
-  Subscriber,
+  Consumer,
   waitQueueName,
   type RepeatCounter,
   type SettledOutcome,
-  type SubscriberEvents,
+  type ConsumerEvents,
 } from '../../../src/index.js';
+import { AmqpTransport } from '../../../src/rabbitmq.js';
+import { RedisRepeatCounter } from '../../../src/redis.js';
 import { Cleanups, sleep, tally, uniqueNames, waitFor } from '../../integration/faults/fault-helpers.js';
 import { AMQP_URL } from '../../integration/servers.js';
 import { figuresFrom, reportFigures } from '../figures.js';
@@ -75,9 +75,9 @@ it(`${TOTAL} messages with failing handlers while the counter's Redis is restart
     new RedisRepeatCounter({ url: redis.url, keyPrefix: `${id}:`, timeoutMs: 300 }),
   );
   cleanups.add(() => counter.close());
-  const subscriber = new Subscriber<{ index: number }>(transport, {
+  const subscriber = new Consumer<{ index: number }>(transport, {
     queue,
-    routes: [routingKey],
+    bindingKeys: [routingKey],
     appId,
     prefetch: 20,
     maxAttempts: MAX_ATTEMPTS,
@@ -90,7 +90,7 @@ it(`${TOTAL} messages with failing handlers while the counter's Redis is restart
   // Where each message ended up: an ack or a dead letter is its receipt; every delivery settles once.
   const history = new History();
   const settled: SettledOutcome[] = [];
-  const warnings: SubscriberEvents['warning'][0][] = [];
+  const warnings: ConsumerEvents['warning'][0][] = [];
   const subscriberErrors: Error[] = [];
   subscriber.on('settled', (outcome) => {
     settled.push(outcome);
@@ -101,7 +101,7 @@ it(`${TOTAL} messages with failing handlers while the counter's Redis is restart
 
   const handlerRuns = new Map<string, number>();
   const alwaysFails = (index: number) => index % 10 < ALWAYS_FAILING;
-  await subscriber.subscribe(({ messageId, payload }) => {
+  await subscriber.consume(({ messageId, payload }) => {
     const runs = (handlerRuns.get(messageId) ?? 0) + 1;
     handlerRuns.set(messageId, runs);
     if (alwaysFails(payload.index)) throw new Error('always fails');
@@ -147,7 +147,7 @@ it(`${TOTAL} messages with failing handlers while the counter's Redis is restart
   const deadLetters = await new DeadLetters(admin, { appId }).list();
   const stats = await Promise.all([queue, ...waitQueues].map((name) => admin.queueStats(name)));
   const result = history.check();
-  // Counts the Subscriber could not forget (Redis was down when the message settled) stay until their TTL.
+  // Counts the Consumer could not forget (Redis was down when the message settled) stay until their TTL.
   const probe = new Redis(redis.url);
   const keysLeft = await probe.dbsize();
   await probe.quit();
@@ -171,7 +171,7 @@ it(`${TOTAL} messages with failing handlers while the counter's Redis is restart
       `(maxAttempts ${MAX_ATTEMPTS}); the repeat counter's Redis killed (-9) and restarted empty ` +
       `${RESTARTS}×, down ${DOWN_MS} ms each`,
     ...figuresFrom(result),
-    // From each restarted Redis accepting connections until the Subscriber's counter counted again.
+    // From each restarted Redis accepting connections until the Consumer's counter counted again.
     recoveryMs: medianAndMax(recoveryMs),
     notes:
       `deliveries per message at most ${maxDeliveries} (${JSON.stringify(deliveryCounts)}), handler runs ` +

@@ -9,14 +9,14 @@ import { createInterface } from 'node:readline';
 import { afterEach, expect, it } from 'vitest';
 import {
   AggregateRoot,
-  AmqpTransport,
   Bridge,
   EventDispatcher,
   Flusher,
   MemoryRepeatCounter,
   OutboxRelay,
-  Subscriber,
+  Consumer,
 } from '../../../src/index.js';
+import { AmqpTransport } from '../../../src/rabbitmq.js';
 import { PgOutbox, PgUnitOfWork } from '../../../src/postgres.js';
 import { deleteDeclared, subscriberNames } from '../../helpers/declared-names.js';
 import { Cleanups, sleep, uniqueNames, waitFor } from '../../integration/faults/fault-helpers.js';
@@ -79,15 +79,15 @@ it(`${ORDERS} orders through the outbox while relays are SIGKILLed and PostgreSQ
   cleanups.add(() => transport.close({ timeoutMs: 2000 }));
   // The consumer: every order id that reaches the handler.
   const history = new History();
-  const options = { queue: names.queue, routes: [routingKey], appId: names.appId, repeatDelaysMs: [50] };
+  const options = { queue: names.queue, bindingKeys: [routingKey], appId: names.appId, repeatDelaysMs: [50] };
   cleanups.add(() => deleteDeclared(transport, subscriberNames(options)));
-  const subscriber = new Subscriber(transport, {
+  const subscriber = new Consumer(transport, {
     ...options,
     prefetch: 200,
     repeatCounter: new MemoryRepeatCounter(),
   });
   cleanups.add(() => subscriber.close());
-  await subscriber.subscribe(({ payload }) => history.receive((payload as { orderId: string }).orderId));
+  await subscriber.consume(({ payload }) => history.receive((payload as { orderId: string }).orderId));
 
   // The writer: the application's own code path, Flusher + PgUnitOfWork + Bridge.useOutbox.
   const dispatcher = new EventDispatcher();

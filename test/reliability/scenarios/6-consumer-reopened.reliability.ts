@@ -1,16 +1,10 @@
 // Scenario 6: while messages are published continuously, the consumer is closed with `subscriber.close()`
-// and a new Subscriber opened on the same queue, 5 times, each time while handlers (a few ms each) are
+// and a new Consumer opened on the same queue, 5 times, each time while handlers (a few ms each) are
 // still running. A graceful close lets running handlers finish and acks what they finished before the
 // channel closes: nothing may be lost, nothing may run twice, nothing may be left in the queue or unacked.
 import { afterEach, expect, it } from 'vitest';
-import {
-  AmqpTransport,
-  DeadLetters,
-  Publisher,
-  Subscriber,
-  waitQueueName,
-  type SettledOutcome,
-} from '../../../src/index.js';
+import { DeadLetters, Publisher, Consumer, waitQueueName, type SettledOutcome } from '../../../src/index.js';
+import { AmqpTransport } from '../../../src/rabbitmq.js';
 import { Cleanups, sleep, tally, uniqueNames, waitFor } from '../../integration/faults/fault-helpers.js';
 import { AMQP_URL } from '../../integration/servers.js';
 import { figuresFrom, reportFigures } from '../figures.js';
@@ -64,9 +58,9 @@ it(`${TOTAL} messages while the consumer is closed and reopened ${REOPENS} times
     }
   };
   const open = async () => {
-    const subscriber = new Subscriber<{ index: number }>(consumerTransport, {
+    const subscriber = new Consumer<{ index: number }>(consumerTransport, {
       queue,
-      routes: [routingKey],
+      bindingKeys: [routingKey],
       appId,
       prefetch: PREFETCH,
       repeatDelaysMs: [50],
@@ -74,7 +68,7 @@ it(`${TOTAL} messages while the consumer is closed and reopened ${REOPENS} times
     subscriber.on('settled', (outcome) => settled.push(outcome));
     subscriber.on('error', (error) => subscriberErrors.push(error.message));
     firstRunAfterOpen = undefined;
-    await subscriber.subscribe(handler);
+    await subscriber.consume(handler);
     return subscriber;
   };
   let subscriber = await open();

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, expect, it } from 'vitest';
 import { DeadLetters, Publisher, defaultDeadLetterNames, waitQueueName } from '../../../src/index.js';
-import { subscriberTopology } from '../../../src/bridge/subscriber-topology.js';
+import { consumerTopology } from '../../../src/messaging/consumer/consumer-topology.js';
 import { Cleanups, tally, uniqueNames, waitFor } from '../../integration/faults/fault-helpers.js';
 import { AMQP_URL } from '../../integration/servers.js';
 import { startChild, type Child, type ChildExit } from '../child-process.js';
@@ -75,12 +75,12 @@ it(`${TOTAL} messages; the consumer process gets SIGTERM mid-batch ${STOP_AT.len
     [waitQueueName(queue, 50)],
     cleanups,
   );
-  // The queue the children consume, declared as their Subscriber declares it, so the whole batch can be
+  // The queue the children consume, declared as their Consumer declares it, so the whole batch can be
   // published (and counted) before the first consumer starts.
   await admin.declare(
-    subscriberTopology({
+    consumerTopology({
       queue,
-      routes: [routingKey],
+      bindingKeys: [routingKey],
       deadLetter: defaultDeadLetterNames(appId),
       repeatDelaysMs: [50],
     }),

@@ -10,15 +10,15 @@
 // that queue's dead-letter worker (the operator's remedy) and they must arrive and be handled.
 import { afterEach, expect, it } from 'vitest';
 import {
-  AmqpTransport,
   InMemoryUnitOfWork,
   MemoryOutbox,
   NonRetryableError,
   OutboxRelay,
   Publisher,
-  Subscriber,
+  Consumer,
   type Transport,
 } from '../../../src/index.js';
+import { AmqpTransport } from '../../../src/rabbitmq.js';
 import { uuidv7 } from '../../../src/internal/uuid-v7.js';
 import { Cleanups, sleep, uniqueNames, waitFor } from '../../integration/faults/fault-helpers.js';
 import { figuresFrom, reportFigures } from '../figures.js';
@@ -87,9 +87,9 @@ it(`a 3-node cluster, quorum queues: the connected node SIGKILLed during ${TOTAL
   const handlerRuns = new Map<string, number>();
   const copyErrors: string[] = [];
   const settled = { repeated: 0, deadLettered: 0 };
-  const subscriber = new Subscriber(consumerTransport, {
+  const subscriber = new Consumer(consumerTransport, {
     queue,
-    routes: [routingKey],
+    bindingKeys: [routingKey],
     appId,
     queueType: 'quorum',
     prefetch: 100,
@@ -106,7 +106,7 @@ it(`a 3-node cluster, quorum queues: the connected node SIGKILLed during ${TOTAL
     if (outcome.outcome === 'dead-lettered') settled.deadLettered++;
   });
   cleanups.add(() => subscriber.close());
-  await subscriber.subscribe(({ payload, attempt }) => {
+  await subscriber.consume(({ payload, attempt }) => {
     const { messageId, kind } = payload as { messageId: string; kind: 'ok' | 'fail-once' | 'dead' };
     handlerRuns.set(messageId, (handlerRuns.get(messageId) ?? 0) + 1);
     if (kind === 'dead') throw new NonRetryableError(`${messageId} cannot be handled`);

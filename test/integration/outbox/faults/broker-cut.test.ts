@@ -7,7 +7,8 @@
 // published. A row whose confirm was lost with the connection is sent again, so duplicates are allowed.
 import { afterEach, expect, it } from 'vitest';
 import type { OutgoingMessage, PublishOptions } from '../../../../src/index.js';
-import { AmqpTransport, OutboxRelay } from '../../../../src/index.js';
+import { OutboxRelay } from '../../../../src/index.js';
+import { AmqpTransport } from '../../../../src/rabbitmq.js';
 import { PgOutbox } from '../../../../src/postgres.js';
 import type { TcpProxy } from '../../../helpers/tcp-proxy.js';
 import { Cleanups, proxyTo, sleep, uniqueNames, waitFor } from '../../faults/fault-helpers.js';

@@ -7,9 +7,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type * as Esbuild from 'esbuild';
 import type { Pool } from 'pg';
-import type { AmqpTransport, Delivery } from '../../../../src/index.js';
-import type { PgOutbox } from '../../../../src/outbox/postgres/pg-outbox.js';
-import { PgUnitOfWork } from '../../../../src/outbox/postgres/pg-unit-of-work.js';
+import type { Delivery } from '../../../../src/index.js';
+import type { AmqpTransport } from '../../../../src/rabbitmq.js';
+import type { PgOutbox } from '../../../../src/adapters/postgres/pg-outbox.js';
+import { PgUnitOfWork } from '../../../../src/adapters/postgres/pg-unit-of-work.js';
 import { message } from '../pg-helpers.js';
 
 /** Commits `total` rows in transactions of `chunk` (one `add` each); resolves to their ids, in order. */

@@ -5,7 +5,8 @@
 // have reconnected, since its next poll is seconds away.
 import { afterEach, expect, it } from 'vitest';
 import type { ClaimedRow } from '../../../../src/index.js';
-import { AmqpTransport, OutboxRelay } from '../../../../src/index.js';
+import { OutboxRelay } from '../../../../src/index.js';
+import { AmqpTransport } from '../../../../src/rabbitmq.js';
 import { PgOutbox, PgUnitOfWork } from '../../../../src/postgres.js';
 import { Cleanups, proxyTo, sleep, uniqueNames, waitFor } from '../../faults/fault-helpers.js';
 import { AMQP_URL, DATABASE_URL } from '../../servers.js';
@@ -281,7 +282,7 @@ it(`the relay survives a PostgreSQL outage of 1.5 s while ${TOTAL} rows drain`, 
 // first claims fail, and so does the LISTEN that start() sets up. Once PostgreSQL is back the relay
 // publishes every row — and it should listen again too, or every later commit waits for a poll.
 // FAILS: OutboxRelay calls outbox.watch() once, when its loop starts, and never again after it failed
-// (src/outbox/outbox-relay.ts, #loop); the relay polls for the rest of its life.
+// (src/messaging/outbox/outbox-relay.ts, #loop); the relay polls for the rest of its life.
 it(`a relay started while PostgreSQL is unreachable relays ${TOTAL} rows, and listens, once it is back`, async () => {
   const { proxy, url } = await proxyTo(DATABASE_URL, 5432);
   cleanups.add(() => proxy.close());

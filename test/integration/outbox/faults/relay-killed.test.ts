@@ -7,7 +7,8 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { AmqpTransport, OutboxRelay } from '../../../../src/index.js';
+import { OutboxRelay } from '../../../../src/index.js';
+import { AmqpTransport } from '../../../../src/rabbitmq.js';
 import { PgOutbox } from '../../../../src/postgres.js';
 import { Cleanups, sleep, uniqueNames, waitFor } from '../../faults/fault-helpers.js';
 import { AMQP_URL, DATABASE_URL } from '../../servers.js';

@@ -1,0 +1,423 @@
+import type { ClientBase, Pool, PoolClient } from 'pg';
+import type { MessageProperties } from '../../messaging/transport.js';
+import { InvalidArgumentError } from '../../errors/invalid-argument-error.js';
+import { Backoff, type BackoffOptions } from '../../internal/backoff.js';
+import { assertKnownOptions, describeValue, integerOption } from '../../internal/options.js';
+import type {
+  ClaimedRow,
+  FailedRow,
+  Outbox,
+  OutboxMessage,
+  OutboxStats,
+} from '../../messaging/outbox/outbox.js';
+import { PgListener } from './pg-listener.js';
+import {
+  pgOutboxNames,
+  pgOutboxStatements,
+  type PgOutboxNameOptions,
+  type PgOutboxNames,
+  type PgOutboxStatements,
+} from './pg-outbox-sql.js';
+
+export interface PgOutboxOptions extends PgOutboxNameOptions {
+  /**
+   * A `pg` `Pool` you create and manage (tidings never ends it). Relay operations use `pool.query`;
+   * each `watch()` keeps one client of it checked out while it listens, so size `max` accordingly.
+   */
+  pool: Pool;
+  /**
+   * Delays between attempts to restore a lost LISTEN connection of `watch()`.
+   * @defaultValue `{ initialDelayMs: 100, maxDelayMs: 10000, factor: 2, jitter: 0.5 }`
+   */
+  watchReconnect?: BackoffOptions;
+  /**
+   * Receives the errors no caller waits for: a LISTEN connection of `watch()` was lost (it is restored
+   * by itself), an attempt to restore it failed, a watch listener threw.
+   * @defaultValue ignores them
+   */
+  onError?: (error: Error) => void;
+}
+
+/** `last_error` is cut to this many characters: enough for a message and the top of a stack. */
+export const MAX_LAST_ERROR_LENGTH = 2000;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** A bigint as text: what `claim` hands out as `leaseToken`. */
+const TOKEN = /^[0-9]{1,19}$/;
+/** Owners name a relay instance (host, pid, random suffix…) for operators: short and printable. */
+const MAX_OWNER_LENGTH = 200;
+/** `\u0000` escaped by JSON.stringify, not preceded by an escaped backslash. */
+const ESCAPED_NUL = /(?<!\\)(?:\\\\)*\\u0000/;
+
+interface ClaimedRecord {
+  id: string;
+  exchange: string;
+  routing_key: string;
+  payload: string;
+  headers: string | null;
+  properties: string;
+  attempts: number | string;
+  created_at_ms: number | string;
+  lease_token: string;
+}
+
+interface StatsRecord {
+  pending: number | string;
+  in_flight: number | string;
+  failing: number | string;
+  oldest_pending_age_ms: number | string;
+  published: number | string;
+}
+
+/**
+ * The PostgreSQL outbox. `add` writes rows in the caller's transaction (one statement for any number
+ * of messages, plus a NOTIFY that PostgreSQL delivers only on commit); relays then `claim` due rows under
+ * a lease with a fencing token, publish them, and `markPublished` or `markFailed` them.
+ *
+ * Claims are stateless — every claim looks at all due rows, oldest first — so a row whose transaction
+ * commits late (after rows with newer ids were already published) is claimed by the first claim after
+ * its commit: nothing is skipped. Concurrent relays never get the same row (`FOR UPDATE SKIP LOCKED`),
+ * and a relay whose lease expired and was taken over can no longer mark the row (fencing).
+ *
+ * Delivery is at least once: a relay that crashes between the broker's confirm and `markPublished`
+ * leaves the row to be published again when its lease expires. The row id is the AMQP message id, so
+ * consumers can recognise the copy.
+ *
+ * @example
+ * const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL });
+ * const outbox = new PgOutbox({ pool });
+ * await outbox.ensureSchema(); // or apply pgOutboxSchemaSql() in a migration
+ * const unitOfWork = new PgUnitOfWork(pool);
+ * await unitOfWork.transaction(async (client) => {
+ *   await client.query('UPDATE orders SET status = $2 WHERE id = $1', [order.id, 'placed']);
+ *   // id: a UUIDv7 (time-ordered), which becomes the AMQP message id.
+ *   await outbox.add([{ id, exchange: 'order', routingKey: 'order.placed',
+ *                       payload: { orderId: order.id }, properties: { type: 'order.placed' } }], client);
+ * });
+ * // A relay:
+ * const rows = await outbox.claim('relay-1', 100, 30_000);
+ * // ...publish each with confirms, then:
+ * await outbox.markPublished('relay-1', confirmedRows);
+ */
+export class PgOutbox implements Outbox<PoolClient> {
+  readonly #pool: Pool;
+  readonly #names: PgOutboxNames;
+  readonly #sql: PgOutboxStatements;
+  readonly #backoff: Backoff;
+  readonly #onError: (error: Error) => void;
+
+  constructor(options: PgOutboxOptions) {
+    assertKnownOptions(
+      options,
+      ['pool', 'schema', 'table', 'notifyChannel', 'watchReconnect', 'onError'],
+      'PgOutbox',
+    );
+    const pool = options?.pool as Partial<Pool> | undefined;
+    if (typeof pool?.query !== 'function' || typeof pool.connect !== 'function') {
+      throw new InvalidArgumentError(`PgOutbox: "pool" must be a pg Pool, got ${describeValue(pool)}`);
+    }
+    if (options.onError !== undefined && typeof options.onError !== 'function') {
+      throw new InvalidArgumentError(
+        `PgOutbox: "onError" must be a function, got ${describeValue(options.onError)}`,
+      );
+    }
+    this.#pool = options.pool;
+    this.#names = pgOutboxNames(options);
+    this.#sql = pgOutboxStatements(this.#names);
+    this.#backoff = new Backoff(options.watchReconnect, 'PgOutbox: watchReconnect');
+    this.#onError = options.onError ?? (() => {});
+  }
+
+  /** The validated names (`qualifiedTable`, `channel`, …), for diagnostics and tooling. */
+  get names(): PgOutboxNames {
+    return this.#names;
+  }
+
+  /**
+   * Creates the table, sequence and indexes if they do not exist (see `pgOutboxSchemaSql`). Safe to call
+   * from several processes at once: they take turns on an advisory lock.
+   */
+  async ensureSchema(): Promise<void> {
+    await this.#pool.query(this.#sql.ensureSchema);
+  }
+
+  async add(messages: readonly OutboxMessage[], tx: ClientBase): Promise<void> {
+    if (!isArray(messages)) {
+      throw new InvalidArgumentError(`add: expected an array of messages, got ${describeValue(messages)}`);
+    }
+    if (typeof (tx as Partial<ClientBase> | undefined)?.query !== 'function') {
+      throw new InvalidArgumentError(
+        `add: expected the pg client of the current transaction, got ${describeValue(tx)}`,
+      );
+    }
+    if (messages.length === 0) return;
+    const ids: string[] = [];
+    const exchanges: string[] = [];
+    const routingKeys: string[] = [];
+    const payloads: string[] = [];
+    const headers: (string | null)[] = [];
+    const properties: string[] = [];
+    for (const [index, message] of messages.entries()) {
+      const where = `add: messages[${index}]`;
+      if (typeof message !== 'object' || message === null) {
+        throw new InvalidArgumentError(`${where} must be an object, got ${describeValue(message)}`);
+      }
+      const { id, exchange, routingKey } = message;
+      if (typeof id !== 'string' || !UUID.test(id)) {
+        throw new InvalidArgumentError(`${where}.id must be a UUID, got ${describeValue(id)}`);
+      }
+      if (typeof exchange !== 'string') {
+        throw new InvalidArgumentError(`${where}.exchange must be a string, got ${describeValue(exchange)}`);
+      }
+      if (typeof routingKey !== 'string') {
+        throw new InvalidArgumentError(
+          `${where}.routingKey must be a string, got ${describeValue(routingKey)}`,
+        );
+      }
+      const props: Partial<MessageProperties> = message.properties ?? {};
+      if (typeof props !== 'object' || props === null) {
+        throw new InvalidArgumentError(`${where}.properties must be an object, got ${describeValue(props)}`);
+      }
+      // The id is the message id; headers get a column of their own, so SQL can filter on them.
+      const { headers: messageHeaders, messageId: _ignored, ...rest } = props;
+      ids.push(id);
+      exchanges.push(exchange);
+      routingKeys.push(routingKey);
+      payloads.push(toJson(message.payload, `${where}.payload`));
+      headers.push(messageHeaders == null ? null : toJson(messageHeaders, `${where}.properties.headers`));
+      properties.push(toJson(rest, `${where}.properties`));
+    }
+    await tx.query(this.#sql.add, [
+      ids,
+      exchanges,
+      routingKeys,
+      payloads,
+      headers,
+      properties,
+      this.#names.channel,
+    ]);
+  }
+
+  async claim(owner: string, limit: number, leaseMs: number): Promise<ClaimedRow[]> {
+    assertOwner(owner, 'claim');
+    integerOption(limit, 0, 'claim: limit', 0);
+    integerOption(leaseMs, 0, 'claim: leaseMs', 1);
+    if (limit === 0) return [];
+    const { rows } = await this.#pool.query<ClaimedRecord>(this.#sql.claim, [owner, limit, leaseMs]);
+    return rows.map(toClaimedRow);
+  }
+
+  async markPublished(
+    owner: string,
+    rows: readonly Pick<ClaimedRow, 'id' | 'leaseToken'>[],
+  ): Promise<string[]> {
+    assertOwner(owner, 'markPublished');
+    if (!isArray(rows)) {
+      throw new InvalidArgumentError(`markPublished: expected an array of rows, got ${describeValue(rows)}`);
+    }
+    if (rows.length === 0) return [];
+    const ids: string[] = [];
+    const tokens: string[] = [];
+    for (const [index, row] of rows.entries()) {
+      assertLease(row, `markPublished: rows[${index}]`);
+      ids.push(row.id);
+      tokens.push(row.leaseToken);
+    }
+    const result = await this.#pool.query<{ id: string }>(this.#sql.markPublished, [owner, ids, tokens]);
+    return result.rows.map((row) => row.id);
+  }
+
+  async markFailed(owner: string, failures: readonly FailedRow[]): Promise<string[]> {
+    assertOwner(owner, 'markFailed');
+    if (!isArray(failures)) {
+      throw new InvalidArgumentError(`markFailed: expected an array of rows, got ${describeValue(failures)}`);
+    }
+    if (failures.length === 0) return [];
+    const ids: string[] = [];
+    const tokens: string[] = [];
+    const errors: string[] = [];
+    const delays: number[] = [];
+    for (const [index, failure] of failures.entries()) {
+      assertLease(failure, `markFailed: rows[${index}]`);
+      if (typeof failure.error !== 'string') {
+        throw new InvalidArgumentError(
+          `markFailed: rows[${index}].error must be a string, got ${describeValue(failure.error)}`,
+        );
+      }
+      integerOption(failure.retryInMs, 0, `markFailed: rows[${index}].retryInMs`, 0);
+      ids.push(failure.id);
+      tokens.push(failure.leaseToken);
+      errors.push(truncate(failure.error.replaceAll('\0', ''), MAX_LAST_ERROR_LENGTH));
+      delays.push(failure.retryInMs);
+    }
+    const result = await this.#pool.query<{ id: string }>(this.#sql.markFailed, [
+      owner,
+      ids,
+      tokens,
+      errors,
+      delays,
+    ]);
+    return result.rows.map((row) => row.id);
+  }
+
+  async extendLease(
+    owner: string,
+    rows: readonly Pick<ClaimedRow, 'id' | 'leaseToken'>[],
+    leaseMs: number,
+  ): Promise<string[]> {
+    assertOwner(owner, 'extendLease');
+    if (!isArray(rows)) {
+      throw new InvalidArgumentError(`extendLease: expected an array of rows, got ${describeValue(rows)}`);
+    }
+    integerOption(leaseMs, 1, 'extendLease: leaseMs', 1);
+    if (rows.length === 0) return [];
+    const ids: string[] = [];
+    const tokens: string[] = [];
+    for (const [index, row] of rows.entries()) {
+      assertLease(row, `extendLease: rows[${index}]`);
+      ids.push(row.id);
+      tokens.push(row.leaseToken);
+    }
+    const result = await this.#pool.query<{ id: string }>(this.#sql.extendLease, [
+      owner,
+      ids,
+      tokens,
+      leaseMs,
+    ]);
+    return result.rows.map((row) => row.id);
+  }
+
+  async release(owner: string): Promise<number> {
+    assertOwner(owner, 'release');
+    const result = await this.#pool.query(this.#sql.release, [owner]);
+    return result.rowCount ?? 0;
+  }
+
+  async deletePublished(before: Date, limit: number): Promise<number> {
+    assertDate(before, 'deletePublished: before');
+    integerOption(limit, 0, 'deletePublished: limit', 0);
+    if (limit === 0) return 0;
+    const result = await this.#pool.query(this.#sql.deletePublished, [before.toISOString(), limit]);
+    return result.rowCount ?? 0;
+  }
+
+  async stats(): Promise<OutboxStats> {
+    const { rows } = await this.#pool.query<StatsRecord>(this.#sql.stats);
+    const row = rows[0];
+    return {
+      pending: Number(row?.pending ?? 0),
+      oldestPendingAgeMs: Math.round(Number(row?.oldest_pending_age_ms ?? 0)),
+      inFlight: Number(row?.in_flight ?? 0),
+      failing: Number(row?.failing ?? 0),
+      published: Number(row?.published ?? 0),
+    };
+  }
+
+  /**
+   * Listens for the NOTIFY that `add` sends on commit, on a client of its own taken from the pool. If
+   * that connection dies, it is restored with backoff (errors go to `onError`), and `listener` is called
+   * once afterwards, since notifications sent in between are lost. Rejects if the first `LISTEN` fails.
+   */
+  async watch(listener: () => void): Promise<() => Promise<void>> {
+    if (typeof listener !== 'function') {
+      throw new InvalidArgumentError(`watch: expected a function, got ${describeValue(listener)}`);
+    }
+    const onError = this.#onError;
+    const watcher = new PgListener({
+      pool: this.#pool,
+      channel: this.#names.channel,
+      listenSql: this.#sql.listen,
+      unlistenSql: this.#sql.unlisten,
+      backoff: this.#backoff,
+      onNotify: () => {
+        const result: unknown = listener();
+        // Typed as returning void, but an async listener's rejection must not go unhandled.
+        if (result instanceof Promise) result.catch((error: unknown) => onError(asError(error)));
+      },
+      onError,
+    });
+    await watcher.start();
+    let stopping: Promise<void> | undefined;
+    return () => (stopping ??= watcher.stop());
+  }
+}
+
+function toClaimedRow(record: ClaimedRecord): ClaimedRow {
+  const properties = JSON.parse(record.properties) as Omit<MessageProperties, 'messageId'>;
+  if (record.headers !== null) properties.headers = JSON.parse(record.headers) as Record<string, unknown>;
+  return {
+    id: record.id,
+    exchange: record.exchange,
+    routingKey: record.routing_key,
+    payload: JSON.parse(record.payload),
+    properties,
+    attempts: Number(record.attempts),
+    createdAt: new Date(Math.floor(Number(record.created_at_ms))),
+    leaseToken: record.lease_token,
+  };
+}
+
+/** Serializes for a jsonb column, turning what PostgreSQL would reject into a clear error up front. */
+function toJson(value: unknown, where: string): string {
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(value);
+  } catch (error) {
+    throw new InvalidArgumentError(`${where} cannot be serialized to JSON: ${asError(error).message}`, {
+      cause: error,
+    });
+  }
+  if (json === undefined) {
+    throw new InvalidArgumentError(`${where} cannot be serialized to JSON, got ${describeValue(value)}`);
+  }
+  if (ESCAPED_NUL.test(json)) {
+    throw new InvalidArgumentError(`${where} contains a NUL character (\\u0000), which jsonb cannot store`);
+  }
+  return json;
+}
+
+function assertOwner(owner: unknown, where: string): asserts owner is string {
+  if (
+    typeof owner !== 'string' ||
+    owner.length === 0 ||
+    owner.length > MAX_OWNER_LENGTH ||
+    owner.includes('\0')
+  ) {
+    throw new InvalidArgumentError(
+      `${where}: owner must be a non-empty string of at most ${MAX_OWNER_LENGTH} characters, got ${describeValue(owner)}`,
+    );
+  }
+}
+
+function assertLease(row: unknown, where: string): asserts row is Pick<ClaimedRow, 'id' | 'leaseToken'> {
+  const { id, leaseToken } = (row ?? {}) as { id?: unknown; leaseToken?: unknown };
+  if (typeof id !== 'string' || !UUID.test(id)) {
+    throw new InvalidArgumentError(`${where}.id must be a UUID, got ${describeValue(id)}`);
+  }
+  if (typeof leaseToken !== 'string' || !TOKEN.test(leaseToken)) {
+    throw new InvalidArgumentError(
+      `${where}.leaseToken must be the token claim() returned, got ${describeValue(leaseToken)}`,
+    );
+  }
+}
+
+function assertDate(value: unknown, where: string): asserts value is Date {
+  if (!(value instanceof Date) || Number.isNaN(value.getTime())) {
+    throw new InvalidArgumentError(`${where} must be a valid Date, got ${describeValue(value)}`);
+  }
+}
+
+/** Cuts at a code point boundary, so a surrogate pair is never split into invalid UTF-8. */
+function truncate(text: string, maxLength: number): string {
+  if (text.length <= maxLength) return text;
+  return Array.from(text).slice(0, maxLength).join('');
+}
+
+/** `Array.isArray` without narrowing a typed array to `any[]`. */
+function isArray(value: unknown): boolean {
+  return Array.isArray(value);
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}

@@ -1,0 +1,197 @@
+import { EventEmitter } from 'eventemitter3';
+import { InvalidArgumentError } from '../../errors/invalid-argument-error.js';
+import { describeValue } from '../../internal/options.js';
+import type { ConsumedMessage, MessageHandler } from './consumed-message.js';
+import { CopyThenAck } from './copy-then-ack.js';
+import { decideSettlement, type HandlerResult, type Settlement } from './decide-settlement.js';
+import { inspectDelivery, type DeliveryRefusal } from './delivery-refusal.js';
+import { repeatCounterId, type MessageIdentity } from '../envelope.js';
+import type { DeadLetterNames } from '../names.js';
+import { RepeatCounterGuard } from './repeat-counter-guard.js';
+import type { ConsumerEvents } from './consumer-events.js';
+import {
+  resolveConsumerOptions,
+  type ResolvedConsumerOptions,
+  type ConsumerOptions,
+} from './consumer-options.js';
+import { consumerTopology } from './consumer-topology.js';
+import type { TransportConsumer, Delivery, Transport } from '../transport.js';
+
+export type { ConsumedMessage, MessageHandler } from './consumed-message.js';
+export type { SettledOutcome, ConsumerEvents } from './consumer-events.js';
+export type { ConsumerOptions } from './consumer-options.js';
+
+const NOT_RUN: HandlerResult = { ran: false };
+
+/**
+ * The low-level consuming API, close to the seed library's: declares the queue, its bindings, its wait
+ * queues and the common dead-letter queue, then hands each message to the handler. A handler that
+ * returns acks the message; one that throws gets it repeated (to this queue only, after a delay) until
+ * `maxAttempts`, then dead-lettered with the reason. Nothing is acked before its copy is confirmed.
+ *
+ * @example
+ * const consumer = new Consumer(transport, { queue: 'billing.orders', bindingKeys: ['order.created'] });
+ * consumer.on('settled', (s) => log(s.outcome, s.messageId));
+ * await consumer.consume(async ({ payload, attempt }) => bill(payload));
+ */
+export class Consumer<P = unknown> extends EventEmitter<ConsumerEvents> {
+  readonly queue: string;
+  readonly bindingKeys: readonly string[];
+  readonly appId: string;
+  readonly deadLetter: DeadLetterNames;
+  readonly #transport: Transport;
+  readonly #options: ResolvedConsumerOptions;
+  readonly #counter: RepeatCounterGuard;
+  /** Acks, repeats and dead letters; remembers what it could not complete for the redelivery. */
+  readonly #settler: CopyThenAck;
+  #consumer: TransportConsumer | undefined;
+  /** Aborted by close(): copies being retried give their message back to the queue. */
+  #stopping = new AbortController();
+
+  constructor(transport: Transport, options: ConsumerOptions) {
+    super();
+    if (typeof transport?.consume !== 'function') {
+      throw new InvalidArgumentError(`Consumer: expected a Transport, got ${describeValue(transport)}`);
+    }
+    const resolved = resolveConsumerOptions(options);
+    this.#transport = transport;
+    this.#options = resolved;
+    this.queue = resolved.queue;
+    this.bindingKeys = resolved.bindingKeys;
+    this.appId = resolved.appId;
+    this.deadLetter = resolved.deadLetter;
+    this.#counter = new RepeatCounterGuard(
+      resolved.repeatCounter,
+      resolved.queue,
+      resolved.repeatCounterTimeoutMs,
+      (warning) => this.emit('warning', warning),
+    );
+    this.#settler = new CopyThenAck({
+      transport,
+      queue: this.queue,
+      appId: this.appId,
+      deadLetter: this.deadLetter,
+      counter: this.#counter,
+      events: this,
+      stopping: () => this.#stopping.signal,
+    });
+  }
+
+  /** Declares the topology and starts consuming. */
+  async consume(handler: MessageHandler<P>): Promise<void> {
+    if (typeof handler !== 'function') {
+      throw new InvalidArgumentError(`subscribe: handler must be a function, got ${describeValue(handler)}`);
+    }
+    if (this.#consumer !== undefined)
+      throw new InvalidArgumentError(`subscribe: ${this.queue} is already subscribed`);
+    if (this.#stopping.signal.aborted) this.#stopping = new AbortController();
+    await this.#transport.declare(
+      consumerTopology({
+        queue: this.queue,
+        bindingKeys: this.bindingKeys,
+        deadLetter: this.deadLetter,
+        repeatDelaysMs: this.#options.repeatDelaysMs,
+        queueType: this.#options.queueType,
+        messageTtlMs: this.#options.messageTtlMs,
+      }),
+    );
+    this.#consumer = await this.#transport.consume(
+      this.queue,
+      (delivery) => this.#handle(delivery, handler),
+      {
+        prefetch: this.#options.prefetch,
+      },
+    );
+  }
+
+  /** Stops consuming; resolves once running handlers have finished and settled their messages. */
+  async close(): Promise<void> {
+    const consumer = this.#consumer;
+    this.#consumer = undefined;
+    this.#stopping.abort();
+    await consumer?.cancel();
+  }
+
+  async #handle(delivery: Delivery, handler: MessageHandler<P>): Promise<void> {
+    const { payload, identity, refusal } = inspectDelivery(delivery, this.#options);
+    // A copy this consumer sent straight back to the queue (a repeat without delay, a re-count) can
+    // arrive before the original's ack has left the process: it waits for that ack, so a handler that
+    // crashes the process cannot leave both in the queue and multiply the message.
+    const settling = this.#settler.settling(identity.messageId);
+    if (settling !== undefined) await settling;
+    await this.#process(delivery, handler, payload, refusal, identity);
+  }
+
+  async #process(
+    delivery: Delivery,
+    handler: MessageHandler<P>,
+    payload: unknown,
+    refusal: DeliveryRefusal | undefined,
+    identity: MessageIdentity,
+  ): Promise<void> {
+    // Its outcome was decided on an earlier delivery, which could not complete it: complete it now.
+    const remembered = delivery.redelivered ? this.#settler.takeRemembered(identity) : undefined;
+    if (remembered !== undefined) return this.#settler.completeRemembered(delivery, identity, remembered);
+    const counted = await this.#counter.count(repeatCounterId(identity));
+    const facts = {
+      redelivered: delivery.redelivered,
+      headerAttempt: identity.headerAttempt,
+      counted,
+      maxAttempts: this.#options.maxAttempts,
+      repeatDelaysMs: this.#options.repeatDelaysMs,
+      refusal: refusal?.error,
+    };
+    const before = decideSettlement({ ...facts, handler: NOT_RUN });
+    if (before.kind !== 'handle') return this.#settle(delivery, identity, before, refusal);
+    let result: HandlerResult = { ran: true, threw: false };
+    try {
+      await handler(this.#message(delivery, identity, payload, before.attempt));
+    } catch (error) {
+      result = { ran: true, threw: true, error };
+    }
+    return this.#settle(delivery, identity, decideSettlement({ ...facts, handler: result }));
+  }
+
+  #message(
+    delivery: Delivery,
+    identity: MessageIdentity,
+    payload: unknown,
+    attempt: number,
+  ): ConsumedMessage<P> {
+    return {
+      payload: payload as P,
+      messageId: identity.messageId,
+      headers: delivery.properties.headers,
+      properties: delivery.properties,
+      routingKey: identity.routingKey,
+      exchange: identity.exchange,
+      queue: this.queue,
+      attempt,
+      redelivered: delivery.redelivered,
+    };
+  }
+
+  #settle(
+    delivery: Delivery,
+    identity: MessageIdentity,
+    settlement: Settlement,
+    refusal?: DeliveryRefusal,
+  ): Promise<void> {
+    switch (settlement.kind) {
+      case 'ack':
+        return this.#settler.ack(delivery, identity, settlement.attempt);
+      case 'repeat': {
+        const { attempt, error, delayMs } = settlement;
+        return this.#settler.repeat(delivery, identity, attempt, error, delayMs);
+      }
+      case 'dead-letter': {
+        const { attempt, reason, error } = settlement;
+        // Bad input goes without headers too large to copy along.
+        const dropped = reason === 'invalid-content' ? refusal?.droppedHeaderBytes : undefined;
+        return this.#settler.deadLetter(delivery, identity, attempt, reason, error, dropped);
+      }
+      case 'handle':
+        throw new Error('decideSettlement answered "handle" for a handler that has run');
+    }
+  }
+}

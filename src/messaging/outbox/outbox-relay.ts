@@ -1,0 +1,390 @@
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'eventemitter3';
+import type { Transport } from '../transport.js';
+import { InvalidArgumentError } from '../../errors/invalid-argument-error.js';
+import { Backoff, type BackoffOptions } from '../../internal/backoff.js';
+import { assertKnownOptions, describeValue, integerOption } from '../../internal/options.js';
+import { sleep } from '../../internal/signal.js';
+import type { ClaimedRow, FailedRow, Outbox, OutboxStats } from './outbox.js';
+
+export interface OutboxRelayOptions {
+  outbox: Outbox<never>;
+  transport: Transport;
+  /** Who holds the leases: unique per relay. @defaultValue `<hostname>:<pid>:<random>` */
+  owner?: string;
+  /**
+   * Rows claimed (and published in parallel) at a time. A relay that crashes before its marks leaves at
+   * most two batches published but unmarked (one is marked while the next is published): they are
+   * published again. @defaultValue 500
+   */
+  batchSize?: number;
+  /**
+   * How long a claim is held; a relay that dies lets its rows go after this. A live relay extends the
+   * leases of a batch that takes longer. @defaultValue 30000
+   */
+  leaseMs?: number;
+  /** The backstop when no notification comes. @defaultValue 1000 */
+  pollIntervalMs?: number;
+  /** Delays before a failed row is tried again, by its attempts. @defaultValue `{ initialDelayMs: 1000, maxDelayMs: 60000 }` */
+  retry?: BackoffOptions;
+  /** Published rows are deleted after this age; 0 keeps them. @defaultValue 86400000 (24 h) */
+  keepPublishedMs?: number;
+  /** How often retention and metrics run. @defaultValue 60000 */
+  housekeepingIntervalMs?: number;
+}
+
+export interface OutboxRelayEvents {
+  /** A batch was published and marked. */
+  published: [info: { count: number }];
+  /** A row could not be published; it is tried again at about `retryAt` (by the outbox's clock). */
+  failed: [info: { id: string; attempts: number; error: Error; retryAt: Date }];
+  /** Rows published by this relay but marked by another after a lease was lost (a duplicate went out). */
+  fenced: [info: { ids: string[] }];
+  metrics: [stats: OutboxStats];
+  /** Something went wrong that the relay retries by itself (the database or broker is unreachable). */
+  error: [error: Error];
+}
+
+const OPTION_KEYS = [
+  'outbox',
+  'transport',
+  'owner',
+  'batchSize',
+  'leaseMs',
+  'pollIntervalMs',
+  'retry',
+  'keepPublishedMs',
+  'housekeepingIntervalMs',
+];
+
+/**
+ * Moves committed outbox rows to the broker: claims due rows under a lease, publishes them with
+ * confirms, marks them published only after the broker confirmed. A row that fails is tried again
+ * later with backoff and never holds up the others. Wakes on the outbox's notifications (NOTIFY, an
+ * in-process nudge after a commit) and polls as the backstop; deletes old published rows.
+ *
+ * Delivery is at least once: a relay that dies after publishing and before marking leaves rows that
+ * are published again (same message id) once its lease expires.
+ *
+ * @example
+ * const relay = new OutboxRelay({ outbox, transport });
+ * relay.on('error', (error) => log.warn(error));
+ * relay.start();
+ * // …
+ * await relay.stop();
+ */
+export class OutboxRelay extends EventEmitter<OutboxRelayEvents> {
+  readonly owner: string;
+  readonly #outbox: Outbox<never>;
+  readonly #transport: Transport;
+  readonly #batchSize: number;
+  readonly #leaseMs: number;
+  readonly #pollIntervalMs: number;
+  readonly #retry: Backoff;
+  readonly #keepPublishedMs: number;
+  readonly #housekeepingIntervalMs: number;
+  #running: Promise<void> | undefined;
+  #stopping = new AbortController();
+  #wake: AbortController = new AbortController();
+  /** A nudge that came while a batch was running: the loop goes round again instead of sleeping. */
+  #nudged = false;
+  #unwatch: (() => Promise<void>) | undefined;
+
+  constructor(options: OutboxRelayOptions) {
+    super();
+    assertKnownOptions(options, OPTION_KEYS, 'OutboxRelay');
+    if (typeof options?.outbox?.claim !== 'function')
+      throw new InvalidArgumentError('OutboxRelay: "outbox" is required');
+    if (typeof options.transport?.publish !== 'function') {
+      throw new InvalidArgumentError('OutboxRelay: "transport" is required');
+    }
+    this.#outbox = options.outbox;
+    this.#transport = options.transport;
+    if (options.owner !== undefined && (typeof options.owner !== 'string' || options.owner === '')) {
+      // The owner is written into every lease: an empty or non-string one cannot tell relays apart.
+      throw new InvalidArgumentError(
+        `OutboxRelay: owner must be a non-empty string, got ${describeValue(options.owner)}`,
+      );
+    }
+    this.owner = options.owner ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+    this.#batchSize = integerOption(options.batchSize, 500, 'OutboxRelay: batchSize', 1);
+    this.#leaseMs = integerOption(options.leaseMs, 30_000, 'OutboxRelay: leaseMs', 1);
+    this.#pollIntervalMs = integerOption(options.pollIntervalMs, 1000, 'OutboxRelay: pollIntervalMs', 1);
+    this.#retry = new Backoff(
+      { initialDelayMs: 1000, maxDelayMs: 60_000, ...options.retry },
+      'OutboxRelay: retry',
+    );
+    this.#keepPublishedMs = integerOption(
+      options.keepPublishedMs,
+      86_400_000,
+      'OutboxRelay: keepPublishedMs',
+      0,
+    );
+    this.#housekeepingIntervalMs = integerOption(
+      options.housekeepingIntervalMs,
+      60_000,
+      'OutboxRelay: housekeepingIntervalMs',
+      1,
+    );
+  }
+
+  /** Starts relaying in the background (idempotent). */
+  start(): void {
+    if (this.#running !== undefined) return;
+    this.#stopping = new AbortController();
+    this.#running = this.#loop();
+  }
+
+  /** Relays now instead of at the next poll (called after a local commit). */
+  nudge(): void {
+    this.#nudged = true;
+    this.#wake.abort();
+  }
+
+  /**
+   * Claims and publishes one batch; resolves to the number of rows published. For tests and the CLI:
+   * the loop runs a pipelined version of it.
+   */
+  async relayOnce(): Promise<number> {
+    const rows = await this.#outbox.claim(this.owner, this.#batchSize, this.#leaseMs);
+    if (rows.length === 0) return 0;
+    return this.#settle(rows, await this.#publishAll(rows));
+  }
+
+  /**
+   * What the loop runs: batches until a claim comes back short, pipelined so that the broker is not
+   * left waiting for SQL. The next batch is claimed while the current one is published, and a batch's
+   * marks are written while the next one is published (one mark in flight, so the outbox is marked in
+   * claim order). Every row from its claim to its mark is in one renewal set: a batch waiting its turn
+   * keeps its lease as well as the one being published. Stops claiming at `until` (housekeeping is due),
+   * once stopping, and after a batch with failures (a broker that refuses everything must not be fed the
+   * whole backlog at full speed); says whether more may be due.
+   */
+  async #relayPipelined(until: number): Promise<{ more: boolean }> {
+    const held = new Set<ClaimedRow>();
+    const renewing = this.#renewLeases(held);
+    let more = false;
+    let claimAhead = true;
+    let marking: Promise<void> = Promise.resolve();
+    const claim = (): Promise<ClaimedRow[]> => {
+      const claimed = this.#outbox.claim(this.owner, this.#batchSize, this.#leaseMs).then((rows) => {
+        for (const row of rows) held.add(row);
+        return rows;
+      });
+      claimed.catch(() => {}); // awaited on the next turn; a rejection meanwhile is not unhandled
+      return claimed;
+    };
+    let next: Promise<ClaimedRow[]> | undefined = claim();
+    try {
+      while (next !== undefined) {
+        const rows = await next;
+        next = undefined;
+        // Stopping: a batch claimed ahead is not published; stop() gives its leases back.
+        if (rows.length === 0 || this.#stopping.signal.aborted) {
+          more = false;
+          break;
+        }
+        const full = rows.length === this.#batchSize;
+        const publishing = Promise.allSettled(rows.map((row) => this.#publish(row)));
+        if (full && claimAhead && Date.now() < until && !this.#stopping.signal.aborted) next = claim();
+        const outcomes = await publishing;
+        const failed = outcomes.some((outcome) => outcome.status === 'rejected');
+        // After failures no further claims: the batch already claimed ahead is still published.
+        if (failed) claimAhead = false;
+        more = full && !failed;
+        await marking;
+        marking = this.#settle(rows, outcomes).then(
+          () => void rows.forEach((row) => held.delete(row)),
+          (error: unknown) => {
+            rows.forEach((row) => held.delete(row));
+            throw error;
+          },
+        );
+        marking.catch(() => {}); // awaited on the next turn or below
+      }
+      await marking;
+      return { more };
+    } finally {
+      // On an error, a batch claimed ahead stays leased to this relay and is taken over once its lease
+      // expires (renewals stop here): nothing is released that this relay might still be publishing.
+      await marking.catch(() => {});
+      await renewing.stop();
+    }
+  }
+
+  /**
+   * Extends the leases of every row in `held` every third of the lease, one renewal at a time (a tick
+   * is skipped while the previous renewal is still waiting for the database).
+   */
+  #renewLeases(held: ReadonlySet<ClaimedRow>): { stop(): Promise<void> } {
+    let renewal: Promise<void> | undefined;
+    const timer = setInterval(
+      () => {
+        if (renewal !== undefined || held.size === 0) return;
+        renewal = this.#outbox
+          .extendLease(this.owner, [...held], this.#leaseMs)
+          .then(
+            () => undefined,
+            (error: unknown) => this.#error(error),
+          )
+          .finally(() => (renewal = undefined));
+      },
+      Math.max(1, Math.floor(this.#leaseMs / 3)),
+    );
+    return {
+      stop: async () => {
+        clearInterval(timer);
+        await renewal;
+      },
+    };
+  }
+
+  /** Publishes a batch (relayOnce), its leases renewed until every publish settled. */
+  async #publishAll(rows: readonly ClaimedRow[]): Promise<PromiseSettledResult<void>[]> {
+    const renewing = this.#renewLeases(new Set(rows));
+    try {
+      return await Promise.allSettled(rows.map((row) => this.#publish(row)));
+    } finally {
+      await renewing.stop();
+    }
+  }
+
+  /** Records the outcome of a published batch: failures with their backoff, then the marks. */
+  async #settle(
+    rows: readonly ClaimedRow[],
+    outcomes: readonly PromiseSettledResult<void>[],
+  ): Promise<number> {
+    const published: ClaimedRow[] = [];
+    const failures: (FailedRow & { cause: Error; attempts: number })[] = [];
+    for (const [index, outcome] of outcomes.entries()) {
+      const row = rows[index]!;
+      if (outcome.status === 'fulfilled') {
+        published.push(row);
+        continue;
+      }
+      const cause = outcome.reason instanceof Error ? outcome.reason : new Error(String(outcome.reason));
+      failures.push({
+        id: row.id,
+        leaseToken: row.leaseToken,
+        error: `${cause.name}: ${cause.message}`,
+        retryInMs: this.#retry.delayMs(row.attempts),
+        cause,
+        attempts: row.attempts + 1,
+      });
+    }
+    if (failures.length > 0) {
+      const recorded = new Set(await this.#outbox.markFailed(this.owner, failures));
+      const now = Date.now();
+      // Reported only while this relay still held the row: otherwise another relay owns its fate.
+      for (const failure of failures) {
+        if (!recorded.has(failure.id)) continue;
+        const retryAt = new Date(now + failure.retryInMs); // by this host's clock: an estimate
+        this.#notify('failed', { id: failure.id, attempts: failure.attempts, error: failure.cause, retryAt });
+      }
+    }
+    if (published.length > 0) {
+      const marked = await this.#outbox.markPublished(this.owner, published);
+      if (marked.length < published.length) {
+        const markedIds = new Set(marked);
+        this.#notify('fenced', {
+          ids: published.filter((row) => !markedIds.has(row.id)).map((row) => row.id),
+        });
+      }
+      this.#notify('published', { count: marked.length });
+    }
+    return published.length;
+  }
+
+  /** Stops relaying, waits for the batch in progress, and gives up this relay's leases. */
+  async stop(): Promise<void> {
+    this.#stopping.abort();
+    this.#wake.abort();
+    await this.#running;
+    this.#running = undefined;
+    await this.#outbox.release(this.owner).catch((error: unknown) => this.#error(error));
+  }
+
+  /** Listens for notifications; on failure reports it and leaves `#unwatch` unset to try again later. */
+  async #listen(): Promise<void> {
+    this.#unwatch = await this.#outbox
+      .watch(() => this.nudge())
+      .catch((error: unknown) => {
+        this.#error(error); // polling still works without notifications meanwhile
+        return undefined;
+      });
+  }
+
+  async #loop(): Promise<void> {
+    await this.#listen();
+    let nextHousekeeping = 0;
+    let failures = 0;
+    try {
+      while (!this.#stopping.signal.aborted) {
+        let more = false;
+        try {
+          if (Date.now() >= nextHousekeeping) {
+            // A relay started while the database was down could not listen: it tries again here.
+            if (this.#unwatch === undefined) await this.#listen();
+            await this.#housekeeping();
+            nextHousekeeping = Date.now() + this.#housekeepingIntervalMs;
+          }
+          ({ more } = await this.#relayPipelined(nextHousekeeping));
+          failures = 0;
+        } catch (error) {
+          // The database or the broker is unreachable: report, back off, try again.
+          this.#error(error);
+          await sleep(this.#retry.delayMs(failures++), this.#stopping.signal);
+          continue;
+        }
+        if (more) continue; // the last batch was full: more may be due, no pause
+        this.#wake = new AbortController();
+        if (this.#nudged) {
+          this.#nudged = false;
+          continue;
+        }
+        await sleep(this.#pollIntervalMs, anyOf(this.#wake.signal, this.#stopping.signal));
+        this.#nudged = false;
+      }
+    } finally {
+      await this.#unwatch?.().catch((error: unknown) => this.#error(error));
+      this.#unwatch = undefined;
+    }
+  }
+
+  async #housekeeping(): Promise<void> {
+    if (this.#keepPublishedMs > 0) {
+      await this.#outbox.deletePublished(new Date(Date.now() - this.#keepPublishedMs), 10_000);
+    }
+    this.emit('metrics', await this.#outbox.stats());
+  }
+
+  #publish(row: ClaimedRow): Promise<void> {
+    return this.#transport.publish({
+      exchange: row.exchange,
+      routingKey: row.routingKey,
+      content: Buffer.from(JSON.stringify(row.payload), 'utf8'),
+      properties: { ...row.properties, messageId: row.id },
+    });
+  }
+
+  /**
+   * Emits a batch's outcome. A listener that throws is reported as an `error`, not thrown into the
+   * relay: the marks of the next batch must not be lost to it.
+   */
+  #notify<E extends 'published' | 'failed' | 'fenced'>(event: E, ...args: OutboxRelayEvents[E]): void {
+    try {
+      (this.emit as (event: E, ...args: OutboxRelayEvents[E]) => boolean)(event, ...args);
+    } catch (error) {
+      this.#error(error);
+    }
+  }
+
+  #error(error: unknown): void {
+    this.emit('error', error instanceof Error ? error : new Error(String(error)));
+  }
+}
+
+function anyOf(...signals: AbortSignal[]): AbortSignal {
+  return AbortSignal.any(signals);
+}
