@@ -14,7 +14,7 @@ class OrderPlaced {
 
 // The shop forwards chosen events (and only those) to the broker.
 const shop = new EventDispatcher();
-const shopTransport = new MemoryTransport(); // createTransport() picks RabbitMQ when AMQP_URL is set
+const shopTransport = new MemoryTransport(); // or createTransport() from tidings/rabbitmq
 const shopBridge = new Bridge({ dispatcher: shop, transport: shopTransport, appId: 'shop' });
 shopBridge.forward(OrderPlaced, { routingKey: 'order.placed' });
 
