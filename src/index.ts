@@ -110,8 +110,6 @@ export type {
 export type { DeadLetterVisitor } from './messaging/dead-letters/dead-letters.js';
 export { HEADERS, defaultDeadLetterNames, waitQueueName } from './messaging/names.js';
 export type { DeadLetterNames, DeadLetterReason } from './messaging/names.js';
-export { assertRoutingKey, exchangeOf } from './messaging/routing.js';
-export { encodeMessage, CONTENT_TYPE } from './messaging/envelope.js';
 export type { FromPayload } from './messaging/hydrate.js';
 export type { StandardSchemaV1, StandardIssue, StandardResult } from './messaging/standard-schema.js';
 export type { RepeatCounter } from './messaging/repeat/repeat-counter.js';

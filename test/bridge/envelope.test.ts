@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { encodeMessage, InvalidContentError, type Delivery } from '../../src/index.js';
+import { InvalidContentError, type Delivery } from '../../src/index.js';
+import { encodeMessage } from '../../src/messaging/envelope.js';
 import { decodeBody, identify } from '../../src/messaging/envelope.js';
 import { hydrate } from '../../src/messaging/hydrate.js';
 import { uuidv7 } from '../../src/internal/uuid-v7.js';

@@ -1,11 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  assertRoutingKey,
-  exchangeOf,
-  InvalidRoutingKeyError,
-  InvalidArgumentError,
-} from '../../src/index.js';
-import { topicMatches } from '../../src/messaging/routing.js';
+import { InvalidRoutingKeyError, InvalidArgumentError } from '../../src/index.js';
+import { assertRoutingKey, exchangeOf, topicMatches } from '../../src/messaging/routing.js';
 
 describe('routing keys', () => {
   it('need at least two non-empty dot-separated parts; the exchange is the first', () => {
