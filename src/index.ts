@@ -83,6 +83,7 @@ export type { MemoryTransportOptions } from './adapters/memory/memory-transport.
 export { MemoryBroker } from './adapters/memory/memory-broker.js';
 export { Publisher } from './messaging/publisher.js';
 export type { PublisherOptions, SendOptions } from './messaging/publisher.js';
+export type { MessageOptions } from './messaging/encode-outgoing.js';
 export { Consumer } from './messaging/consumer/consumer.js';
 export type {
   ConsumedMessage,
@@ -134,6 +135,8 @@ export { RepeatCounterUnavailableError } from './errors/repeat-counter-unavailab
 
 // Outbox
 export type { ClaimedRow, FailedRow, Outbox, OutboxMessage, OutboxStats } from './messaging/outbox/outbox.js';
+export { encodeOutboxMessage } from './messaging/outbox/outbox-message.js';
+export type { OutboxMessageOptions } from './messaging/outbox/outbox-message.js';
 export { MemoryOutbox } from './messaging/outbox/memory-outbox.js';
 export { OutboxRelay } from './messaging/outbox/outbox-relay.js';
 export type { OutboxRelayEvents, OutboxRelayOptions } from './messaging/outbox/outbox-relay.js';

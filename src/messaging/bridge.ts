@@ -11,13 +11,13 @@ import { InvalidContentError } from '../errors/invalid-content-error.js';
 import { assertKnownOptions, describeValue } from '../internal/options.js';
 import type { Flusher } from '../deferred/flusher.js';
 import type { Outbox, OutboxMessage } from './outbox/outbox.js';
-import { encodeMessage } from './envelope.js';
+import { encodeOutboxMessage } from './outbox/outbox-message.js';
 import { hydrate } from './hydrate.js';
 import { resolveDeadLetterNames, type DeadLetterNames } from './names.js';
 import { Publisher } from './publisher.js';
 import { MemoryRepeatCounter } from './repeat/memory-repeat-counter.js';
 import type { RepeatCounter } from './repeat/repeat-counter.js';
-import { assertRoutingKey, exchangeOf } from './routing.js';
+import { assertRoutingKey } from './routing.js';
 import { describeIssues, type StandardSchemaV1 } from './standard-schema.js';
 import {
   Consumer,
@@ -179,17 +179,14 @@ export class Bridge extends EventEmitter<BridgeEvents> {
         if (this.#consumed.has(event)) continue;
         for (const route of this.#routes) {
           if (!(event instanceof (route.type as abstract new (...args: never[]) => object))) continue;
-          // The JSON of the payload, as the direct path would publish it.
-          const payload: unknown = JSON.parse(JSON.stringify(route.toPayload(event as never)) ?? 'null');
-          const { properties } = encodeMessage(payload, { appId: this.appId, eventName: route.eventName });
-          const { messageId, ...rest } = properties;
-          messages.push({
-            id: messageId,
-            exchange: exchangeOf(route.routingKey),
-            routingKey: route.routingKey,
-            payload,
-            properties: rest,
-          });
+          // Encoded as forward() would send it (Publisher.send, same appId and event name): the relay then
+          // publishes these very bytes, properties and headers.
+          messages.push(
+            encodeOutboxMessage(route.toPayload(event as never), route.routingKey, {
+              appId: this.appId,
+              eventName: route.eventName,
+            }),
+          );
           this.#viaOutbox.add(event);
         }
       }

@@ -2,8 +2,8 @@ import { assertKnownOptions, describeValue, integerOption } from '../internal/op
 import { InvalidArgumentError } from '../errors/invalid-argument-error.js';
 import { PublishTimeoutError } from '../errors/publish-timeout-error.js';
 import { beforeDeadline } from '../internal/signal.js';
-import { encodeMessage } from './envelope.js';
-import { assertRoutingKey, exchangeOf } from './routing.js';
+import { encodeOutgoing, MESSAGE_OPTION_KEYS, type MessageOptions } from './encode-outgoing.js';
+import { assertRoutingKey } from './routing.js';
 import type { PublishOptions, Transport } from './transport.js';
 
 export interface PublisherOptions {
@@ -11,32 +11,14 @@ export interface PublisherOptions {
   appId?: string;
 }
 
-export interface SendOptions extends PublishOptions {
+export interface SendOptions extends PublishOptions, MessageOptions {
   // timeoutMs (from PublishOptions): declaring the exchange, waiting and the confirm, together. @defaultValue 10000
-  headers?: Record<string, unknown>;
-  /** @defaultValue a new UUIDv7 */
-  messageId?: string;
-  correlationId?: string;
-  /** The AMQP `type` property. @defaultValue the routing key */
-  eventName?: string;
-  /** Publish to this exchange instead of the routing key's first part. */
-  exchange?: string;
-  /** Per-message TTL in milliseconds: an unconsumed message expires into the dead-letter queue. */
-  expirationMs?: number;
 }
 
 /** @defaultValue of `SendOptions.timeoutMs`: the transports' own default publish timeout. */
 const DEFAULT_SEND_TIMEOUT_MS = 10_000;
 
-const SEND_OPTIONS = [
-  'headers',
-  'messageId',
-  'correlationId',
-  'eventName',
-  'exchange',
-  'expirationMs',
-  'timeoutMs',
-];
+const SEND_OPTIONS = [...MESSAGE_OPTION_KEYS, 'timeoutMs'];
 
 /**
  * The low-level publishing API, close to the seed library's: `send(payload, routingKey)`. The exchange
@@ -75,19 +57,10 @@ export class Publisher {
   ): Promise<{ messageId: string }> {
     assertRoutingKey(routingKey);
     assertKnownOptions(options, SEND_OPTIONS, 'send');
-    // Checked here, naming the option: RabbitMQ answers a malformed expiration by closing the
-    // publishing channel, which fails every other publish in flight on it.
-    if (options.expirationMs !== undefined) integerOption(options.expirationMs, 0, 'send: expirationMs', 0);
     if (options.timeoutMs !== undefined) integerOption(options.timeoutMs, 0, 'send: timeoutMs', 1);
-    const exchange = options.exchange ?? exchangeOf(routingKey);
-    const message = encodeMessage(payload, {
-      appId: this.#appId,
-      eventName: options.eventName ?? routingKey,
-      messageId: options.messageId,
-      correlationId: options.correlationId,
-      headers: options.headers,
-      expirationMs: options.expirationMs,
-    });
+    // The encoding the outbox stores too (encodeOutboxMessage): one wire format either way.
+    const message = encodeOutgoing(payload, routingKey, options, this.#appId, 'send');
+    const { exchange } = message;
     const timeoutMs = options.timeoutMs ?? DEFAULT_SEND_TIMEOUT_MS;
     if (!this.#ready.has(exchange)) {
       // The send timeout covers declaring the exchange too: a broker that is down must not hold it
@@ -99,12 +72,9 @@ export class Publisher {
         () => new PublishTimeoutError(exchange, routingKey, message.properties.messageId, timeoutMs),
       );
       this.#ready.add(exchange);
-      await this.#transport.publish(
-        { exchange, routingKey, ...message },
-        { timeoutMs: Math.max(1, timeoutMs - (Date.now() - started)) },
-      );
+      await this.#transport.publish(message, { timeoutMs: Math.max(1, timeoutMs - (Date.now() - started)) });
     } else {
-      await this.#transport.publish({ exchange, routingKey, ...message }, { timeoutMs });
+      await this.#transport.publish(message, { timeoutMs });
     }
     return { messageId: message.properties.messageId };
   }

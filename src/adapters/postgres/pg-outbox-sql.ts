@@ -83,8 +83,9 @@ export function pgOutboxNames(options: PgOutboxNameOptions = {}, where = 'PgOutb
 
 /**
  * The DDL of the outbox, idempotent (`IF NOT EXISTS` everywhere): a table, a sequence for fencing
- * tokens, a partial index that serves claims and a partial index that serves retention. For a
- * migration tool or `psql`; `PgOutbox.ensureSchema()` runs the same statements.
+ * tokens, a partial index that serves claims and a partial index that serves retention. A table an
+ * earlier version created gets the columns of this one (`body`, `typed_headers`; `payload` may be null),
+ * its rows untouched. For a migration tool or `psql`; `PgOutbox.ensureSchema()` runs the same statements.
  *
  * @example
  * // In a migration:
@@ -99,11 +100,15 @@ function schemaSql(names: PgOutboxNames): string {
   const t = names.qualifiedTable;
   // fillfactor 80: every row is updated twice (claimed, then published), and free room on the page lets
   // the claim update be a HOT update — no index columns change — instead of a new index entry each time.
+  // `body` and `typed_headers` hold the message as encoded for the broker (see pg-outbox-rows.ts);
+  // `payload` and `headers` are read only from rows that an earlier version wrote.
   return `CREATE TABLE IF NOT EXISTS ${t} (
   id uuid PRIMARY KEY,
   exchange text NOT NULL,
   routing_key text NOT NULL,
-  payload jsonb NOT NULL,
+  body bytea,
+  typed_headers json,
+  payload jsonb,
   headers jsonb,
   properties jsonb NOT NULL DEFAULT '{}',
   created_at timestamptz NOT NULL DEFAULT now(),
@@ -115,10 +120,36 @@ function schemaSql(names: PgOutboxNames): string {
   lease_expires_at timestamptz,
   published_at timestamptz
 ) WITH (fillfactor = 80);
+${upgradeSql(names)}
 CREATE SEQUENCE IF NOT EXISTS ${names.qualifiedSequence} AS bigint OWNED BY ${t}.lease_token;
 CREATE INDEX IF NOT EXISTS ${names.claimIndex} ON ${t} (available_at, id) WHERE published_at IS NULL;
 CREATE INDEX IF NOT EXISTS ${names.retentionIndex} ON ${t} (published_at) WHERE published_at IS NOT NULL;
 `;
+}
+
+/**
+ * Brings a table created by an earlier version (`payload jsonb NOT NULL`, no `body`) to this one: adds
+ * the columns and lets `payload` be null. Its rows stay as they are and are relayed as before.
+ *
+ * The ALTER runs only when the catalog says it is needed: even a no-op `ALTER TABLE … ADD COLUMN IF NOT
+ * EXISTS` waits for an ACCESS EXCLUSIVE lock, so every `ensureSchema()` at start-up would queue behind
+ * any long transaction on the outbox — and every business transaction writing to it behind that.
+ */
+function upgradeSql(names: PgOutboxNames): string {
+  const column = (name: string, notNull = false) =>
+    `SELECT FROM pg_attribute WHERE attrelid = ${quoteLiteral(names.qualifiedTable)}::regclass
+      AND attname = '${name}' AND NOT attisdropped${notNull ? ' AND attnotnull' : ''}`;
+  return `DO $tidings_outbox$
+BEGIN
+  IF NOT EXISTS (${column('body')}) OR NOT EXISTS (${column('typed_headers')})
+     OR EXISTS (${column('payload', true)}) THEN
+    ALTER TABLE ${names.qualifiedTable}
+      ADD COLUMN IF NOT EXISTS body bytea,
+      ADD COLUMN IF NOT EXISTS typed_headers json,
+      ALTER COLUMN payload DROP NOT NULL;
+  END IF;
+END
+$tidings_outbox$;`;
 }
 
 /** Every statement `PgOutbox` runs, built once from the validated names. */
@@ -128,7 +159,7 @@ export interface PgOutboxStatements {
    * runs as one transaction): two processes that start at once do not race on `CREATE ... IF NOT EXISTS`.
    */
   readonly ensureSchema: string;
-  /** $1 ids, $2 exchanges, $3 routing keys, $4 payloads, $5 headers, $6 properties (arrays), $7 channel. */
+  /** $1 ids, $2 exchanges, $3 routing keys, $4 bodies, $5 typed headers, $6 properties (arrays), $7 channel. */
   readonly add: string;
   /** $1 owner, $2 limit, $3 lease in milliseconds. */
   readonly claim: string;
@@ -146,9 +177,13 @@ export interface PgOutboxStatements {
   readonly unlisten: string;
 }
 
-/** Columns a claim returns; JSON comes back as text, parsed by tidings, whatever type parsers pg has. */
-const CLAIMED_COLUMNS = `id::text AS id, exchange, routing_key, payload::text AS payload,
-    headers::text AS headers, properties::text AS properties, attempts,
+/**
+ * Columns a claim returns (`ClaimedRecord`): JSON and the body (as hex) come back as text, parsed by
+ * tidings, whatever type parsers pg has. `payload` and `headers` are set only in rows of the previous format.
+ */
+const CLAIMED_COLUMNS = `id::text AS id, exchange, routing_key, encode(body, 'hex') AS body,
+    typed_headers::text AS typed_headers, payload::text AS payload, headers::text AS headers,
+    properties::text AS properties, attempts,
     (extract(epoch FROM created_at) * 1000)::float8 AS created_at_ms, lease_token::text AS lease_token,
     available_at`;
 
@@ -162,8 +197,8 @@ export function pgOutboxStatements(names: PgOutboxNames): PgOutboxStatements {
     // (no limit on their length, unlike bind parameters). pg_notify is transactional: the hint is
     // delivered on commit, and never for a rollback. The INSERT runs although nothing reads it.
     add: `WITH added AS (
-  INSERT INTO ${t} (id, exchange, routing_key, payload, headers, properties)
-  SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[], $5::jsonb[], $6::jsonb[])
+  INSERT INTO ${t} (id, exchange, routing_key, body, typed_headers, properties)
+  SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bytea[], $5::json[], $6::jsonb[])
 )
 SELECT pg_notify($7, '')`,
 

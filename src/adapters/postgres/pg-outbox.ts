@@ -1,5 +1,4 @@
 import type { ClientBase, Pool, PoolClient } from 'pg';
-import type { MessageProperties } from '../../messaging/transport.js';
 import { InvalidArgumentError } from '../../errors/invalid-argument-error.js';
 import { Backoff, type BackoffOptions } from '../../internal/backoff.js';
 import { assertKnownOptions, describeValue, integerOption } from '../../internal/options.js';
@@ -10,6 +9,8 @@ import type {
   OutboxMessage,
   OutboxStats,
 } from '../../messaging/outbox/outbox.js';
+import { asError, assertDate, assertLease, assertOwner, isArray, truncate } from './pg-outbox-checks.js';
+import { addParameters, toClaimedRow, type ClaimedRecord } from './pg-outbox-rows.js';
 import { PgListener } from './pg-listener.js';
 import {
   pgOutboxNames,
@@ -41,26 +42,6 @@ export interface PgOutboxOptions extends PgOutboxNameOptions {
 /** `last_error` is cut to this many characters: enough for a message and the top of a stack. */
 export const MAX_LAST_ERROR_LENGTH = 2000;
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-/** A bigint as text: what `claim` hands out as `leaseToken`. */
-const TOKEN = /^[0-9]{1,19}$/;
-/** Owners name a relay instance (host, pid, random suffix…) for operators: short and printable. */
-const MAX_OWNER_LENGTH = 200;
-/** `\u0000` escaped by JSON.stringify, not preceded by an escaped backslash. */
-const ESCAPED_NUL = /(?<!\\)(?:\\\\)*\\u0000/;
-
-interface ClaimedRecord {
-  id: string;
-  exchange: string;
-  routing_key: string;
-  payload: string;
-  headers: string | null;
-  properties: string;
-  attempts: number | string;
-  created_at_ms: number | string;
-  lease_token: string;
-}
-
 interface StatsRecord {
   pending: number | string;
   in_flight: number | string;
@@ -90,9 +71,8 @@ interface StatsRecord {
  * const unitOfWork = new PgUnitOfWork(pool);
  * await unitOfWork.transaction(async (client) => {
  *   await client.query('UPDATE orders SET status = $2 WHERE id = $1', [order.id, 'placed']);
- *   // id: a UUIDv7 (time-ordered), which becomes the AMQP message id.
- *   await outbox.add([{ id, exchange: 'order', routingKey: 'order.placed',
- *                       payload: { orderId: order.id }, properties: { type: 'order.placed' } }], client);
+ *   // Encoded as Publisher.send would send it; its id (a UUIDv7) becomes the AMQP message id.
+ *   await outbox.add([encodeOutboxMessage({ orderId: order.id }, 'order.placed', { appId: 'orders' })], client);
  * });
  * // A relay:
  * const rows = await outbox.claim('relay-1', 100, 30_000);
@@ -134,8 +114,9 @@ export class PgOutbox implements Outbox<PoolClient> {
   }
 
   /**
-   * Creates the table, sequence and indexes if they do not exist (see `pgOutboxSchemaSql`). Safe to call
-   * from several processes at once: they take turns on an advisory lock.
+   * Creates the table, sequence and indexes if they do not exist, and upgrades a table of an earlier
+   * version (see `pgOutboxSchemaSql`). Safe to call from several processes at once: they take turns on an
+   * advisory lock.
    */
   async ensureSchema(): Promise<void> {
     await this.#pool.query(this.#sql.ensureSchema);
@@ -151,51 +132,7 @@ export class PgOutbox implements Outbox<PoolClient> {
       );
     }
     if (messages.length === 0) return;
-    const ids: string[] = [];
-    const exchanges: string[] = [];
-    const routingKeys: string[] = [];
-    const payloads: string[] = [];
-    const headers: (string | null)[] = [];
-    const properties: string[] = [];
-    for (const [index, message] of messages.entries()) {
-      const where = `add: messages[${index}]`;
-      if (typeof message !== 'object' || message === null) {
-        throw new InvalidArgumentError(`${where} must be an object, got ${describeValue(message)}`);
-      }
-      const { id, exchange, routingKey } = message;
-      if (typeof id !== 'string' || !UUID.test(id)) {
-        throw new InvalidArgumentError(`${where}.id must be a UUID, got ${describeValue(id)}`);
-      }
-      if (typeof exchange !== 'string') {
-        throw new InvalidArgumentError(`${where}.exchange must be a string, got ${describeValue(exchange)}`);
-      }
-      if (typeof routingKey !== 'string') {
-        throw new InvalidArgumentError(
-          `${where}.routingKey must be a string, got ${describeValue(routingKey)}`,
-        );
-      }
-      const props: Partial<MessageProperties> = message.properties ?? {};
-      if (typeof props !== 'object' || props === null) {
-        throw new InvalidArgumentError(`${where}.properties must be an object, got ${describeValue(props)}`);
-      }
-      // The id is the message id; headers get a column of their own, so SQL can filter on them.
-      const { headers: messageHeaders, messageId: _ignored, ...rest } = props;
-      ids.push(id);
-      exchanges.push(exchange);
-      routingKeys.push(routingKey);
-      payloads.push(toJson(message.payload, `${where}.payload`));
-      headers.push(messageHeaders == null ? null : toJson(messageHeaders, `${where}.properties.headers`));
-      properties.push(toJson(rest, `${where}.properties`));
-    }
-    await tx.query(this.#sql.add, [
-      ids,
-      exchanges,
-      routingKeys,
-      payloads,
-      headers,
-      properties,
-      this.#names.channel,
-    ]);
+    await tx.query(this.#sql.add, [...addParameters(messages), this.#names.channel]);
   }
 
   async claim(owner: string, limit: number, leaseMs: number): Promise<ClaimedRow[]> {
@@ -340,84 +277,4 @@ export class PgOutbox implements Outbox<PoolClient> {
     let stopping: Promise<void> | undefined;
     return () => (stopping ??= watcher.stop());
   }
-}
-
-function toClaimedRow(record: ClaimedRecord): ClaimedRow {
-  const properties = JSON.parse(record.properties) as Omit<MessageProperties, 'messageId'>;
-  if (record.headers !== null) properties.headers = JSON.parse(record.headers) as Record<string, unknown>;
-  return {
-    id: record.id,
-    exchange: record.exchange,
-    routingKey: record.routing_key,
-    payload: JSON.parse(record.payload),
-    properties,
-    attempts: Number(record.attempts),
-    createdAt: new Date(Math.floor(Number(record.created_at_ms))),
-    leaseToken: record.lease_token,
-  };
-}
-
-/** Serializes for a jsonb column, turning what PostgreSQL would reject into a clear error up front. */
-function toJson(value: unknown, where: string): string {
-  let json: string | undefined;
-  try {
-    json = JSON.stringify(value);
-  } catch (error) {
-    throw new InvalidArgumentError(`${where} cannot be serialized to JSON: ${asError(error).message}`, {
-      cause: error,
-    });
-  }
-  if (json === undefined) {
-    throw new InvalidArgumentError(`${where} cannot be serialized to JSON, got ${describeValue(value)}`);
-  }
-  if (ESCAPED_NUL.test(json)) {
-    throw new InvalidArgumentError(`${where} contains a NUL character (\\u0000), which jsonb cannot store`);
-  }
-  return json;
-}
-
-function assertOwner(owner: unknown, where: string): asserts owner is string {
-  if (
-    typeof owner !== 'string' ||
-    owner.length === 0 ||
-    owner.length > MAX_OWNER_LENGTH ||
-    owner.includes('\0')
-  ) {
-    throw new InvalidArgumentError(
-      `${where}: owner must be a non-empty string of at most ${MAX_OWNER_LENGTH} characters, got ${describeValue(owner)}`,
-    );
-  }
-}
-
-function assertLease(row: unknown, where: string): asserts row is Pick<ClaimedRow, 'id' | 'leaseToken'> {
-  const { id, leaseToken } = (row ?? {}) as { id?: unknown; leaseToken?: unknown };
-  if (typeof id !== 'string' || !UUID.test(id)) {
-    throw new InvalidArgumentError(`${where}.id must be a UUID, got ${describeValue(id)}`);
-  }
-  if (typeof leaseToken !== 'string' || !TOKEN.test(leaseToken)) {
-    throw new InvalidArgumentError(
-      `${where}.leaseToken must be the token claim() returned, got ${describeValue(leaseToken)}`,
-    );
-  }
-}
-
-function assertDate(value: unknown, where: string): asserts value is Date {
-  if (!(value instanceof Date) || Number.isNaN(value.getTime())) {
-    throw new InvalidArgumentError(`${where} must be a valid Date, got ${describeValue(value)}`);
-  }
-}
-
-/** Cuts at a code point boundary, so a surrogate pair is never split into invalid UTF-8. */
-function truncate(text: string, maxLength: number): string {
-  if (text.length <= maxLength) return text;
-  return Array.from(text).slice(0, maxLength).join('');
-}
-
-/** `Array.isArray` without narrowing a typed array to `any[]`. */
-function isArray(value: unknown): boolean {
-  return Array.isArray(value);
-}
-
-function asError(error: unknown): Error {
-  return error instanceof Error ? error : new Error(String(error));
 }

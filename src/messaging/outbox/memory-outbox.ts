@@ -1,10 +1,12 @@
 import type { InMemoryTransaction } from '../../deferred/in-memory-unit-of-work.js';
 import { InvalidArgumentError } from '../../errors/invalid-argument-error.js';
 import { describeValue, integerOption } from '../../internal/options.js';
+import { fromArchiveJson, toArchiveJson } from '../dead-letters/archive-json.js';
 import type { ClaimedRow, FailedRow, Outbox, OutboxMessage, OutboxStats } from './outbox.js';
+import { assertOutboxMessage } from './outbox-message.js';
 
 interface Row {
-  message: OutboxMessage;
+  message: StoredMessage;
   createdAt: Date;
   availableAt: number;
   attempts: number;
@@ -36,7 +38,9 @@ export class MemoryOutbox implements Outbox<InMemoryTransaction> {
         `MemoryOutbox.add: expected an InMemoryTransaction (from InMemoryUnitOfWork), got ${describeValue(tx)}`,
       );
     }
-    const copies = messages.map((message) => structuredClone(message));
+    for (const [index, message] of messages.entries())
+      assertOutboxMessage(message, `MemoryOutbox.add: messages[${index}]`);
+    const copies = messages.map(copyMessage);
     tx.onCommit(() => {
       const now = Date.now();
       for (const message of copies) {
@@ -75,7 +79,7 @@ export class MemoryOutbox implements Outbox<InMemoryTransaction> {
       row.leaseToken = String(this.#nextToken++);
       row.leaseExpiresAt = now + leaseMs;
       claimed.push({
-        ...structuredClone(row.message),
+        ...copyMessage(row.message),
         attempts: row.attempts,
         createdAt: row.createdAt,
         leaseToken: row.leaseToken,
@@ -198,4 +202,29 @@ export class MemoryOutbox implements Outbox<InMemoryTransaction> {
   #notify(): void {
     for (const listener of this.#watchers) listener();
   }
+}
+
+type StoredMessage = Omit<OutboxMessage, 'content'> & { readonly content: Buffer };
+
+/**
+ * A copy of a message, taken when it is added (the caller may reuse its buffer and headers) and when it
+ * is claimed (a transport may not change the stored row). The headers go through the lossless typed
+ * JSON PgOutbox stores them in, so both outboxes hand the relay the same values — `Buffer`s stay
+ * `Buffer`s (a structured clone makes them plain `Uint8Array`s, which amqplib would write as a table),
+ * `Date`s, bigints and typed values keep their type.
+ */
+function copyMessage(message: OutboxMessage): StoredMessage {
+  const { headers, ...properties } = message.properties ?? {};
+  return {
+    id: message.id,
+    exchange: message.exchange,
+    routingKey: message.routingKey,
+    content: Buffer.from(message.content),
+    properties: {
+      ...structuredClone(properties),
+      ...(headers == null
+        ? {}
+        : { headers: fromArchiveJson(toArchiveJson(headers)) as Record<string, unknown> }),
+    },
+  };
 }

@@ -7,6 +7,7 @@ import { Backoff, type BackoffOptions } from '../../internal/backoff.js';
 import { assertKnownOptions, describeValue, integerOption } from '../../internal/options.js';
 import { sleep } from '../../internal/signal.js';
 import type { ClaimedRow, FailedRow, Outbox, OutboxStats } from './outbox.js';
+import { messageOfRow } from './outbox-message.js';
 
 export interface OutboxRelayOptions {
   outbox: Outbox<never>;
@@ -359,12 +360,12 @@ export class OutboxRelay extends EventEmitter<OutboxRelayEvents> {
     this.emit('metrics', await this.#outbox.stats());
   }
 
-  #publish(row: ClaimedRow): Promise<void> {
-    return this.#transport.publish({
+  /** Sends the row as the outbox stored it: the bytes and properties the direct path would have sent. */
+  async #publish(row: ClaimedRow): Promise<void> {
+    await this.#transport.publish({
       exchange: row.exchange,
       routingKey: row.routingKey,
-      content: Buffer.from(JSON.stringify(row.payload), 'utf8'),
-      properties: { ...row.properties, messageId: row.id },
+      ...messageOfRow(row),
     });
   }
 

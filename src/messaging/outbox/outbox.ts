@@ -1,19 +1,28 @@
 import type { MessageProperties } from '../transport.js';
 
-/** One message to publish later, written in the business transaction. */
+/**
+ * One message to publish later, written in the business transaction: the message as encoded for the
+ * broker, which the relay publishes unchanged. `encodeOutboxMessage()` builds one exactly as
+ * `Publisher.send` would send it.
+ */
 export interface OutboxMessage {
   /** UUIDv7; becomes the AMQP message id, so consumers can de-duplicate a re-sent row. */
   readonly id: string;
   readonly exchange: string;
   readonly routingKey: string;
-  /** The JSON payload. */
-  readonly payload: unknown;
-  /** AMQP properties besides the id (type, appId, correlationId, headers…). */
+  /** The encoded body (for events, their JSON as UTF-8), published byte for byte. */
+  readonly content: Uint8Array;
+  /**
+   * AMQP properties besides the id (contentType, type, appId, timestamp, correlationId, headers…).
+   * Header values keep their type: `Date`s, `Buffer`s and amqplib's typed values (`{ '!': 'uint16', value }`).
+   */
   readonly properties: Omit<MessageProperties, 'messageId'>;
 }
 
 /** A row a relay has claimed: it holds the lease (until it expires), proven by `leaseToken`. */
-export interface ClaimedRow extends OutboxMessage {
+export interface ClaimedRow extends Omit<OutboxMessage, 'content'> {
+  /** The body to publish. */
+  readonly content: Buffer;
   /** Failed publish attempts so far. */
   readonly attempts: number;
   readonly createdAt: Date;

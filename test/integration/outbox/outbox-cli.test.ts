@@ -3,9 +3,9 @@ import { execFile, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
+import { encodeOutboxMessage } from '../../../src/index.js';
 import { AmqpTransport } from '../../../src/rabbitmq.js';
 import { PgOutbox } from '../../../src/postgres.js';
-import { uuidv7 } from '../../../src/internal/uuid-v7.js';
 import { deleteDeclared } from '../../helpers/declared-names.js';
 import { AMQP_URL } from '../servers.js';
 import { createPool, dropOutbox, PG_URL, uniqueName } from './pg-helpers.js';
@@ -52,13 +52,7 @@ describe('tidings outbox', () => {
     const client = await pool.connect();
     await client.query('BEGIN');
     await outbox.add(
-      Array.from({ length: 5 }, (_, n) => ({
-        id: uuidv7(),
-        exchange,
-        routingKey: `${exchange}.made`,
-        payload: { n },
-        properties: {},
-      })),
+      Array.from({ length: 5 }, (_, n) => encodeOutboxMessage({ n }, `${exchange}.made`)),
       client,
     );
     await client.query('COMMIT');

@@ -24,12 +24,16 @@ export async function dropOutbox(pool: Pool, table: string, schema = 'public'): 
   await pool.query(`DROP SEQUENCE IF EXISTS "${schema}"."${table}_token_seq"`);
 }
 
-export function message(overrides: Partial<OutboxMessage> = {}): OutboxMessage {
+/** An outbox message; `payload` (JSON) stands for `content` when that is not given. */
+export function message({
+  payload = { orderId: 'o-1', total: 42 },
+  ...overrides
+}: Partial<OutboxMessage> & { payload?: unknown } = {}): OutboxMessage {
   return {
     id: uuidv7(),
     exchange: 'order',
     routingKey: 'order.placed',
-    payload: { orderId: 'o-1', total: 42 },
+    content: Buffer.from(JSON.stringify(payload), 'utf8'),
     properties: { type: 'order.placed', appId: 'orders' },
     ...overrides,
   };

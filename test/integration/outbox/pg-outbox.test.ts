@@ -1,5 +1,6 @@
 import type { ClientBase, Pool, PoolClient } from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { HeadersTooLargeError } from '../../../src/errors/headers-too-large-error.js';
 import { InvalidArgumentError } from '../../../src/errors/invalid-argument-error.js';
 import type { ClaimedRow } from '../../../src/messaging/outbox/outbox.js';
 import { PgOutbox } from '../../../src/adapters/postgres/pg-outbox.js';
@@ -120,19 +121,27 @@ describe('PgOutbox.add', () => {
     expect(await ids()).toEqual(messages.map((m) => m.id).sort());
   });
 
-  it('round-trips payload, properties and headers; the id is kept for the message id', async () => {
+  it('round-trips the body byte for byte, properties, and typed headers in their order; the id is the message id', async () => {
+    const headers = {
+      'z-first': 'keys keep their order',
+      'x-at': new Date('2024-02-29T23:59:59.000Z'),
+      'x-blob': Buffer.from([0, 1, 254, 255]),
+      'x-count': { '!': 'uint16', value: 300 },
+      'x-big': { '!': 'int64', value: 2n ** 62n },
+      'x-nul': 'nul \u0000 kept',
+      'x-nan': NaN,
+      'a-nested': { list: [1, 2.5, null, Buffer.from('b')], tag: { $bytes: 'looks tagged' } },
+    };
     const sent = message({
-      payload: {
-        text: 'quote " backslash \\ newline \n émoji 🎉',
-        list: [1, 2.5, null],
-        nested: { a: true },
-      },
+      // Not JSON, not UTF-8: the body is stored as the bytes it is.
+      content: Buffer.from([0x7b, 0x00, 0xff, 0x80, 0x22]),
       properties: {
+        contentType: 'application/octet-stream',
         type: 'order.placed',
         appId: 'orders',
         correlationId: 'c-1',
         timestamp: 1_700_000_000,
-        headers: { 'x-origin': 'test', 'x-attempt': 2 },
+        headers,
       },
     });
     const bare = message({ payload: 'just a string', properties: {} });
@@ -140,20 +149,26 @@ describe('PgOutbox.add', () => {
     const claimed = await outbox.claim('relay-a', 10, LEASE_MS);
     expect(claimed).toHaveLength(2);
     const first = claimed.find((row) => row.id === sent.id)!;
-    expect(first).toMatchObject({
-      id: sent.id,
-      exchange: 'order',
-      routingKey: 'order.placed',
-      payload: sent.payload,
-      properties: sent.properties,
-      attempts: 0,
-    });
+    expect(first).toMatchObject({ id: sent.id, exchange: 'order', routingKey: 'order.placed', attempts: 0 });
+    expect(first.content).toStrictEqual(Buffer.from(sent.content));
+    expect(first.properties).toStrictEqual(sent.properties);
+    expect(Object.keys(first.properties.headers!)).toEqual(Object.keys(headers));
     expect(first.createdAt).toBeInstanceOf(Date);
     expect(Math.abs(first.createdAt.getTime() - Date.now())).toBeLessThan(60_000);
     expect(first.leaseToken).toMatch(/^\d+$/);
-    expect(claimed.find((row) => row.id === bare.id)).toMatchObject({
-      payload: 'just a string',
-      properties: {},
+    const second = claimed.find((row) => row.id === bare.id)!;
+    expect(second.content.toString('utf8')).toBe('"just a string"');
+    expect(second.properties).toStrictEqual({});
+    // Readable in SQL: the body as bytes, the headers as JSON.
+    const { rows } = await pool.query(
+      `SELECT body, typed_headers->>'z-first' AS first, payload, headers FROM ${table} WHERE id = $1`,
+      [sent.id],
+    );
+    expect(rows[0]).toEqual({
+      body: Buffer.from(sent.content),
+      first: 'keys keep their order',
+      payload: null,
+      headers: null,
     });
   });
 
@@ -162,9 +177,25 @@ describe('PgOutbox.add', () => {
     try {
       const counter = countQueries(client);
       await expect(outbox.add([message({ id: 'not-a-uuid' })], client)).rejects.toThrow(/messages\[0\]\.id/);
-      await expect(outbox.add([message({ payload: undefined })], client)).rejects.toThrow(/payload/);
-      await expect(outbox.add([message({ payload: { n: 1n } })], client)).rejects.toThrow(/JSON/);
-      await expect(outbox.add([message({ payload: 'nul \u0000' })], client)).rejects.toThrow(/NUL/);
+      await expect(outbox.add([message({ content: undefined })], client)).rejects.toThrow(/content/);
+      await expect(outbox.add([message({ content: 'text' as never })], client)).rejects.toThrow(/content/);
+      // A message of the previous shape is named as such.
+      const { content: _content, ...legacy } = message();
+      await expect(outbox.add([{ ...legacy, payload: { n: 1 } } as never], client)).rejects.toThrow(
+        /"payload" and no "content".*encodeOutboxMessage/,
+      );
+      const properties = (extra: object) => message({ properties: { type: 'order.placed', ...extra } });
+      await expect(outbox.add([properties({ correlationId: 'nul \u0000' })], client)).rejects.toThrow(/NUL/);
+      await expect(outbox.add([properties({ headers: 'x' })], client)).rejects.toThrow(
+        /headers must be an object/,
+      );
+      // What both transports would refuse to publish is refused here, not stored as a row no relay can send.
+      await expect(
+        outbox.add([properties({ headers: { big: 'x'.repeat(70_000) } })], client),
+      ).rejects.toBeInstanceOf(HeadersTooLargeError);
+      const deep: Record<string, unknown> = {};
+      deep['self'] = deep;
+      await expect(outbox.add([properties({ headers: deep })], client)).rejects.toThrow(/nested too deeply/);
       await expect(outbox.add({} as never, client)).rejects.toBeInstanceOf(InvalidArgumentError);
       await expect(outbox.add([message()], {} as never)).rejects.toThrow(/client/);
       await outbox.add([], client); // nothing to do, no round trip

@@ -138,7 +138,7 @@ it(`a 3-node cluster, quorum queues: the connected node SIGKILLed during ${TOTAL
             id: rowId,
             exchange: routingKey.split('.')[0]!,
             routingKey,
-            payload: { messageId, kind: 'ok' },
+            content: Buffer.from(JSON.stringify({ messageId, kind: 'ok' })),
             properties: { contentType: 'application/json', headers: { 'x-test-id': messageId } },
           },
         ],

@@ -1,0 +1,120 @@
+import { fromArchiveJson, toArchiveJson } from '../../messaging/dead-letters/archive-json.js';
+import type { MessageProperties } from '../../messaging/transport.js';
+import { InvalidArgumentError } from '../../errors/invalid-argument-error.js';
+import { describeValue } from '../../internal/options.js';
+import type { ClaimedRow, OutboxMessage } from '../../messaging/outbox/outbox.js';
+import { assertOutboxMessage } from '../../messaging/outbox/outbox-message.js';
+
+// How an outbox message becomes a row and a claimed row a message again.
+//
+// A row holds the message as encoded for the broker: `body` (bytea) the very bytes, `typed_headers`
+// (json) the header table in the dead-letter archive's lossless typed JSON (`Date`s, `Buffer`s, bigints
+// and amqplib's typed values survive; `json`, not `jsonb`, so the keys keep their order and the header
+// table is written back byte for byte), `properties` (jsonb) the other AMQP properties.
+//
+// Rows written before `body` existed hold `payload` (jsonb) and `headers` (plain jsonb) instead: they are
+// encoded when claimed, as the relay of that version encoded them, so an upgrade loses none of them.
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** What a claim returns per row; everything as text, parsed here whatever type parsers pg has. */
+export interface ClaimedRecord {
+  id: string;
+  exchange: string;
+  routing_key: string;
+  /** The body as hex; null in a row of the previous format. */
+  body: string | null;
+  typed_headers: string | null;
+  /** Rows of the previous format: the JSON payload. */
+  payload: string | null;
+  /** Rows of the previous format: the headers as plain JSON. */
+  headers: string | null;
+  properties: string;
+  attempts: number | string;
+  created_at_ms: number | string;
+  lease_token: string;
+}
+
+/** The parallel arrays of `PgOutboxStatements.add`, in its parameter order ($1 … $6). */
+export type AddParameters = [
+  ids: string[],
+  exchanges: string[],
+  routingKeys: string[],
+  bodies: Buffer[],
+  typedHeaders: (string | null)[],
+  properties: string[],
+];
+
+/** Checks every message (a bad one writes nothing) and lays them out as the columns `add` inserts. */
+export function addParameters(messages: readonly OutboxMessage[]): AddParameters {
+  const parameters: AddParameters = [[], [], [], [], [], []];
+  const [ids, exchanges, routingKeys, bodies, typedHeaders, properties] = parameters;
+  for (const [index, message] of messages.entries()) {
+    const where = `add: messages[${index}]`;
+    assertOutboxMessage(message, where);
+    if (typeof message.id !== 'string' || !UUID.test(message.id)) {
+      throw new InvalidArgumentError(`${where}.id must be a UUID, got ${describeValue(message.id)}`);
+    }
+    // The id is the message id; the headers have a column of their own, readable in SQL
+    // (`typed_headers->>'x-tidings-origin'`).
+    const { headers, messageId: _ignored, ...rest } = (message.properties ?? {}) as MessageProperties;
+    ids.push(message.id);
+    exchanges.push(message.exchange);
+    routingKeys.push(message.routingKey);
+    const { content } = message;
+    bodies.push(
+      Buffer.isBuffer(content)
+        ? content
+        : Buffer.from(content.buffer, content.byteOffset, content.byteLength),
+    );
+    typedHeaders.push(headers == null ? null : JSON.stringify(toArchiveJson(headers)));
+    properties.push(toJson(rest, `${where}.properties`));
+  }
+  return parameters;
+}
+
+export function toClaimedRow(record: ClaimedRecord): ClaimedRow {
+  const properties = JSON.parse(record.properties) as Omit<MessageProperties, 'messageId'>;
+  let content: Buffer;
+  if (record.body !== null) {
+    content = Buffer.from(record.body, 'hex');
+    if (record.typed_headers !== null) {
+      properties.headers = fromArchiveJson(JSON.parse(record.typed_headers)) as Record<string, unknown>;
+    }
+  } else {
+    // A row of the previous format: encoded now, exactly as that version's relay did.
+    content = Buffer.from(JSON.stringify(JSON.parse(record.payload ?? 'null')), 'utf8');
+    if (record.headers !== null) properties.headers = JSON.parse(record.headers) as Record<string, unknown>;
+  }
+  return {
+    id: record.id,
+    exchange: record.exchange,
+    routingKey: record.routing_key,
+    content,
+    properties,
+    attempts: Number(record.attempts),
+    createdAt: new Date(Math.floor(Number(record.created_at_ms))),
+    leaseToken: record.lease_token,
+  };
+}
+
+/** `\u0000` escaped by JSON.stringify, not preceded by an escaped backslash. */
+const ESCAPED_NUL = /(?<!\\)(?:\\\\)*\\u0000/;
+
+/** Serializes for a jsonb column, turning what PostgreSQL would reject into a clear error up front. */
+function toJson(value: unknown, where: string): string {
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(value);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new InvalidArgumentError(`${where} cannot be serialized to JSON: ${reason}`, { cause: error });
+  }
+  if (json === undefined) {
+    throw new InvalidArgumentError(`${where} cannot be serialized to JSON, got ${describeValue(value)}`);
+  }
+  if (ESCAPED_NUL.test(json)) {
+    throw new InvalidArgumentError(`${where} contains a NUL character (\\u0000), which jsonb cannot store`);
+  }
+  return json;
+}

@@ -1,0 +1,63 @@
+import { integerOption } from '../internal/options.js';
+import { encodeMessage, type EncodedMessage } from './envelope.js';
+import { assertRoutingKey, exchangeOf } from './routing.js';
+import type { OutgoingMessage } from './transport.js';
+
+/** What a message carries besides its payload and routing key; `Publisher.send` and the outbox share them. */
+export interface MessageOptions {
+  headers?: Record<string, unknown>;
+  /** @defaultValue a new UUIDv7 */
+  messageId?: string;
+  correlationId?: string;
+  /** The AMQP `type` property. @defaultValue the routing key */
+  eventName?: string;
+  /** Publish to this exchange instead of the routing key's first part. */
+  exchange?: string;
+  /** Per-message TTL in milliseconds: an unconsumed message expires into the dead-letter queue. */
+  expirationMs?: number;
+}
+
+/** The keys of `MessageOptions`, for `assertKnownOptions`. */
+export const MESSAGE_OPTION_KEYS: readonly string[] = [
+  'headers',
+  'messageId',
+  'correlationId',
+  'eventName',
+  'exchange',
+  'expirationMs',
+];
+
+/** @inline */
+export interface EncodedOutgoing extends OutgoingMessage {
+  properties: EncodedMessage['properties'];
+}
+
+/**
+ * A payload as it goes to the broker: its exchange, body and properties. `Publisher.send` publishes
+ * exactly this, and `encodeOutboxMessage` stores exactly this, so an event sent through the outbox is
+ * the same bytes, properties and headers as the event sent directly — the relay only adds nothing.
+ *
+ * @param appId written as the `appId` property and the origin header.
+ * @param where names the caller in errors.
+ */
+export function encodeOutgoing(
+  payload: unknown,
+  routingKey: string,
+  options: MessageOptions,
+  appId: string | undefined,
+  where: string,
+): EncodedOutgoing {
+  assertRoutingKey(routingKey);
+  // Checked here, naming the option: RabbitMQ answers a malformed expiration by closing the publishing
+  // channel, which fails every other publish in flight on it.
+  if (options.expirationMs !== undefined) integerOption(options.expirationMs, 0, `${where}: expirationMs`, 0);
+  const message = encodeMessage(payload, {
+    appId,
+    eventName: options.eventName ?? routingKey,
+    messageId: options.messageId,
+    correlationId: options.correlationId,
+    headers: options.headers,
+    expirationMs: options.expirationMs,
+  });
+  return { exchange: options.exchange ?? exchangeOf(routingKey), routingKey, ...message };
+}
