@@ -37,7 +37,14 @@ export interface EncodedMessage {
 }
 
 export function encodeMessage(payload: unknown, options: EncodeOptions = {}): EncodedMessage {
-  const json = JSON.stringify(payload);
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(payload);
+  } catch (error) {
+    // A bigint, a cycle, a toJSON() that throws: a typed error naming the cause, not a bare TypeError.
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new InvalidContentError(`The payload cannot be serialized to JSON: ${reason}`, { cause: error });
+  }
   if (json === undefined) throw new InvalidContentError('The payload cannot be serialized to JSON');
   const headers: Record<string, unknown> = { ...options.headers };
   if (options.appId !== undefined && headers[HEADERS.origin] === undefined)
