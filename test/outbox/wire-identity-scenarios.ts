@@ -7,9 +7,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   AggregateRoot,
   Bridge,
+  encodeOutboxMessage,
   EventDispatcher,
   Flusher,
   OutboxRelay,
+  Publisher,
   type Delivery,
   type Outbox,
   type Transport,
@@ -20,6 +22,25 @@ export interface WireContext<Tx> {
   transport: Transport;
   unitOfWork: UnitOfWork<Tx>;
   outbox: Outbox<Tx>;
+  /** Headers only this transport can carry (a bigint is an AMQP int64; the memory transport refuses it). */
+  extraHeaders?: Record<string, unknown>;
+}
+
+/**
+ * Header values JSON cannot hold — a `Date`, `Buffer`s, amqplib's typed values, a table nested in an
+ * array — under keys whose order must be kept (the header table is written in key order).
+ */
+export function awkwardHeaders(): Record<string, unknown> {
+  return {
+    'z-first': 'keys keep their order',
+    'x-sent-at': new Date('2024-02-29T23:59:59.123Z'),
+    'x-label': Buffer.from([0, 1, 254, 255]),
+    'x-count': { '!': 'uint16', value: 300 },
+    'x-ratio': { '!': 'float', value: 0.5 },
+    'x-nested': { list: ['a', 2, Buffer.from('b'), new Date('2020-01-01T00:00:00Z')], flag: true },
+    'x-none': null,
+    'a-last': -1.25,
+  };
 }
 
 /**
@@ -144,6 +165,33 @@ export function wireIdentityScenarios<Tx>(label: string, create: () => Promise<W
 
       expectSameWire(relayed, sent);
       expect(JSON.parse(relayed.content.toString('utf8'))).toMatchObject({ shipmentId: 'p-1' });
+    });
+
+    it('Publisher.send and encodeOutboxMessage: the same options give the same message, Dates, Buffers and typed headers included', async () => {
+      const context = await create();
+      const { transport, unitOfWork, outbox } = context;
+      const { routingKey, next } = await route(context);
+      const headers = { ...awkwardHeaders(), ...context.extraHeaders };
+      const options = { headers, correlationId: 'c-7', eventName: 'parcel.shipped', expirationMs: 60_000 };
+      const relay = new OutboxRelay({ outbox, transport });
+
+      await new Publisher(transport, { appId: 'parcels' }).send(parcelShipped('p-2'), routingKey, options);
+      const sent = await next();
+      const row = encodeOutboxMessage(parcelShipped('p-2'), routingKey, { ...options, appId: 'parcels' });
+      await unitOfWork.transaction((tx) => outbox.add([row], tx));
+      expect(await relay.relayOnce()).toBe(1);
+      const relayed = await next();
+
+      expectSameWire(relayed, sent);
+      expect(relayed.properties.messageId).toBe(row.id);
+      expect(relayed.properties).toMatchObject({
+        correlationId: 'c-7',
+        type: 'parcel.shipped',
+        expiration: '60000',
+      });
+      // What a handler reads: a Date, Buffers — not their JSON.
+      expect(relayed.properties.headers['x-label']).toStrictEqual(Buffer.from([0, 1, 254, 255]));
+      expect(relayed.properties.headers['x-sent-at']).toBeInstanceOf(Date);
     });
   });
 }
