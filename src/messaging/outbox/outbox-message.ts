@@ -82,14 +82,15 @@ export function assertOutboxMessage(message: unknown, where: string): asserts me
   // failing the business transaction, rather than stored as a row that no relay can ever publish.
   const bytes = headerTableBytes(headers);
   if (bytes > MAX_HEADER_TABLE_BYTES) {
-    throw new HeadersTooLargeError((message as { id?: string }).id, bytes, MAX_HEADER_TABLE_BYTES);
+    const { id } = message as { id?: unknown };
+    throw new HeadersTooLargeError(typeof id === 'string' ? id : undefined, bytes, MAX_HEADER_TABLE_BYTES);
   }
 }
 
 /** The message a relay publishes for a claimed row: its stored bytes and properties, the row id as message id. */
 export function messageOfRow(row: ClaimedRow): { content: Buffer; properties: MessageProperties } {
   // An Outbox written against the previous interface returns `payload` rows: refused by name (the relay
-  // records the failure and tries again later) rather than published as an empty body.
+  // records the failure and tries again later) rather than handed to the transport without a body.
   const stored: unknown = row.content;
   if (!(stored instanceof Uint8Array)) {
     throw new InvalidArgumentError(
