@@ -62,7 +62,9 @@ await flusher.transaction(async (client) => {
 });
 // #endregion
 
-while ((await transport.queueStats('warehouse.orders'))?.messageCount !== 1) {
+// The relay marks the row published once the broker has confirmed the message, a moment after the
+// message is in the queue: wait for the mark, not only for the message.
+while ((await outbox.stats()).published !== 1) {
   await new Promise((resolve) => setTimeout(resolve, 10));
 }
 console.log(`warehouse got ${(await transport.get('warehouse.orders'))?.content.toString()}`);
