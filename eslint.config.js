@@ -1,6 +1,7 @@
 // @ts-check
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import { readdirSync } from 'node:fs';
 import importX, { createNodeResolver } from 'eslint-plugin-import-x';
 
 /** A zone of import-x/no-restricted-paths: `target` imports nothing from the folders above it. */
@@ -57,18 +58,20 @@ export default tseslint.config(
             layer('src/deferred', ['messaging', 'adapters', 'cli']),
             layer('src/messaging', ['adapters', 'cli']),
             layer('src/adapters', ['cli']),
-            ...['memory', 'postgres', 'redis', 'rabbitmq'].map((adapter) => ({
+            ...readdirSync(new URL('./src/adapters/', import.meta.url)).map((adapter) => ({
               target: `./src/adapters/${adapter}`,
               from: './src/adapters',
               except: adapter === 'rabbitmq' ? ['./rabbitmq', './memory'] : [`./${adapter}`],
               message: 'An adapter does not import another adapter.',
             })),
             // Entry points are at the top; nothing in src/ imports one (it would load every driver).
-            ...['index', 'rabbitmq', 'postgres', 'redis'].map((entry) => ({
-              target: './src/*/**',
-              from: `./src/${entry}.ts`,
-              message: 'Entry points are for users: import the module itself.',
-            })),
+            ...readdirSync(new URL('./src/', import.meta.url))
+              .filter((file) => file.endsWith('.ts'))
+              .map((entry) => ({
+                target: './src/*/**',
+                from: `./src/${entry}`,
+                message: 'Entry points are for users: import the module itself.',
+              })),
           ],
         },
       ],

@@ -8,7 +8,14 @@ const entryPoints = {
   tidings: 'index.ts',
   'tidings/rabbitmq': 'rabbitmq.ts',
   'tidings/postgres': 'postgres.ts',
+  'tidings/mysql': 'mysql.ts',
   'tidings/redis': 'redis.ts',
+  'tidings/prisma': 'prisma.ts',
+  'tidings/typeorm': 'typeorm.ts',
+  'tidings/mikro-orm': 'mikro-orm.ts',
+  'tidings/drizzle': 'drizzle.ts',
+  'tidings/kysely': 'kysely.ts',
+  'tidings/knex': 'knex.ts',
 };
 const alias = Object.entries(entryPoints).map(([name, file]) => ({
   find: new RegExp(`^${name}$`),
