@@ -1,0 +1,397 @@
+import type { Pool, PoolConnection } from 'mysql2/promise';
+import type { SqlDialect, SqlResult, SqlUnitOfWork } from '../../deferred/sql-unit-of-work.js';
+import { InvalidArgumentError } from '../../errors/invalid-argument-error.js';
+import { TransactionStateError } from '../../errors/transaction-state-error.js';
+import { InstanceContext } from '../../internal/instance-context.js';
+import { assertKnownOptions, describeValue } from '../../internal/options.js';
+import { toSqlResult } from './mysql-result.js';
+
+/** The isolation levels of InnoDB. */
+export type MysqlIsolationLevel = 'read uncommitted' | 'read committed' | 'repeatable read' | 'serializable';
+
+export interface MysqlUnitOfWorkOptions {
+  /**
+   * A `mysql2/promise` pool you create and manage (tidings never ends it); a callback pool of `mysql2`
+   * is accepted as well and used through `pool.promise()`.
+   */
+  pool: Pool;
+  /**
+   * Isolation level of outermost transactions (`SET TRANSACTION ISOLATION LEVEL …` before each
+   * `START TRANSACTION`: one more round trip). `'read committed'` takes no gap locks, so a locking read
+   * (a relay's claim) never makes an `INSERT` of another transaction wait.
+   * @defaultValue the server's `transaction_isolation` (InnoDB: `'repeatable read'`)
+   */
+  isolationLevel?: MysqlIsolationLevel;
+}
+
+const ISOLATION: Readonly<Record<MysqlIsolationLevel, string>> = {
+  'read uncommitted': 'READ UNCOMMITTED',
+  'read committed': 'READ COMMITTED',
+  'repeatable read': 'REPEATABLE READ',
+  serializable: 'SERIALIZABLE',
+};
+
+/** `SERVER_STATUS_IN_TRANS`: the server's status flag "a transaction is open", in every OK packet. */
+const SERVER_STATUS_IN_TRANS = 0x0001;
+/** ER_LOCK_DEADLOCK: InnoDB rolled the whole transaction back, not only the statement. */
+const ER_LOCK_DEADLOCK = 1213;
+
+const noop = (): void => {};
+
+/** What a mysql2 error carries that tells whether the connection or the transaction survived it. */
+interface DriverError {
+  errno?: unknown;
+  fatal?: unknown;
+}
+
+/** The pool behind each MysqlUnitOfWork, for the outbox and the inbox of this folder (not exported). */
+const pools = new WeakMap<object, Pool>();
+
+/** The pool of a `MysqlUnitOfWork`, or `undefined` for any other unit of work. */
+export function poolOfUnitOfWork(unitOfWork: unknown): Pool | undefined {
+  return typeof unitOfWork === 'object' && unitOfWork !== null ? pools.get(unitOfWork) : undefined;
+}
+
+/** A `mysql2/promise` pool, from either flavour of mysql2 pool; throws naming `where` otherwise. */
+export function promisePool(pool: unknown, where: string): Pool {
+  const candidate = pool as Partial<Pool> & { promise?: unknown };
+  // mysql2's callback Pool has promise(); its promise wrapper does not, and returns promises.
+  if (typeof candidate?.getConnection === 'function' && typeof candidate.promise === 'function') {
+    return (candidate.promise as () => Pool)();
+  }
+  if (typeof candidate?.getConnection !== 'function' || typeof candidate.query !== 'function') {
+    throw new InvalidArgumentError(
+      `${where}: "pool" must be a mysql2 Pool (from mysql2/promise createPool), got ${describeValue(pool)}`,
+    );
+  }
+  return pool as Pool;
+}
+
+/** One checked-out connection, and whether it can still be trusted (see `release`). */
+class Connection {
+  /** Set when the connection emitted `'error'` or a control statement failed: it is destroyed. */
+  #broken: unknown;
+  /** Set when the server is known to have rolled the whole transaction back (a deadlock). */
+  rolledBack: unknown;
+  readonly #onError = (error: unknown): void => {
+    // mysql2 emits a fatal error on a pool connection as well as rejecting the pending query: without
+    // this listener a connection that dies mid-transaction could crash the process.
+    this.#broken ??= error;
+  };
+
+  constructor(readonly connection: PoolConnection) {
+    connection.connection.on('error', this.#onError);
+  }
+
+  get broken(): unknown {
+    return this.#broken;
+  }
+
+  markBroken(error: unknown): void {
+    this.#broken ??= error;
+  }
+
+  /** Notes what a failed statement says about the connection and the transaction. */
+  noteFailure(error: unknown): void {
+    const { errno, fatal } = (error ?? {}) as DriverError;
+    if (fatal === true) this.markBroken(error);
+    if (errno === ER_LOCK_DEADLOCK) this.rolledBack ??= error;
+  }
+
+  /** Whether the last answer of the server said a transaction was open. */
+  get inServerTransaction(): boolean {
+    const status = (this.connection.connection as unknown as { serverStatus?: unknown }).serverStatus;
+    return typeof status !== 'number' || (status & SERVER_STATUS_IN_TRANS) !== 0;
+  }
+
+  /** Returns the connection to the pool, or destroys it if it is broken. */
+  release(): void {
+    this.connection.connection.off('error', this.#onError);
+    if (this.#broken === undefined) this.connection.release();
+    else this.connection.destroy();
+  }
+}
+
+/** One transaction level: the outermost transaction (depth 0) or a savepoint nested in it. */
+interface Frame {
+  readonly connection: Connection;
+  readonly depth: number;
+  /** Set once the level has committed or rolled back: a nested call that escaped it is refused. */
+  ended: boolean;
+  /** The nested transaction running at this level, settled (never rejects). */
+  child: Promise<void> | undefined;
+}
+
+/**
+ * The MySQL and MariaDB unit of work, over a `mysql2/promise` pool you create and manage. The outermost
+ * `transaction()` takes a connection from the pool, runs `work(connection)` between `START TRANSACTION`
+ * and `COMMIT` (or `ROLLBACK` when `work` throws) and gives the connection back. A `transaction()`
+ * called inside `work` — found through `AsyncLocalStorage`, so it need not be handed the connection —
+ * runs on the same connection as a savepoint: when it throws, only its own writes are rolled back and
+ * the outer transaction may go on. `query(connection, sql, params)` runs a statement with `?`
+ * placeholders in it, for tidings' outbox and inbox (and any code written against `SqlUnitOfWork`).
+ *
+ * Guarantees:
+ * - `transaction()` resolves only once `COMMIT` succeeded. It rejects with a `TransactionStateError`,
+ *   rolling back whatever is left, when the transaction ended before `COMMIT`: InnoDB rolled it back on
+ *   a deadlock whose error `work` caught, or a DDL statement (`CREATE`, `ALTER`…) committed it
+ *   implicitly. If the connection is lost *during* `COMMIT`, the outcome is unknown (the server may have
+ *   committed just before): it rejects with the connection error.
+ * - A connection that broke (a fatal driver error, a control statement that failed) is destroyed
+ *   instead of going back to the pool; one that dies mid-transaction never crashes the process.
+ *
+ * `work` must await everything it starts on the connection: it goes back to the pool as soon as the
+ * transaction ends. A deadlock error caught inside `work` from a statement run directly on the
+ * connection is seen only if another statement follows it; through `query()` it always is.
+ *
+ * @example
+ * const pool = mysql.createPool({ uri: process.env.MYSQL_URL });
+ * const unitOfWork = new MysqlUnitOfWork({ pool });
+ * const flusher = new Flusher({ dispatcher, unitOfWork });
+ * await flusher.transaction(async (connection) => {
+ *   await connection.query('INSERT INTO orders (id, total) VALUES (?, ?)', [order.id, order.total]);
+ *   return [order];
+ * });
+ *
+ * @example
+ * // Nested: a savepoint. The outer transaction survives the inner failure.
+ * await unitOfWork.transaction(async (connection) => {
+ *   await unitOfWork.query(connection, 'INSERT INTO audit (what) VALUES (?)', ['import started']);
+ *   await unitOfWork.transaction((c) => importRow(c, row)).catch((error) => report(error));
+ * });
+ */
+export class MysqlUnitOfWork implements SqlUnitOfWork<PoolConnection> {
+  readonly dialect: SqlDialect = 'mysql';
+  readonly #pool: Pool;
+  readonly #begin: readonly string[];
+  readonly #frames = new InstanceContext<Frame>(this);
+
+  constructor(options: MysqlUnitOfWorkOptions) {
+    assertKnownOptions(options, ['pool', 'isolationLevel'], 'MysqlUnitOfWork');
+    this.#pool = promisePool(options?.pool, 'MysqlUnitOfWork');
+    const level = options.isolationLevel;
+    if (level !== undefined && !Object.hasOwn(ISOLATION, level)) {
+      throw new InvalidArgumentError(
+        `MysqlUnitOfWork: isolationLevel must be one of ${Object.keys(ISOLATION).join(', ')}, got ${describeValue(level)}`,
+      );
+    }
+    // SET TRANSACTION (without SESSION) applies to the next transaction only, so the pooled
+    // connection's own level is untouched.
+    this.#begin =
+      level === undefined
+        ? ['START TRANSACTION']
+        : [`SET TRANSACTION ISOLATION LEVEL ${ISOLATION[level]}`, 'START TRANSACTION'];
+    pools.set(this, this.#pool);
+  }
+
+  /** Whether the caller runs inside a transaction of this unit of work (any depth). */
+  get inTransaction(): boolean {
+    const frame = this.#frames.getStore();
+    return frame !== undefined && !frame.ended;
+  }
+
+  /**
+   * Runs one statement (`?` placeholders, values bound by mysql2) on `connection`, the connection of a
+   * transaction of this unit of work: `{ rows }` for a `SELECT`, `{ rowCount }` (affected rows) for the
+   * others.
+   */
+  async query<Row = Record<string, unknown>>(
+    connection: PoolConnection,
+    sql: string,
+    params: readonly unknown[] = [],
+  ): Promise<SqlResult<Row>> {
+    if (typeof (connection as Partial<PoolConnection> | undefined)?.query !== 'function') {
+      throw new InvalidArgumentError(
+        `query: expected the mysql2 connection of the current transaction, got ${describeValue(connection)}`,
+      );
+    }
+    try {
+      const [result] = await connection.query(sql, params as unknown[]);
+      return toSqlResult<Row>(result);
+    } catch (error) {
+      const frame = this.#frames.getStore();
+      if (frame?.connection.connection === connection) frame.connection.noteFailure(error);
+      throw error;
+    }
+  }
+
+  transaction<T>(work: (connection: PoolConnection) => Promise<T>): Promise<T> {
+    if (typeof work !== 'function') {
+      return Promise.reject(
+        new InvalidArgumentError(`transaction: expected a function, got ${describeValue(work)}`),
+      );
+    }
+    const parent = this.#frames.getStore();
+    if (parent === undefined) return this.#outermost(work);
+    // Checked and claimed synchronously, so two nested calls started in the same tick cannot both pass.
+    if (parent.ended) {
+      return Promise.reject(
+        new TransactionStateError(
+          'transaction: the transaction this call is nested in has already ended (was a promise inside ' +
+            'it left un-awaited, or a timer or callback started from it?)',
+        ),
+      );
+    }
+    if (parent.child !== undefined) {
+      return Promise.reject(
+        new TransactionStateError(
+          'transaction: another nested transaction is still running on this connection; savepoints ' +
+            'nest but cannot run side by side, so await each nested transaction before starting the next',
+        ),
+      );
+    }
+    const running = this.#nested(parent, work);
+    const child = running.then(noop, noop);
+    parent.child = child;
+    return running.finally(() => {
+      if (parent.child === child) parent.child = undefined;
+    });
+  }
+
+  async #outermost<T>(work: (connection: PoolConnection) => Promise<T>): Promise<T> {
+    const connection = new Connection(await this.#pool.getConnection());
+    const raw = connection.connection;
+    try {
+      for (const statement of this.#begin) await raw.query(statement);
+    } catch (error) {
+      connection.markBroken(error);
+      connection.release();
+      throw error;
+    }
+    const frame: Frame = { connection, depth: 0, ended: false, child: undefined };
+    let result: T;
+    try {
+      result = await this.#frames.run(frame, () => work(raw));
+      await assertNoChildRunning(frame);
+    } catch (error) {
+      await waitForChild(frame);
+      frame.ended = true;
+      await rollback(connection);
+      connection.release();
+      throw error;
+    }
+    frame.ended = true;
+    const lost = transactionLost(connection);
+    if (lost !== undefined) {
+      await rollback(connection);
+      connection.release();
+      throw lost;
+    }
+    try {
+      await raw.query('COMMIT');
+    } catch (error) {
+      // A failed COMMIT has ended the transaction; the ROLLBACK only makes sure of it, and a
+      // connection that cannot run it is destroyed.
+      connection.noteFailure(error);
+      await rollback(connection);
+      connection.release();
+      throw error;
+    }
+    connection.release();
+    return result;
+  }
+
+  async #nested<T>(parent: Frame, work: (connection: PoolConnection) => Promise<T>): Promise<T> {
+    const { connection } = parent;
+    const raw = connection.connection;
+    const depth = parent.depth + 1;
+    // One name per depth is enough: at most one savepoint is open at each depth (see transaction()).
+    const savepoint = `tidings_savepoint_${depth}`;
+    try {
+      await raw.query(`SAVEPOINT ${savepoint}`);
+    } catch (error) {
+      connection.noteFailure(error);
+      throw error;
+    }
+    const frame: Frame = { connection, depth, ended: false, child: undefined };
+    let result: T;
+    try {
+      result = await this.#frames.run(frame, () => work(raw));
+      await assertNoChildRunning(frame);
+    } catch (error) {
+      await waitForChild(frame);
+      frame.ended = true;
+      await rollbackTo(connection, savepoint);
+      throw error;
+    }
+    frame.ended = true;
+    const lost = transactionLost(connection);
+    if (lost !== undefined) throw lost;
+    try {
+      await raw.query(`RELEASE SAVEPOINT ${savepoint}`);
+    } catch (error) {
+      connection.noteFailure(error);
+      await rollbackTo(connection, savepoint);
+      throw error;
+    }
+    return result;
+  }
+}
+
+/** Why the transaction can no longer be committed, or undefined if it can. */
+function transactionLost(connection: Connection): TransactionStateError | undefined {
+  if (connection.rolledBack !== undefined) {
+    return new TransactionStateError(
+      'transaction: InnoDB rolled the whole transaction back on a deadlock, whose error was caught ' +
+        'inside it; nothing was committed, retry the unit of work',
+      { cause: connection.rolledBack },
+    );
+  }
+  if (connection.broken !== undefined) {
+    return new TransactionStateError(
+      'transaction: the connection broke during the transaction (its error was caught inside it); ' +
+        'nothing was committed',
+      { cause: connection.broken },
+    );
+  }
+  if (!connection.inServerTransaction) {
+    return new TransactionStateError(
+      'transaction: the transaction ended before COMMIT — InnoDB rolled it back (a deadlock whose ' +
+        'error was caught), or a DDL statement (CREATE, ALTER, DROP…) committed it implicitly, and the ' +
+        'statements after it ran outside any transaction',
+    );
+  }
+  return undefined;
+}
+
+/** Rolls back the transaction, if the connection is still usable; one that cannot is destroyed. */
+async function rollback(connection: Connection): Promise<void> {
+  if (connection.broken !== undefined) return;
+  try {
+    await connection.connection.query('ROLLBACK');
+  } catch (error) {
+    // The work's error is the one the caller must see; destroying the connection ends the
+    // transaction on the server as well.
+    connection.markBroken(error);
+  }
+}
+
+async function rollbackTo(connection: Connection, savepoint: string): Promise<void> {
+  if (connection.broken !== undefined) return;
+  try {
+    // The savepoint stays; the next SAVEPOINT of the same name replaces it.
+    await connection.connection.query(`ROLLBACK TO SAVEPOINT ${savepoint}`);
+  } catch (error) {
+    // The savepoint is gone (InnoDB rolled the whole transaction back) or the connection is: the outer
+    // transaction cannot be committed, and the connection is destroyed at its end.
+    connection.markBroken(error);
+  }
+}
+
+/** Waits for a nested transaction still running at this level to settle. */
+async function waitForChild(frame: Frame): Promise<boolean> {
+  const child = frame.child;
+  if (child === undefined) return false;
+  await child;
+  return true;
+}
+
+/** A callback that resolves while its nested transaction runs has forgotten an `await`. */
+async function assertNoChildRunning(frame: Frame): Promise<void> {
+  if (await waitForChild(frame)) {
+    throw new TransactionStateError(
+      'transaction: the callback resolved while a nested transaction it started was still running ' +
+        '(missing await?); the transaction was rolled back',
+    );
+  }
+}

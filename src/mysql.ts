@@ -1,0 +1,19 @@
+// The public API of tidings/mysql: the parts of tidings that use MySQL or MariaDB through `mysql2` (an
+// optional peer dependency). Only this entry point's declarations import 'mysql2'.
+
+/**
+ * The parts of tidings that use MySQL 8 or MariaDB 10.6+ through `mysql2` (an optional peer
+ * dependency): the unit of work, the outbox and the inbox.
+ *
+ * @module tidings/mysql
+ */
+
+// Unit of work
+export { MysqlUnitOfWork } from './adapters/mysql/mysql-unit-of-work.js';
+export type { MysqlIsolationLevel, MysqlUnitOfWorkOptions } from './adapters/mysql/mysql-unit-of-work.js';
+
+// Outbox
+export { MysqlOutbox } from './adapters/mysql/mysql-outbox.js';
+export type { MysqlOutboxOptions } from './adapters/mysql/mysql-outbox.js';
+export { mysqlOutboxSchemaSql } from './adapters/mysql/mysql-outbox-sql.js';
+export type { MysqlOutboxNameOptions, MysqlOutboxNames } from './adapters/mysql/mysql-outbox-sql.js';
