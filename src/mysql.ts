@@ -17,3 +17,7 @@ export { MysqlOutbox } from './adapters/mysql/mysql-outbox.js';
 export type { MysqlOutboxOptions } from './adapters/mysql/mysql-outbox.js';
 export { mysqlOutboxSchemaSql } from './adapters/mysql/mysql-outbox-sql.js';
 export type { MysqlOutboxNameOptions, MysqlOutboxNames } from './adapters/mysql/mysql-outbox-sql.js';
+
+// Inbox (idempotent consumers)
+export { MysqlInbox, mysqlInboxSchemaSql } from './adapters/mysql/mysql-inbox.js';
+export type { MysqlInboxNameOptions, MysqlInboxOptions } from './adapters/mysql/mysql-inbox.js';
