@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# `npm run services` (and .ci/run): makes sure RabbitMQ, Redis and PostgreSQL answer on localhost at
+# `npm run services` (and .ci/run): makes sure RabbitMQ, Redis, PostgreSQL and MariaDB answer on localhost at
 # their default ports, the integration tests' default addresses, starting any that does not. Servers
-# elsewhere (AMQP_URL, REDIS_URL, DATABASE_URL) are not its business. The start commands are this
+# elsewhere (AMQP_URL, REDIS_URL, DATABASE_URL, MYSQL_URL) are not its business. The start commands are this
 # machine's own (see the env notes); each is given time to come up.
 set -uo pipefail
 
@@ -39,6 +39,7 @@ ensure PostgreSQL 5432 60 bash -c 'pg_ctlcluster --skip-systemctl-redirect "$(ls
 ensure Redis 6379 30 redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no \
   --dir /var/lib/redis --logfile /var/log/redis/ci.log || status=1
 ensure RabbitMQ 5672 180 rabbitmq-server -detached || status=1
+ensure MariaDB 3306 60 start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd || status=1
 
 # The header-fidelity test publishes through a client other than amqplib: Debian's python3-pika.
 if ! /usr/bin/python3 -c 'import pika' 2>/dev/null; then

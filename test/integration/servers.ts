@@ -1,12 +1,13 @@
 /**
  * Where the integration tests find the real servers: every test and fixture reads the addresses from
- * here, so that AMQP_URL, REDIS_URL and DATABASE_URL move all of them at once. The defaults are the
+ * here, so that AMQP_URL, REDIS_URL, DATABASE_URL and MYSQL_URL move all of them at once. The defaults are the
  * local servers that `npm run services` starts.
  */
 export const DEFAULT_URLS = {
   AMQP_URL: 'amqp://guest:guest@127.0.0.1:5672',
   REDIS_URL: 'redis://127.0.0.1:6379',
   DATABASE_URL: 'postgresql://postgres@127.0.0.1:5432/test',
+  MYSQL_URL: 'mysql://root@127.0.0.1:3306/test',
 } as const;
 
 export type ServerVariable = keyof typeof DEFAULT_URLS;
@@ -19,6 +20,8 @@ function fromEnvironment(variable: ServerVariable): string {
 export const AMQP_URL = fromEnvironment('AMQP_URL');
 export const REDIS_URL = fromEnvironment('REDIS_URL');
 export const DATABASE_URL = fromEnvironment('DATABASE_URL');
+/** MySQL or MariaDB, for tidings/mysql and the ORM adapters on MySQL. */
+export const MYSQL_URL = fromEnvironment('MYSQL_URL');
 
 /** A server the integration tests need, as the preflight (test/setup/check-servers.ts) checks it. */
 export interface SharedServer {
@@ -37,6 +40,7 @@ export const SERVERS: readonly SharedServer[] = [
   server('RabbitMQ', 'AMQP_URL'),
   server('Redis', 'REDIS_URL'),
   server('PostgreSQL', 'DATABASE_URL'),
+  server('MySQL', 'MYSQL_URL'),
 ];
 
 /** host and port of a URL, for the fault-injection proxy. */

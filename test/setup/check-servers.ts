@@ -1,5 +1,5 @@
-// The preflight of the tests that need servers: are RabbitMQ, Redis and PostgreSQL answering where
-// AMQP_URL, REDIS_URL and DATABASE_URL (or the local defaults) say? Without it, a missing server shows up
+// The preflight of the tests that need servers: are RabbitMQ, Redis, PostgreSQL and MySQL answering where
+// AMQP_URL, REDIS_URL, DATABASE_URL and MYSQL_URL (or the local defaults) say? Without it, a missing server shows up
 // as a test file retrying its connection for a minute, then failing with a driver error.
 //
 // Two roles: the vitest globalSetup of the `integration` project (the default export), and a command run
@@ -21,6 +21,7 @@ const DEFAULT_PORTS: Record<string, number> = {
   'rediss:': 6379,
   'postgres:': 5432,
   'postgresql:': 5432,
+  'mysql:': 3306,
 };
 
 type Target = { host: string; port: number } | { path: string };

@@ -8,8 +8,9 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
+import mysql from 'mysql2/promise';
 import pg from 'pg';
-import { AMQP_URL, DATABASE_URL, REDIS_URL } from '../integration/servers.js';
+import { AMQP_URL, DATABASE_URL, MYSQL_URL, REDIS_URL } from '../integration/servers.js';
 
 const run = promisify(execFile);
 
@@ -33,6 +34,12 @@ export const PG_NAME_PATTERNS: readonly RegExp[] = [
   /^(tidings_outbox|tidings_dead_letters|tidings_uow_items|tidings_uow_deferred|broker_fault|pg_fault|relay_killed)_[0-9a-f]{10}(_|$)/,
   /^(tidings_demo_outbox|example_orders|example_outbox|example_dead_letters)(_|$)/,
 ];
+
+/**
+ * Tables on MySQL/MariaDB: the MySQL tests' uniqueName() (`tidings_…_` and ten hex digits, an outbox's
+ * `_token` counter next to it) and the SQL contract suite's scratch tables (`tidings_sql_<what>_<hex>`).
+ */
+export const MYSQL_NAME_PATTERNS: readonly RegExp[] = [/^tidings_[a-z_]+_[0-9a-f]{10}(_token)?$/];
 
 /** Every repeat counter of the tests is under `tidings-test:`; the default prefix is checked by queue. */
 const TEST_KEY_PREFIX = 'tidings-test:';
@@ -156,11 +163,30 @@ async function pgRelations(into: Inventory, skipped: string[]): Promise<void> {
   }
 }
 
+async function mysqlTables(into: Inventory, skipped: string[]): Promise<void> {
+  let connection: mysql.Connection | undefined;
+  try {
+    connection = await mysql.createConnection({ uri: MYSQL_URL, connectTimeout: 5_000 });
+    const [rows] = await connection.query<mysql.RowDataPacket[]>(
+      'SELECT table_name AS name FROM information_schema.tables WHERE table_schema = DATABASE()',
+    );
+    const names = rows.map((row) => String(row['name']));
+    into.set(
+      'mysql table',
+      names.filter((name) => MYSQL_NAME_PATTERNS.some((pattern) => pattern.test(name))),
+    );
+  } catch (error) {
+    skipped.push(`MySQL: ${firstLine(error)}`);
+  } finally {
+    await connection?.end().catch(() => {});
+  }
+}
+
 function firstLine(error: unknown): string {
   return (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
 }
 
-/** The tests' objects on the three servers right now. */
+/** The tests' objects on the four servers right now. */
 export async function snapshot(): Promise<Snapshot> {
   const inventory: Inventory = new Map();
   const skipped: string[] = [];
@@ -168,6 +194,7 @@ export async function snapshot(): Promise<Snapshot> {
     brokerNames(inventory, skipped),
     redisKeys(inventory, skipped),
     pgRelations(inventory, skipped),
+    mysqlTables(inventory, skipped),
   ]);
   for (const names of inventory.values()) names.sort();
   return { inventory, skipped };

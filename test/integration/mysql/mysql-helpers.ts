@@ -4,9 +4,9 @@ import mysql from 'mysql2/promise';
 import type { Pool, PoolOptions } from 'mysql2/promise';
 import type { OutboxMessage } from '../../../src/messaging/outbox/outbox.js';
 import { uuidv7 } from '../../../src/internal/uuid-v7.js';
+import { MYSQL_URL } from '../servers.js';
 
-/** The MySQL or MariaDB the tests use: MYSQL_URL, or the local MariaDB (root, no password, db `test`). */
-export const MYSQL_URL = process.env['MYSQL_URL'] || 'mysql://root@127.0.0.1:3306/test';
+export { MYSQL_URL };
 
 /** A pool that fails fast when the server is not there. */
 export function createPool(options: PoolOptions = {}): Pool {
