@@ -2,11 +2,11 @@ import { randomBytes } from 'node:crypto';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 import type { SqlDialect } from '../../../src/deferred/sql-unit-of-work.js';
-import { DATABASE_URL } from '../../integration/servers.js';
+import { DATABASE_URL, MYSQL_URL } from '../../integration/servers.js';
 
 /** The PostgreSQL and the MySQL (MariaDB) the SQL tests use. */
 export const PG_URL = DATABASE_URL;
-export const MYSQL_URL = process.env.MYSQL_URL || 'mysql://root@127.0.0.1:3306/test';
+export { MYSQL_URL };
 
 /** A table name no other test file (or run) uses: `tidings_sql_<what>_` and ten hex digits. */
 export function uniqueTable(what: string): string {
