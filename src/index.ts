@@ -40,6 +40,7 @@ export type { EventsRoot } from './deferred/events-root.js';
 export { AggregateRoot, Recorder } from './deferred/recorder.js';
 export type { Constructor, RecordsEvents } from './deferred/recorder.js';
 export type { UnitOfWork } from './deferred/unit-of-work.js';
+export type { SqlDialect, SqlResult, SqlUnitOfWork } from './deferred/sql-unit-of-work.js';
 export { InMemoryUnitOfWork } from './deferred/in-memory-unit-of-work.js';
 export type { InMemoryTransaction } from './deferred/in-memory-unit-of-work.js';
 export { Flusher } from './deferred/flusher.js';

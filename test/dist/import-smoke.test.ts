@@ -213,6 +213,29 @@ describe('package.json', () => {
     }
   });
 
+  test('every entry point loads as an ES module and as CommonJS (with its driver installed, as here)', async () => {
+    assertBuilt();
+    const specifiers = entryPoints.map((entryPoint) => `tidings${entryPoint.slice(1)}`);
+    const esm = await runNode([
+      '--input-type=module',
+      '-e',
+      `const loaded = {};
+       for (const s of ${JSON.stringify(specifiers)}) loaded[s] = Object.keys(await import(s)).length;
+       console.log(JSON.stringify(loaded));`,
+    ]);
+    const cjs = await runNode([
+      '-e',
+      `const loaded = {};
+       for (const s of ${JSON.stringify(specifiers)}) loaded[s] = Object.keys(require(s)).length;
+       console.log(JSON.stringify(loaded));`,
+    ]);
+    for (const printed of [esm, cjs]) {
+      const loaded = lastJsonLine<Record<string, number>>(printed);
+      expect(Object.keys(loaded)).toEqual(specifiers);
+      for (const [specifier, count] of Object.entries(loaded)) expect(count, specifier).toBeGreaterThan(0);
+    }
+  });
+
   test('typesVersions maps each subpath for moduleResolution node10, to the declarations `types` is in', () => {
     // node10 resolution ignores "exports": it reads `types` for `tidings`, `typesVersions` for the rest.
     // Both from the same declaration files, or a class would have two incompatible declarations.
