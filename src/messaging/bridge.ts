@@ -11,6 +11,7 @@ import { InvalidContentError } from '../errors/invalid-content-error.js';
 import { assertKnownOptions, describeValue } from '../internal/options.js';
 import type { Flusher } from '../deferred/flusher.js';
 import type { Outbox, OutboxMessage } from './outbox/outbox.js';
+import { defaultAppId } from './defaults.js';
 import { encodeOutboxMessage } from './outbox/outbox-message.js';
 import { hydrate } from './hydrate.js';
 import { resolveDeadLetterNames, type DeadLetterNames } from './names.js';
@@ -123,7 +124,7 @@ export class Bridge extends EventEmitter<BridgeEvents> {
       );
     }
     this.#dispatcher = options.dispatcher;
-    this.appId = options.appId ?? process.env['TIDINGS_APP_ID'] ?? 'tidings';
+    this.appId = options.appId ?? defaultAppId();
     // Checked now rather than at the first consume(): a bad appId or deadLetter is a configuration
     // error of the bridge, and forward-only bridges would otherwise publish with it.
     resolveDeadLetterNames(this.appId, options.deadLetter, 'Bridge');

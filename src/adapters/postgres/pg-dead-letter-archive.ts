@@ -1,6 +1,7 @@
 import type { Pool, PoolClient } from 'pg';
 import { InvalidArgumentError } from '../../errors/invalid-argument-error.js';
 import { assertKnownOptions, describeValue, integerOption } from '../../internal/options.js';
+import { defaultAppId } from '../../messaging/defaults.js';
 import { PgUnitOfWork } from './pg-unit-of-work.js';
 import type { DeadLetterNames } from '../../messaging/names.js';
 import type { Transport } from '../../messaging/transport.js';
@@ -154,7 +155,7 @@ export class PgDeadLetterArchive {
         `PgDeadLetterArchive: "transport" must be a Transport, got ${describeValue(options.transport)}`,
       );
     }
-    this.appId = options.appId ?? process.env['TIDINGS_APP_ID'] ?? 'tidings';
+    this.appId = options.appId ?? defaultAppId();
     this.#pool = options.pool;
     this.#transport = options.transport;
     this.#deadLetters = new DeadLetters(options.transport, {

@@ -1,7 +1,7 @@
 import { InvalidArgumentError } from '../../errors/invalid-argument-error.js';
 import { assertKnownOptions, describeValue, integerOption } from '../../internal/options.js';
+import { DEFAULT_REPEAT_COUNTER_TIMEOUT_MS, DEFAULT_REPEAT_TTL_MS } from '../../messaging/defaults.js';
 import { DEFAULT_REPEAT_KEY_PREFIX } from '../../messaging/names.js';
-import { DEFAULT_REPEAT_TTL_MS } from '../../messaging/repeat/repeat-key.js';
 import { isRedisClient, type RedisClientLike } from './redis-client.js';
 import { redisEndpointFromClient, redisEndpointFromUrl, type RedisEndpoint } from './redis-endpoint.js';
 
@@ -59,7 +59,12 @@ export function redisRepeatCounterSettings(options: RedisRepeatCounterOptions): 
     throw new InvalidArgumentError(`${where}: give exactly one of the options redis (a client) or url`);
   }
   const ttlMs = integerOption(options.ttlMs, DEFAULT_REPEAT_TTL_MS, `${where}: ttlMs`, 1);
-  const timeoutMs = integerOption(options.timeoutMs, 500, `${where}: timeoutMs`, 1);
+  const timeoutMs = integerOption(
+    options.timeoutMs,
+    DEFAULT_REPEAT_COUNTER_TIMEOUT_MS,
+    `${where}: timeoutMs`,
+    1,
+  );
   const keyPrefix = options.keyPrefix ?? DEFAULT_REPEAT_KEY_PREFIX;
   if (typeof keyPrefix !== 'string') {
     throw new InvalidArgumentError(`${where}: keyPrefix must be a string, got ${describeValue(keyPrefix)}`);

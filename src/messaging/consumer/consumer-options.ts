@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from '../../errors/invalid-argument-error.js';
 import { assertKnownOptions, describeValue, integerOption } from '../../internal/options.js';
+import { defaultAppId, DEFAULT_REPEAT_COUNTER_TIMEOUT_MS } from '../defaults.js';
 import { MAX_HEADER_TABLE_BYTES } from '../header-table-size.js';
 import { resolveDeadLetterNames, type DeadLetterNames } from '../names.js';
 import { MemoryRepeatCounter } from '../repeat/memory-repeat-counter.js';
@@ -100,7 +101,7 @@ export function resolveConsumerOptions(options: ConsumerOptions): ResolvedConsum
     );
   }
   const bindingKeys = options.bindingKeys.map((key) => assertRoutingKey(key));
-  const appId = options.appId ?? process.env['TIDINGS_APP_ID'] ?? 'tidings';
+  const appId = options.appId ?? defaultAppId();
   const deadLetter = resolveDeadLetterNames(appId, options.deadLetter, 'Consumer');
   // basic.qos carries the prefetch count in 16 bits.
   const prefetch = integerOption(options.prefetch, 10, 'Consumer: prefetch', 1, 65_535);
@@ -125,7 +126,7 @@ export function resolveConsumerOptions(options: ConsumerOptions): ResolvedConsum
   const repeatCounter = counter ?? new MemoryRepeatCounter();
   const repeatCounterTimeoutMs = integerOption(
     options.repeatCounterTimeoutMs,
-    500,
+    DEFAULT_REPEAT_COUNTER_TIMEOUT_MS,
     'Consumer: repeatCounterTimeoutMs',
     1,
   );

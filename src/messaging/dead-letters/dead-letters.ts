@@ -1,6 +1,7 @@
 import { InvalidArgumentError } from '../../errors/invalid-argument-error.js';
 import { assertKnownOptions, describeValue, integerOption } from '../../internal/options.js';
 import { sleep } from '../../internal/signal.js';
+import { defaultAppId } from '../defaults.js';
 import { headersToCopy } from '../delivery-headers.js';
 import { identify } from '../envelope.js';
 import { defaultDeadLetterNames, HEADERS, type DeadLetterNames } from '../names.js';
@@ -72,7 +73,7 @@ export interface ReplaySummary {
 export type DeadLetterVisitor = (deadLetter: DeadLetter) => 'keep' | 'remove' | Promise<'keep' | 'remove'>;
 
 export interface DeadLettersOptions {
-  /** @defaultValue process.env.TIDINGS_APP_ID ?? 'tidings' */
+  /** Whose dead-letter queue it is. @defaultValue process.env.TIDINGS_APP_ID ?? 'tidings' */
   appId?: string;
   deadLetter?: Partial<DeadLetterNames>;
 }
@@ -94,7 +95,7 @@ export class DeadLetters {
     assertKnownOptions(options, ['appId', 'deadLetter'], 'DeadLetters');
     this.#transport = transport;
     this.names = {
-      ...defaultDeadLetterNames(options.appId ?? process.env['TIDINGS_APP_ID'] ?? 'tidings'),
+      ...defaultDeadLetterNames(options.appId ?? defaultAppId()),
       ...options.deadLetter,
     };
   }

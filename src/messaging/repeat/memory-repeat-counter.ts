@@ -1,8 +1,9 @@
 import { RepeatCounterUnavailableError } from '../../errors/repeat-counter-unavailable-error.js';
 import { assertKnownOptions, integerOption } from '../../internal/options.js';
+import { DEFAULT_REPEAT_TTL_MS } from '../defaults.js';
 import { DEFAULT_REPEAT_KEY_PREFIX } from '../names.js';
 import type { RepeatCounter } from './repeat-counter.js';
-import { DEFAULT_REPEAT_TTL_MS, repeatKey } from './repeat-key.js';
+import { repeatKey } from './repeat-key.js';
 
 export interface MemoryRepeatCounterOptions {
   /**
