@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from '../errors/invalid-argument-error.js';
-import { assertKnownOptions, describeValue } from '../internal/options.js';
+import { assertKnownOptions, describeValue, optionKeys } from '../internal/options.js';
 import { callListeners, callListenersSync } from './call-listeners.js';
 import { assertKey, classOf, describeKey } from './event-key.js';
 import type {
@@ -36,6 +36,8 @@ export interface EventDispatcherOptions {
  */
 type PayloadArgs<P> = undefined extends P ? [payload?: P] : [payload: P];
 
+const OPTION_KEYS = optionKeys<EventDispatcherOptions>({ errorPolicy: true });
+const ONCE_OPTION_KEYS = optionKeys<Omit<ListenOptions, 'once'>>({ priority: true, signal: true });
 const noop = (): void => {};
 
 /**
@@ -60,7 +62,7 @@ export class EventDispatcher<Named extends NamedEvents = Record<string, unknown>
   #sequence = 0;
 
   constructor(options: EventDispatcherOptions = {}) {
-    assertKnownOptions(options, ['errorPolicy'], 'EventDispatcher');
+    assertKnownOptions(options, OPTION_KEYS, 'EventDispatcher');
     const policy = options.errorPolicy ?? 'stop';
     if (policy !== 'stop' && policy !== 'collect') {
       throw new InvalidArgumentError(
@@ -98,7 +100,7 @@ export class EventDispatcher<Named extends NamedEvents = Record<string, unknown>
     options?: Omit<ListenOptions, 'once'>,
   ): Unsubscribe;
   once(type: EventKey, listener: Listener<never>, options?: Omit<ListenOptions, 'once'>): Unsubscribe {
-    assertKnownOptions(options, ['priority', 'signal'], `once(${describeKey(type)})`);
+    assertKnownOptions(options, ONCE_OPTION_KEYS, `once(${describeKey(type)})`);
     return this.#listen(type, listener, { ...options, once: true });
   }
 

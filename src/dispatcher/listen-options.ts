@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from '../errors/invalid-argument-error.js';
-import { assertKnownOptions, describeValue, integerOption } from '../internal/options.js';
+import { assertKnownOptions, describeValue, integerOption, optionKeys } from '../internal/options.js';
 import { describeKey } from './event-key.js';
 import type { EventKey, ListenOptions } from './event-types.js';
 
@@ -10,7 +10,7 @@ export interface ResolvedListenOptions {
   readonly signal: AbortSignal | undefined;
 }
 
-const LISTEN_OPTIONS = ['priority', 'once', 'signal'] as const;
+const OPTION_KEYS = optionKeys<ListenOptions>({ priority: true, once: true, signal: true });
 
 /** What `on()` without options means; shared, so that registering without options allocates nothing here. */
 const DEFAULTS: ResolvedListenOptions = Object.freeze({ priority: 0, once: false, signal: undefined });
@@ -27,7 +27,7 @@ export function resolveListenOptions(
   // Error texts are built only when options are given: on() without options stays cheap for churn.
   if (options === undefined) return DEFAULTS;
   const where = `on(${describeKey(key)})`;
-  assertKnownOptions(options, LISTEN_OPTIONS, where);
+  assertKnownOptions(options, OPTION_KEYS, where);
   const priority =
     options.priority === undefined ? 0 : integerOption(options.priority, 0, `${where}: priority of ${name}`);
   const signal = options.signal;

@@ -1,4 +1,4 @@
-import { integerOption } from '../internal/options.js';
+import { integerOption, optionKeys } from '../internal/options.js';
 import { encodeMessage, type EncodedMessage } from './envelope.js';
 import { assertRoutingKey, exchangeOf } from './routing.js';
 import type { OutgoingMessage } from './transport.js';
@@ -18,14 +18,14 @@ export interface MessageOptions {
 }
 
 /** The keys of `MessageOptions`, for `assertKnownOptions`. */
-export const MESSAGE_OPTION_KEYS: readonly string[] = [
-  'headers',
-  'messageId',
-  'correlationId',
-  'eventName',
-  'exchange',
-  'expirationMs',
-];
+export const MESSAGE_OPTION_KEYS = optionKeys<MessageOptions>({
+  headers: true,
+  messageId: true,
+  correlationId: true,
+  eventName: true,
+  exchange: true,
+  expirationMs: true,
+});
 
 /** @inline */
 export interface EncodedOutgoing extends OutgoingMessage {

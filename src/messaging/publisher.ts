@@ -1,9 +1,9 @@
-import { assertKnownOptions, describeValue, integerOption } from '../internal/options.js';
+import { assertKnownOptions, describeValue, integerOption, optionKeys } from '../internal/options.js';
 import { InvalidArgumentError } from '../errors/invalid-argument-error.js';
 import { PublishTimeoutError } from '../errors/publish-timeout-error.js';
 import { beforeDeadline } from '../internal/signal.js';
 import { defaultAppId, DEFAULT_PUBLISH_TIMEOUT_MS } from './defaults.js';
-import { encodeOutgoing, MESSAGE_OPTION_KEYS, type MessageOptions } from './encode-outgoing.js';
+import { encodeOutgoing, type MessageOptions } from './encode-outgoing.js';
 import { assertRoutingKey } from './routing.js';
 import type { PublishOptions, Transport } from './transport.js';
 
@@ -21,7 +21,17 @@ export interface SendOptions extends PublishOptions, MessageOptions {
   // timeoutMs (from PublishOptions): declaring the exchange, waiting and the confirm, together. @defaultValue 10000
 }
 
-const SEND_OPTIONS = [...MESSAGE_OPTION_KEYS, 'timeoutMs'];
+const OPTION_KEYS = optionKeys<PublisherOptions>({ appId: true });
+
+const SEND_OPTION_KEYS = optionKeys<SendOptions>({
+  headers: true,
+  messageId: true,
+  correlationId: true,
+  eventName: true,
+  exchange: true,
+  expirationMs: true,
+  timeoutMs: true,
+});
 
 /**
  * The low-level publishing API, close to the seed library's: `send(payload, routingKey)`. The exchange
@@ -43,7 +53,7 @@ export class Publisher {
     if (typeof transport?.publish !== 'function') {
       throw new InvalidArgumentError(`Publisher: expected a Transport, got ${describeValue(transport)}`);
     }
-    assertKnownOptions(options, ['appId'], 'Publisher');
+    assertKnownOptions(options, OPTION_KEYS, 'Publisher');
     if (options.appId !== undefined && (typeof options.appId !== 'string' || options.appId === '')) {
       throw new InvalidArgumentError(
         `Publisher: appId must be a non-empty string, got ${describeValue(options.appId)}`,
@@ -59,7 +69,7 @@ export class Publisher {
     options: SendOptions = {},
   ): Promise<{ messageId: string }> {
     assertRoutingKey(routingKey);
-    assertKnownOptions(options, SEND_OPTIONS, 'send');
+    assertKnownOptions(options, SEND_OPTION_KEYS, 'send');
     if (options.timeoutMs !== undefined) integerOption(options.timeoutMs, 0, 'send: timeoutMs', 1);
     // The encoding the outbox stores too (encodeOutboxMessage): one wire format either way.
     const message = encodeOutgoing(payload, routingKey, options, this.#appId, 'send');

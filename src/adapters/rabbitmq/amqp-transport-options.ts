@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from '../../errors/invalid-argument-error.js';
 import { Backoff, type BackoffOptions } from '../../internal/backoff.js';
-import { assertKnownOptions, describeValue, integerOption } from '../../internal/options.js';
+import { assertKnownOptions, describeValue, integerOption, optionKeys } from '../../internal/options.js';
 import { passwordsOf } from '../../internal/redact.js';
 import { DEFAULT_PUBLISH_TIMEOUT_MS } from '../../messaging/defaults.js';
 import { parseAmqpUrl } from './amqp-url.js';
@@ -55,21 +55,28 @@ export const DEFAULT_AMQP_URL = 'amqp://guest:guest@127.0.0.1:5672';
 /** The default heartbeat: a silently dead connection is replaced within about 10 s (issue 10). */
 export const DEFAULT_HEARTBEAT_SECONDS = 5;
 
-const OPTION_KEYS = [
-  'url',
-  'heartbeatSeconds',
-  'noDelay',
-  'tls',
-  'connectionName',
-  'publishTimeoutMs',
-  'maxUnconfirmed',
-  'connectTimeoutMs',
-  'maxConnectAttempts',
-  'reconnect',
-  'closeTimeoutMs',
-];
+const OPTION_KEYS = optionKeys<AmqpTransportOptions>({
+  url: true,
+  heartbeatSeconds: true,
+  noDelay: true,
+  tls: true,
+  connectionName: true,
+  publishTimeoutMs: true,
+  maxUnconfirmed: true,
+  connectTimeoutMs: true,
+  maxConnectAttempts: true,
+  reconnect: true,
+  closeTimeoutMs: true,
+});
 
-const TLS_OPTION_KEYS = ['ca', 'cert', 'key', 'passphrase', 'servername', 'rejectUnauthorized'];
+const TLS_OPTION_KEYS = optionKeys<AmqpTlsOptions>({
+  ca: true,
+  cert: true,
+  key: true,
+  passphrase: true,
+  servername: true,
+  rejectUnauthorized: true,
+});
 
 /** The options of an `AmqpTransport`, checked, with their defaults. */
 export interface AmqpTransportSettings {

@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from '../../errors/invalid-argument-error.js';
-import { assertKnownOptions, describeValue, integerOption } from '../../internal/options.js';
+import { assertKnownOptions, describeValue, integerOption, optionKeys } from '../../internal/options.js';
 import { DEFAULT_REPEAT_COUNTER_TIMEOUT_MS, DEFAULT_REPEAT_TTL_MS } from '../../messaging/defaults.js';
 import { DEFAULT_REPEAT_KEY_PREFIX } from '../../messaging/names.js';
 import { isRedisClient, type RedisClientLike } from './redis-client.js';
@@ -40,6 +40,14 @@ export interface RedisRepeatCounterOptions {
   timeoutMs?: number;
 }
 
+const OPTION_KEYS = optionKeys<RedisRepeatCounterOptions>({
+  redis: true,
+  url: true,
+  keyPrefix: true,
+  ttlMs: true,
+  timeoutMs: true,
+});
+
 /** The options with every default applied and every value checked. */
 export interface RedisRepeatCounterSettings {
   readonly keyPrefix: string;
@@ -54,7 +62,7 @@ export interface RedisRepeatCounterSettings {
 /** Checks the options, naming the first bad one, and applies the defaults. */
 export function redisRepeatCounterSettings(options: RedisRepeatCounterOptions): RedisRepeatCounterSettings {
   const where = 'RedisRepeatCounter';
-  assertKnownOptions(options, ['redis', 'url', 'keyPrefix', 'ttlMs', 'timeoutMs'], where);
+  assertKnownOptions(options, OPTION_KEYS, where);
   if (options === undefined || (options.redis === undefined) === (options.url === undefined)) {
     throw new InvalidArgumentError(`${where}: give exactly one of the options redis (a client) or url`);
   }
