@@ -20,5 +20,5 @@ export function brokerUrls(
 
 /** The broker(s) a command connects to, passwords masked: `brokerUrls`, else the default. */
 export function brokerLabel(urls: readonly string[] | undefined): string {
-  return (urls ?? [DEFAULT_AMQP_URL]).map(redactUrl).join(',');
+  return (urls ?? [DEFAULT_AMQP_URL]).map((url) => redactUrl(url)).join(',');
 }

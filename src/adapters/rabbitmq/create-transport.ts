@@ -2,7 +2,8 @@ import { BrokerNotConfiguredError } from '../../errors/broker-not-configured-err
 import { InvalidArgumentError } from '../../errors/invalid-argument-error.js';
 import { assertKnownOptions, describeValue, optionKeys } from '../../internal/options.js';
 import { AmqpTransport, type AmqpTransportOptions } from './amqp-transport.js';
-import { amqpUrlsFrom, redactUrl } from './amqp-url.js';
+import { redactUrl } from '../../internal/redact.js';
+import { amqpUrlsFrom } from './amqp-url.js';
 import { MemoryTransport, type MemoryTransportOptions } from '../memory/memory-transport.js';
 import type { Transport } from '../../messaging/transport.js';
 
