@@ -22,6 +22,8 @@ export type { PgOutboxNameOptions } from './adapters/postgres/pg-outbox-sql.js';
 // Inbox (idempotent consumers)
 export { PgInbox } from './adapters/postgres/pg-inbox.js';
 export type { PgInboxOptions } from './adapters/postgres/pg-inbox.js';
+export { pgInboxSchemaSql } from './adapters/postgres/pg-inbox-sql.js';
+export type { PgInboxNameOptions, PgInboxNames } from './adapters/postgres/pg-inbox-sql.js';
 
 // Dead-letter archive
 export { PgDeadLetterArchive } from './adapters/postgres/pg-dead-letter-archive.js';

@@ -166,7 +166,7 @@ export class PgDeadLetterArchive {
     this.#sql = pgDeadLetterArchiveStatements(this.#names);
     // A unit of work of its own: a replay started inside one of the application's transactions must
     // still commit its marks by itself, right after the confirms.
-    this.#unitOfWork = new PgUnitOfWork(options.pool);
+    this.#unitOfWork = new PgUnitOfWork({ pool: options.pool });
   }
 
   /** The validated table names (`qualifiedTable`, …). */
