@@ -31,11 +31,12 @@ export type {
   ArchivedFilter,
   ArchivedListFilter,
   ArchiveOptions,
+  ArchivePurgeOptions,
   ArchiveReplayOptions,
   ArchiveReplaySummary,
   ArchiveSummary,
   PgDeadLetterArchiveOptions,
-} from './adapters/postgres/pg-dead-letter-archive.js';
+} from './adapters/postgres/pg-dead-letter-archive-options.js';
 export type { ArchivedDeadLetter, ArchivedStatus } from './messaging/dead-letters/archived-dead-letter.js';
 export { pgDeadLetterArchiveSchemaSql } from './adapters/postgres/pg-dead-letter-archive-sql.js';
 export type {
