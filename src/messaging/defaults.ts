@@ -25,9 +25,9 @@ export function defaultAppId(env: Readonly<Record<string, string | undefined>> =
 export const DEFAULT_REPEAT_TTL_MS = 24 * 60 * 60 * 1000;
 
 /**
- * How long a consumer waits for its repeat counter before it counts in the header alone, and how long
- * `RedisRepeatCounter` lets a call take: the same, so that the counter's own typed error, not the
- * consumer's deadline, is what the consumer sees.
+ * How long a repeat-counter call may take: a consumer waits this long for its counter before it counts
+ * in the header alone (`repeatCounterTimeoutMs`), and `RedisRepeatCounter` rejects a call that takes
+ * longer (`timeoutMs`). Either way a slow counter costs a delivery at most this much.
  */
 export const DEFAULT_REPEAT_COUNTER_TIMEOUT_MS = 500;
 
