@@ -5,6 +5,7 @@ import {
   Bridge,
   Consumer,
   DeadLetters,
+  encodeOutboxMessage,
   EventDispatcher,
   MemoryBroker,
   MemoryTransport,
@@ -56,6 +57,12 @@ describe('the default appId', () => {
     expect(new Consumer(transport, { queue: 'q', bindingKeys: ['order.placed'] }).appId).toBe('billing');
     expect(new DeadLetters(transport).names.queue).toBe('billing.dead-letters');
     await transport.close();
+  });
+
+  it('is what encodeOutboxMessage writes, so the outbox stores what a Publisher sends', () => {
+    delete process.env['TIDINGS_APP_ID'];
+    const { properties } = encodeOutboxMessage({ orderId: 'o-1' }, 'order.placed');
+    expect([properties.appId, properties.headers?.['x-tidings-origin']]).toEqual(['tidings', 'tidings']);
   });
 
   it('gives way to the appId option', async () => {
