@@ -2,6 +2,7 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import { readdirSync } from 'node:fs';
+import { URL } from 'node:url';
 import importX, { createNodeResolver } from 'eslint-plugin-import-x';
 
 /** A zone of import-x/no-restricted-paths: `target` imports nothing from the folders above it. */

@@ -115,7 +115,7 @@ async function storage(
   const pool = new pg.Pool({ connectionString: url, max: 4 });
   const outbox = new PgOutbox({ pool, table: 'tidings_demo_outbox' });
   await outbox.ensureSchema(); // what `tidings outbox migrate` does
-  const flusher = new Flusher({ dispatcher, unitOfWork: new PgUnitOfWork(pool) });
+  const flusher = new Flusher({ dispatcher, unitOfWork: new PgUnitOfWork({ pool }) });
   const relay = new OutboxRelay({ outbox, transport });
   shop.useOutbox(flusher, outbox, relay);
   return {

@@ -48,7 +48,7 @@ const pool = new pg.Pool({
   connectionString: process.env['DATABASE_URL'] ?? 'postgresql://postgres@127.0.0.1:5432/test',
 });
 await pool.query('CREATE TABLE IF NOT EXISTS example_orders (id text PRIMARY KEY, total numeric)');
-const unitOfWork = new PgUnitOfWork(pool); // UnitOfWork<PoolClient>
+const unitOfWork = new PgUnitOfWork({ pool }); // UnitOfWork<PoolClient>
 const outbox = new PgOutbox({ pool, table: 'example_outbox' }); // default: public.tidings_outbox
 await outbox.ensureSchema(); // or: npx tidings outbox migrate
 const flusher = new Flusher({ dispatcher, unitOfWork });

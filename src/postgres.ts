@@ -22,6 +22,8 @@ export type { PgOutboxNameOptions } from './adapters/postgres/pg-outbox-sql.js';
 // Inbox (idempotent consumers)
 export { PgInbox } from './adapters/postgres/pg-inbox.js';
 export type { PgInboxOptions } from './adapters/postgres/pg-inbox.js';
+export { pgInboxSchemaSql } from './adapters/postgres/pg-inbox-sql.js';
+export type { PgInboxNameOptions, PgInboxNames } from './adapters/postgres/pg-inbox-sql.js';
 
 // Dead-letter archive
 export { PgDeadLetterArchive } from './adapters/postgres/pg-dead-letter-archive.js';
@@ -29,11 +31,12 @@ export type {
   ArchivedFilter,
   ArchivedListFilter,
   ArchiveOptions,
+  ArchivePurgeOptions,
   ArchiveReplayOptions,
   ArchiveReplaySummary,
   ArchiveSummary,
   PgDeadLetterArchiveOptions,
-} from './adapters/postgres/pg-dead-letter-archive.js';
+} from './adapters/postgres/pg-dead-letter-archive-options.js';
 export type { ArchivedDeadLetter, ArchivedStatus } from './messaging/dead-letters/archived-dead-letter.js';
 export { pgDeadLetterArchiveSchemaSql } from './adapters/postgres/pg-dead-letter-archive-sql.js';
 export type {

@@ -9,4 +9,4 @@
  */
 
 export { RedisRepeatCounter } from './adapters/redis/redis-repeat-counter.js';
-export type { RedisRepeatCounterOptions } from './adapters/redis/redis-repeat-counter.js';
+export type { RedisRepeatCounterOptions } from './adapters/redis/redis-repeat-counter-options.js';

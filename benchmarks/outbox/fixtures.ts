@@ -43,7 +43,7 @@ export function shop(
   options: { outbox?: PgOutbox; transport?: Transport; routingKey?: string } = {},
 ): Shop {
   const dispatcher = new Dispatcher();
-  const flusher = new FlusherClass({ dispatcher, unitOfWork: new PgUnitOfWork(pool) });
+  const flusher = new FlusherClass({ dispatcher, unitOfWork: new PgUnitOfWork({ pool }) });
   let dispatched = 0;
   dispatcher.on(OrderPlaced, () => void dispatched++);
   if (options.outbox !== undefined) {

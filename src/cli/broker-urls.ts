@@ -1,6 +1,6 @@
 import { amqpUrlsFrom } from '../adapters/rabbitmq/amqp-url.js';
 import { redactUrl } from '../internal/redact.js';
-import { DEFAULT_AMQP_URL } from './help-text.js';
+import { DEFAULT_AMQP_URL } from '../adapters/rabbitmq/amqp-transport-options.js';
 
 /**
  * The broker URL(s) of a command: `--url`, else `AMQP_URL`, each a comma-separated list read as the
@@ -20,5 +20,5 @@ export function brokerUrls(
 
 /** The broker(s) a command connects to, passwords masked: `brokerUrls`, else the default. */
 export function brokerLabel(urls: readonly string[] | undefined): string {
-  return (urls ?? [DEFAULT_AMQP_URL]).map(redactUrl).join(',');
+  return (urls ?? [DEFAULT_AMQP_URL]).map((url) => redactUrl(url)).join(',');
 }

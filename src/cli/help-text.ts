@@ -1,7 +1,7 @@
 // The help of `tidings`, of its command groups and of the outbox commands; the dead-letter commands'
 // help is in help-dead-letters.ts. Each text is what `tidings <command> --help` prints, as is.
 
-export const DEFAULT_AMQP_URL = 'amqp://guest:guest@127.0.0.1:5672';
+import { DEFAULT_AMQP_URL } from '../adapters/rabbitmq/amqp-transport-options.js';
 
 export const AMQP_OPTION = `  --url <url>                 the broker (default: $AMQP_URL, else ${DEFAULT_AMQP_URL});
                               a comma-separated list is tried in turn`;

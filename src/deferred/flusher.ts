@@ -2,7 +2,7 @@ import type { Unsubscribe } from '../dispatcher/event-types.js';
 import { AfterCommitError } from '../errors/after-commit-error.js';
 import { FlushLoopLimitError } from '../errors/flush-loop-limit-error.js';
 import { InvalidArgumentError } from '../errors/invalid-argument-error.js';
-import { assertKnownOptions, describeValue, integerOption } from '../internal/options.js';
+import { assertKnownOptions, describeValue, integerOption, optionKeys } from '../internal/options.js';
 import { isEventsRoot, type EventsRoot } from './events-root.js';
 import { InMemoryUnitOfWork, type InMemoryTransaction } from './in-memory-unit-of-work.js';
 import { sortByRecordOrder } from './record-sequence.js';
@@ -52,6 +52,13 @@ export type FlusherOptions<Tx> = FlusherBaseOptions<Tx> &
       }
     : { unitOfWork: UnitOfWork<Tx> });
 
+const OPTION_KEYS = optionKeys<FlusherOptions<unknown>>({
+  dispatcher: true,
+  unitOfWork: true,
+  beforeCommit: true,
+  maxRounds: true,
+});
+
 /** Handed to a `transaction()` callback to name roots besides (or instead of) returning them. */
 export interface FlushScope {
   track(...roots: EventsRoot[]): void;
@@ -85,7 +92,7 @@ export class Flusher<Tx = InMemoryTransaction> {
   readonly #context = new InstanceContext<FlushContext>(this);
 
   constructor(options: FlusherOptions<Tx>) {
-    assertKnownOptions(options, ['dispatcher', 'unitOfWork', 'beforeCommit', 'maxRounds'], 'Flusher');
+    assertKnownOptions(options, OPTION_KEYS, 'Flusher');
     if (typeof options?.dispatcher?.dispatch !== 'function') {
       throw new InvalidArgumentError(`Flusher: "dispatcher" must have a dispatch() method`);
     }

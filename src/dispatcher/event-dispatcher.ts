@@ -1,19 +1,18 @@
-import { AsyncListenerError } from '../errors/async-listener-error.js';
 import { InvalidArgumentError } from '../errors/invalid-argument-error.js';
-import { ListenersFailedError, type ListenerFailure } from '../errors/listeners-failed-error.js';
-import { assertKnownOptions, describeValue, integerOption } from '../internal/options.js';
-import { isStoppable, type StoppableEvent } from './event.js';
-import {
-  eventNameOf,
-  type EventClass,
-  type EventKey,
-  type ListenOptions,
-  type Listener,
-  type NamedEvents,
-  type Unsubscribe,
+import { assertKnownOptions, describeValue, optionKeys } from '../internal/options.js';
+import { callListeners, callListenersSync } from './call-listeners.js';
+import { assertKey, classOf, describeKey } from './event-key.js';
+import type {
+  EventClass,
+  EventKey,
+  ListenOptions,
+  Listener,
+  NamedEvents,
+  Unsubscribe,
 } from './event-types.js';
 import { ListenerRegistry } from './listener-registry.js';
 import { formatListenerTable, listenerInfo, type ListenerInfo } from './listener-info.js';
+import { resolveListenOptions } from './listen-options.js';
 import { Registration } from './registration.js';
 import { subscriberName, subscriptionsOf } from './subscriptions.js';
 
@@ -37,7 +36,8 @@ export interface EventDispatcherOptions {
  */
 type PayloadArgs<P> = undefined extends P ? [payload?: P] : [payload: P];
 
-const LISTEN_OPTIONS = ['priority', 'once', 'signal'] as const;
+const OPTION_KEYS = optionKeys<EventDispatcherOptions>({ errorPolicy: true });
+const ONCE_OPTION_KEYS = optionKeys<Omit<ListenOptions, 'once'>>({ priority: true, signal: true });
 const noop = (): void => {};
 
 /**
@@ -62,7 +62,7 @@ export class EventDispatcher<Named extends NamedEvents = Record<string, unknown>
   #sequence = 0;
 
   constructor(options: EventDispatcherOptions = {}) {
-    assertKnownOptions(options, ['errorPolicy'], 'EventDispatcher');
+    assertKnownOptions(options, OPTION_KEYS, 'EventDispatcher');
     const policy = options.errorPolicy ?? 'stop';
     if (policy !== 'stop' && policy !== 'collect') {
       throw new InvalidArgumentError(
@@ -100,7 +100,7 @@ export class EventDispatcher<Named extends NamedEvents = Record<string, unknown>
     options?: Omit<ListenOptions, 'once'>,
   ): Unsubscribe;
   once(type: EventKey, listener: Listener<never>, options?: Omit<ListenOptions, 'once'>): Unsubscribe {
-    assertKnownOptions(options, ['priority', 'signal'], `once(${describeKey(type)})`);
+    assertKnownOptions(options, ONCE_OPTION_KEYS, `once(${describeKey(type)})`);
     return this.#listen(type, listener, { ...options, once: true });
   }
 
@@ -181,26 +181,7 @@ export class EventDispatcher<Named extends NamedEvents = Record<string, unknown>
     } catch (error) {
       return Promise.reject(error);
     }
-    const list = this.#registry.resolve(key);
-    const stoppable = isStoppableValue(event);
-    let failures: ListenerFailure[] | undefined;
-    for (let index = 0; index < list.length; index++) {
-      if (stoppable && (event as StoppableEvent).isPropagationStopped()) break;
-      const registration = list[index]!;
-      if (registration.once && !this.#claim(registration)) continue;
-      let result: unknown;
-      try {
-        result = registration.call(event as never);
-      } catch (error) {
-        if (!this.#collect) return Promise.reject(error);
-        (failures ??= []).push(failure(registration, error));
-        continue;
-      }
-      if (isThenable(result))
-        return this.#continueAsync(key, event, list, index, result, stoppable, failures);
-    }
-    if (failures !== undefined) return Promise.reject(new ListenersFailedError(eventNameOf(key), failures));
-    return Promise.resolve(event);
+    return callListeners(this.#registry, this.#collect, key, event);
   }
 
   /**
@@ -220,32 +201,7 @@ export class EventDispatcher<Named extends NamedEvents = Record<string, unknown>
       event = eventOrName;
       key = classOf(eventOrName);
     }
-    const list = this.#registry.resolve(key);
-    const stoppable = isStoppableValue(event);
-    let failures: ListenerFailure[] | undefined;
-    for (let index = 0; index < list.length; index++) {
-      if (stoppable && (event as StoppableEvent).isPropagationStopped()) break;
-      const registration = list[index]!;
-      if (registration.once && !this.#claim(registration)) continue;
-      let result: unknown;
-      try {
-        result = registration.call(event as never);
-      } catch (error) {
-        if (!this.#collect) throw error;
-        (failures ??= []).push(failure(registration, error));
-        continue;
-      }
-      if (isThenable(result)) {
-        // The dispatch reports the misuse; observing the promise keeps its outcome from surfacing again
-        // as an unhandled rejection.
-        result.then(undefined, noop);
-        const error = new AsyncListenerError(registration.name, eventNameOf(key));
-        if (!this.#collect) throw error;
-        (failures ??= []).push(failure(registration, error));
-      }
-    }
-    if (failures !== undefined) throw new ListenersFailedError(eventNameOf(key), failures);
-    return event;
+    return callListenersSync(this.#registry, this.#collect, key, event);
   }
 
   /** The listeners an event of this class (or name) would reach, in call order, base-class ones included. */
@@ -281,45 +237,6 @@ export class EventDispatcher<Named extends NamedEvents = Record<string, unknown>
     return registration === undefined ? noop : () => void this.#registry.remove(registration);
   }
 
-  async #continueAsync(
-    key: EventKey,
-    event: unknown,
-    list: readonly Registration[],
-    index: number,
-    pending: PromiseLike<unknown>,
-    stoppable: boolean,
-    failures: ListenerFailure[] | undefined,
-  ): Promise<unknown> {
-    try {
-      await pending;
-    } catch (error) {
-      if (!this.#collect) throw error;
-      (failures ??= []).push(failure(list[index]!, error));
-    }
-    for (index++; index < list.length; index++) {
-      if (stoppable && (event as StoppableEvent).isPropagationStopped()) break;
-      const registration = list[index]!;
-      if (registration.once && !this.#claim(registration)) continue;
-      try {
-        const result = registration.call(event as never);
-        if (isThenable(result)) await result;
-      } catch (error) {
-        if (!this.#collect) throw error;
-        (failures ??= []).push(failure(registration, error));
-      }
-    }
-    if (failures !== undefined) throw new ListenersFailedError(eventNameOf(key), failures);
-    return event;
-  }
-
-  /** A `once` listener runs in exactly one dispatch, even when dispatches overlap. */
-  #claim(registration: Registration): boolean {
-    if (registration.spent) return false;
-    registration.spent = true;
-    this.#registry.remove(registration);
-    return true;
-  }
-
   #register(
     key: EventKey,
     call: (event: never) => unknown,
@@ -334,21 +251,7 @@ export class EventDispatcher<Named extends NamedEvents = Record<string, unknown>
         `on(${describeKey(key)}): the listener must be a function, got ${describeValue(listener)}`,
       );
     }
-    // Error texts are built only when options are given: on() without options stays cheap for churn.
-    let priority = 0;
-    let signal: AbortSignal | undefined;
-    if (options !== undefined) {
-      const where = `on(${describeKey(key)})`;
-      assertKnownOptions(options, LISTEN_OPTIONS, where);
-      if (options.priority !== undefined)
-        priority = integerOption(options.priority, 0, `${where}: priority of ${name}`);
-      signal = options.signal;
-      if (signal !== undefined && !isAbortSignal(signal)) {
-        throw new InvalidArgumentError(
-          `${where}: signal must be an AbortSignal, got ${describeValue(signal)}`,
-        );
-      }
-    }
+    const { priority, once, signal } = resolveListenOptions(key, options, name);
     if (signal?.aborted) return undefined;
     const registration = new Registration(
       key,
@@ -356,7 +259,7 @@ export class EventDispatcher<Named extends NamedEvents = Record<string, unknown>
       listener,
       priority,
       this.#sequence++,
-      options?.once === true,
+      once,
       subscriber,
       name,
     );
@@ -370,53 +273,6 @@ export class EventDispatcher<Named extends NamedEvents = Record<string, unknown>
   }
 }
 
-function classOf(event: object): EventClass {
-  if (typeof event !== 'object' || event === null) {
-    throw new InvalidArgumentError(
-      `dispatch: expected an event object or an event name, got ${describeValue(event)}`,
-    );
-  }
-  const eventClass = (event as { constructor?: unknown }).constructor;
-  if (typeof eventClass !== 'function') {
-    throw new InvalidArgumentError(
-      'dispatch: the event has no constructor (Object.create(null)?); dispatch a class instance or use dispatch(name, payload)',
-    );
-  }
-  return eventClass;
-}
-
-function assertKey(key: unknown): asserts key is EventKey {
-  if (typeof key === 'function' || (typeof key === 'string' && key !== '')) return;
-  throw new InvalidArgumentError(
-    `expected an event class or a non-empty event name, got ${describeValue(key)}`,
-  );
-}
-
-function describeKey(key: unknown): string {
-  return typeof key === 'function' || typeof key === 'string' ? eventNameOf(key) : describeValue(key);
-}
-
-function isStoppableValue(value: unknown): value is StoppableEvent {
-  return typeof value === 'object' && value !== null && isStoppable(value);
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return value !== undefined && value !== null && typeof (value as { then?: unknown }).then === 'function';
-}
-
-function isAbortSignal(value: unknown): value is AbortSignal {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as AbortSignal).addEventListener === 'function' &&
-    typeof (value as AbortSignal).aborted === 'boolean'
-  );
-}
-
 function listenerName(listener: unknown): string {
   return typeof listener === 'function' && listener.name !== '' ? listener.name : '(anonymous listener)';
-}
-
-function failure(registration: Registration, error: unknown): ListenerFailure {
-  return { listener: registration.name, priority: registration.priority, error };
 }

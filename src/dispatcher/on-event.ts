@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { SubscriberDefinitionError } from '../errors/subscriber-definition-error.js';
-import { integerOption, assertKnownOptions } from '../internal/options.js';
+import { integerOption, assertKnownOptions, optionKeys } from '../internal/options.js';
 import type { EventClass, EventKey } from './event-types.js';
 
 /**
@@ -22,6 +22,8 @@ export interface OnEventOptions {
    */
   priority?: number;
 }
+
+const OPTION_KEYS = optionKeys<OnEventOptions>({ priority: true });
 
 /**
  * The decorator `@OnEvent(...)` returns. It works both as a legacy decorator (`experimentalDecorators`)
@@ -68,7 +70,7 @@ export function OnEvent(
   const key = explicitKey ? (typeOrOptions as EventKey) : undefined;
   const options = explicitKey ? maybeOptions : (typeOrOptions as OnEventOptions | undefined);
   if (typeOrOptions === '') throw new SubscriberDefinitionError('@OnEvent: the event name must not be empty');
-  assertKnownOptions(options, ['priority'], '@OnEvent');
+  assertKnownOptions(options, OPTION_KEYS, '@OnEvent');
   const priority = integerOption(options?.priority, 0, '@OnEvent priority');
 
   function decorate(...args: unknown[]): void {

@@ -1,4 +1,4 @@
-import { assertKnownOptions, integerOption } from './options.js';
+import { assertKnownOptions, integerOption, optionKeys } from './options.js';
 import { InvalidArgumentError } from '../errors/invalid-argument-error.js';
 
 /**
@@ -21,6 +21,13 @@ export interface BackoffOptions {
   jitter?: number;
 }
 
+const OPTION_KEYS = optionKeys<BackoffOptions>({
+  initialDelayMs: true,
+  maxDelayMs: true,
+  factor: true,
+  jitter: true,
+});
+
 /** Exponential backoff with jitter: `delayMs(0)` is the first retry's delay. */
 export class Backoff {
   readonly #initial: number;
@@ -29,7 +36,7 @@ export class Backoff {
   readonly #jitter: number;
 
   constructor(options: BackoffOptions = {}, where = 'backoff') {
-    assertKnownOptions(options, ['initialDelayMs', 'maxDelayMs', 'factor', 'jitter'], where);
+    assertKnownOptions(options, OPTION_KEYS, where);
     this.#initial = integerOption(options.initialDelayMs, 100, `${where}.initialDelayMs`, 0);
     this.#max = integerOption(options.maxDelayMs, 10_000, `${where}.maxDelayMs`, 0);
     this.#factor = options.factor ?? 2;

@@ -22,6 +22,22 @@ export function assertKnownOptions(
   }
 }
 
+/**
+ * The keys of an options interface, for `assertKnownOptions`, written as `{ key: true, … }` so that the
+ * compiler checks them against the interface both ways: a key the interface does not have is an excess
+ * property, a key of the interface left out is a missing one. A list kept in sync by hand drifts, and an
+ * option added to the interface but not to the list would then be refused at run time as unknown.
+ *
+ * @example
+ * const OPTION_KEYS = optionKeys<MemoryRepeatCounterOptions>({ ttlMs: true, maxKeys: true });
+ * assertKnownOptions(options, OPTION_KEYS, 'MemoryRepeatCounter');
+ */
+export function optionKeys<Options extends object>(keys: {
+  readonly [Key in keyof Required<Options>]: true;
+}): readonly (keyof Options & string)[] {
+  return Object.freeze(Object.keys(keys)) as readonly (keyof Options & string)[];
+}
+
 /** Checks that a value, when given, is a safe integer within [min, max]; returns it or the fallback. */
 export function integerOption(
   value: unknown,

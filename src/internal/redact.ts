@@ -1,8 +1,20 @@
 /**
  * The one place where tidings hides passwords: in a text (`redact`), in a URL shown to people
- * (`redactUrl`), and which forms of a URL's password to hide (`passwordsOf`). Everything that prints a
- * URL or passes on a lower layer's message goes through these.
+ * (`redactUrl`), which forms of a URL's password to hide (`passwordsOf`) and of a password given
+ * otherwise (`secretForms`). Everything that prints a URL or passes on a lower layer's message goes
+ * through these; the adapters only say where their client keeps a password.
  */
+
+/** How a URL's scheme reads its user information. */
+export interface UrlRedaction {
+  /**
+   * Whether the user name may be the password too, and is hidden with it. ioredis reads
+   * `redis://secret@host` as the password "secret": a Redis URL shows no user information at all, and
+   * a user name without a password is a secret to remove from messages.
+   * @defaultValue false: the user name is shown (`amqp://user:***@host`), only the password is hidden
+   */
+  userNameIsSecret?: boolean;
+}
 
 /**
  * Secrets shorter than this are not replaced: an empty one would put `***` between every character, and
@@ -25,10 +37,10 @@ export function redact(text: string, secrets: readonly string[]): string {
  * on a parsed URL: in a broken URL the password can end up anywhere (`user:pw@host` parses as scheme
  * `user:`, a `/` in a password turns it into a host and a path), and it must not show there either.
  * Everything after the scheme up to the last `@` is user information; what follows its first `:` is
- * hidden.
+ * hidden (all of it with `userNameIsSecret`).
  */
-export function redactUrl(url: string): string {
-  const hidden = hiddenSpan(url);
+export function redactUrl(url: string, options: UrlRedaction = {}): string {
+  const hidden = hiddenSpan(url, options);
   const masked = hidden === undefined ? url : `${url.slice(0, hidden.start)}***${url.slice(hidden.end)}`;
   // libpq and pg also take the password as a query parameter (`?password=…`).
   return masked.replace(PASSWORD_PARAMETER, (_, name: string) => `${name}***`);
@@ -43,30 +55,49 @@ const PASSWORD_PARAMETER = /([?&](?:ssl)?password=)[^&#]*/gi;
  * found on the text by the same rule: a URL that does not parse, or parses other than meant
  * (`user:pw@host` as scheme `user:`; an unescaped `@` in a password), may be echoed by its error.
  */
-export function passwordsOf(urls: readonly string[]): string[] {
-  const forms = urls.flatMap((url) => {
-    const hidden = hiddenSpan(url);
-    const passwords = [
-      URL.canParse(url) ? new URL(url).password : '',
-      hidden === undefined ? '' : url.slice(hidden.start, hidden.end),
-      ...[...url.matchAll(PASSWORD_PARAMETER)].map((match) => match[0].slice(match[1]!.length)),
-    ];
-    return passwords
-      .filter((password) => password !== '')
-      .flatMap((password) => {
-        const decoded = safeDecode(password);
-        return [password, decoded, encodeURIComponent(decoded)];
-      });
-  });
+export function passwordsOf(urls: readonly string[], options: UrlRedaction = {}): string[] {
+  return secretForms(
+    urls.flatMap((url) => {
+      const parsed = URL.canParse(url) ? new URL(url) : undefined;
+      const hidden = hiddenSpan(url);
+      const passwords = [
+        parsed?.password ?? '',
+        hidden === undefined ? '' : url.slice(hidden.start, hidden.end),
+        ...[...url.matchAll(PASSWORD_PARAMETER)].map((match) => match[0].slice(match[1]!.length)),
+      ];
+      if (options.userNameIsSecret === true && parsed !== undefined && parsed.password === '') {
+        passwords.push(parsed.username);
+      }
+      return passwords;
+    }),
+  );
+}
+
+/**
+ * Every form in which these passwords could show in a message, longest first (what `redact` takes): as
+ * given, URL-decoded, and encoded as `encodeURIComponent` does. For passwords that come from elsewhere
+ * than a URL: a client's options, say.
+ */
+export function secretForms(passwords: readonly unknown[]): string[] {
+  const forms = passwords
+    .filter((password): password is string => typeof password === 'string' && password !== '')
+    .flatMap((password) => {
+      const decoded = safeDecode(password);
+      return [password, decoded, encodeURIComponent(decoded)];
+    });
   return [...new Set(forms)].filter((form) => form !== '').sort((a, b) => b.length - a.length);
 }
 
-/** Where the password of a URL's text is (see `redactUrl`), or `undefined` when it has none. */
-function hiddenSpan(url: string): { start: number; end: number } | undefined {
+/**
+ * Where the password of a URL's text is (see `redactUrl`), or `undefined` when it has none; with
+ * `userNameIsSecret`, the whole user information.
+ */
+function hiddenSpan(url: string, options: UrlRedaction = {}): { start: number; end: number } | undefined {
   const at = url.lastIndexOf('@');
   if (at === -1) return undefined;
   const scheme = url.indexOf('://');
   const start = scheme !== -1 && scheme < at ? scheme + 3 : 0;
+  if (options.userNameIsSecret === true) return { start, end: at };
   const colon = url.indexOf(':', start);
   if (colon === -1 || colon > at) return undefined;
   return { start: colon + 1, end: at };

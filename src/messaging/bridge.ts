@@ -8,9 +8,10 @@ import {
 } from '../dispatcher/event-types.js';
 import { InvalidArgumentError } from '../errors/invalid-argument-error.js';
 import { InvalidContentError } from '../errors/invalid-content-error.js';
-import { assertKnownOptions, describeValue } from '../internal/options.js';
+import { assertKnownOptions, describeValue, optionKeys } from '../internal/options.js';
 import type { Flusher } from '../deferred/flusher.js';
 import type { Outbox, OutboxMessage } from './outbox/outbox.js';
+import { defaultAppId } from './defaults.js';
 import { encodeOutboxMessage } from './outbox/outbox-message.js';
 import { hydrate } from './hydrate.js';
 import { resolveDeadLetterNames, type DeadLetterNames } from './names.js';
@@ -72,6 +73,19 @@ export interface BridgeConsumeOptions extends Omit<
 
 export type BridgeEvents = ConsumerEvents;
 
+const OPTION_KEYS = optionKeys<BridgeOptions>({
+  dispatcher: true,
+  transport: true,
+  appId: true,
+  repeatCounter: true,
+  deadLetter: true,
+});
+const FORWARD_OPTION_KEYS = optionKeys<ForwardOptions<unknown>>({
+  routingKey: true,
+  toPayload: true,
+  priority: true,
+});
+
 /**
  * Connects a dispatcher to a broker: `forward()` publishes chosen events (the publish is part of the
  * dispatch, so a failure is the dispatch's error, never a lost event); `consume()` turns messages of a
@@ -108,11 +122,7 @@ export class Bridge extends EventEmitter<BridgeEvents> {
 
   constructor(options: BridgeOptions) {
     super();
-    assertKnownOptions(
-      options,
-      ['dispatcher', 'transport', 'appId', 'repeatCounter', 'deadLetter'],
-      'Bridge',
-    );
+    assertKnownOptions(options, OPTION_KEYS, 'Bridge');
     if (typeof options?.dispatcher?.on !== 'function') {
       throw new InvalidArgumentError('Bridge: "dispatcher" must be an EventDispatcher');
     }
@@ -123,7 +133,7 @@ export class Bridge extends EventEmitter<BridgeEvents> {
       );
     }
     this.#dispatcher = options.dispatcher;
-    this.appId = options.appId ?? process.env['TIDINGS_APP_ID'] ?? 'tidings';
+    this.appId = options.appId ?? defaultAppId();
     // Checked now rather than at the first consume(): a bad appId or deadLetter is a configuration
     // error of the bridge, and forward-only bridges would otherwise publish with it.
     resolveDeadLetterNames(this.appId, options.deadLetter, 'Bridge');
@@ -141,7 +151,7 @@ export class Bridge extends EventEmitter<BridgeEvents> {
 
   /** Publishes every dispatched `type` event (and subclass events) to the broker. */
   forward<E extends object>(type: EventClass<E>, options: ForwardOptions<E>): this {
-    assertKnownOptions(options, ['routingKey', 'toPayload', 'priority'], `forward(${eventNameOf(type)})`);
+    assertKnownOptions(options, FORWARD_OPTION_KEYS, `forward(${eventNameOf(type)})`);
     const routingKey = assertRoutingKey(options?.routingKey);
     const toPayload = options.toPayload ?? ((event: E) => event);
     const eventName = eventNameOf(type);

@@ -1,4 +1,5 @@
-import { integerOption } from '../internal/options.js';
+import { integerOption, optionKeys } from '../internal/options.js';
+import { defaultAppId } from './defaults.js';
 import { encodeMessage, type EncodedMessage } from './envelope.js';
 import { assertRoutingKey, exchangeOf } from './routing.js';
 import type { OutgoingMessage } from './transport.js';
@@ -18,14 +19,14 @@ export interface MessageOptions {
 }
 
 /** The keys of `MessageOptions`, for `assertKnownOptions`. */
-export const MESSAGE_OPTION_KEYS: readonly string[] = [
-  'headers',
-  'messageId',
-  'correlationId',
-  'eventName',
-  'exchange',
-  'expirationMs',
-];
+export const MESSAGE_OPTION_KEYS = optionKeys<MessageOptions>({
+  headers: true,
+  messageId: true,
+  correlationId: true,
+  eventName: true,
+  exchange: true,
+  expirationMs: true,
+});
 
 /** @inline */
 export interface EncodedOutgoing extends OutgoingMessage {
@@ -37,7 +38,9 @@ export interface EncodedOutgoing extends OutgoingMessage {
  * exactly this, and `encodeOutboxMessage` stores exactly this, so an event sent through the outbox is
  * the same bytes, properties and headers as the event sent directly — the relay only adds nothing.
  *
- * @param appId written as the `appId` property and the origin header.
+ * @param appId written as the `appId` property and the origin header; `undefined` is the default
+ *   application id (`TIDINGS_APP_ID`, else `'tidings'`), as for every component, so that
+ *   `encodeOutboxMessage` without an `appId` encodes what a `Publisher` without one sends.
  * @param where names the caller in errors.
  */
 export function encodeOutgoing(
@@ -52,7 +55,7 @@ export function encodeOutgoing(
   // channel, which fails every other publish in flight on it.
   if (options.expirationMs !== undefined) integerOption(options.expirationMs, 0, `${where}: expirationMs`, 0);
   const message = encodeMessage(payload, {
-    appId,
+    appId: appId ?? defaultAppId(),
     eventName: options.eventName ?? routingKey,
     messageId: options.messageId,
     correlationId: options.correlationId,

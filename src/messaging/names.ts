@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from '../errors/invalid-argument-error.js';
-import { assertKnownOptions, describeValue } from '../internal/options.js';
+import { assertKnownOptions, describeValue, optionKeys } from '../internal/options.js';
 
 /**
  * Every name tidings puts on the broker and in Redis, built in one place: header names, the common
@@ -52,6 +52,8 @@ export interface DeadLetterNames {
   queue: string;
 }
 
+const DEAD_LETTER_NAME_KEYS = optionKeys<DeadLetterNames>({ exchange: true, queue: true });
+
 /** Documented defaults: exchange `<appId>.dead-letter` (fanout) and queue `<appId>.dead-letters`. */
 export function defaultDeadLetterNames(appId: string): DeadLetterNames {
   if (typeof appId !== 'string' || appId === '') {
@@ -71,8 +73,8 @@ export function resolveDeadLetterNames(
 ): DeadLetterNames {
   const names = defaultDeadLetterNames(appId);
   if (given === undefined) return names;
-  assertKnownOptions(given, ['exchange', 'queue'], `${where}: deadLetter`);
-  for (const key of ['exchange', 'queue'] as const) {
+  assertKnownOptions(given, DEAD_LETTER_NAME_KEYS, `${where}: deadLetter`);
+  for (const key of DEAD_LETTER_NAME_KEYS) {
     const value: unknown = given[key];
     if (value === undefined) continue;
     if (typeof value !== 'string' || value === '') {

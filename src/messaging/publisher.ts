@@ -1,13 +1,19 @@
-import { assertKnownOptions, describeValue, integerOption } from '../internal/options.js';
+import { assertKnownOptions, describeValue, integerOption, optionKeys } from '../internal/options.js';
 import { InvalidArgumentError } from '../errors/invalid-argument-error.js';
 import { PublishTimeoutError } from '../errors/publish-timeout-error.js';
 import { beforeDeadline } from '../internal/signal.js';
-import { encodeOutgoing, MESSAGE_OPTION_KEYS, type MessageOptions } from './encode-outgoing.js';
+import { defaultAppId, DEFAULT_PUBLISH_TIMEOUT_MS } from './defaults.js';
+import { encodeOutgoing, type MessageOptions } from './encode-outgoing.js';
 import { assertRoutingKey } from './routing.js';
 import type { PublishOptions, Transport } from './transport.js';
 
 export interface PublisherOptions {
-  /** Written as `appId` and as the origin header. @defaultValue process.env.TIDINGS_APP_ID, else undefined */
+  /**
+   * This service's name, written as the `appId` property and the origin header of every message. The
+   * same default as `Bridge`, `Consumer` and `DeadLetters`, so that messages of one service carry one
+   * name whichever API sent them.
+   * @defaultValue process.env.TIDINGS_APP_ID ?? 'tidings'
+   */
   appId?: string;
 }
 
@@ -15,10 +21,17 @@ export interface SendOptions extends PublishOptions, MessageOptions {
   // timeoutMs (from PublishOptions): declaring the exchange, waiting and the confirm, together. @defaultValue 10000
 }
 
-/** @defaultValue of `SendOptions.timeoutMs`: the transports' own default publish timeout. */
-const DEFAULT_SEND_TIMEOUT_MS = 10_000;
+const OPTION_KEYS = optionKeys<PublisherOptions>({ appId: true });
 
-const SEND_OPTIONS = [...MESSAGE_OPTION_KEYS, 'timeoutMs'];
+const SEND_OPTION_KEYS = optionKeys<SendOptions>({
+  headers: true,
+  messageId: true,
+  correlationId: true,
+  eventName: true,
+  exchange: true,
+  expirationMs: true,
+  timeoutMs: true,
+});
 
 /**
  * The low-level publishing API, close to the seed library's: `send(payload, routingKey)`. The exchange
@@ -31,7 +44,7 @@ const SEND_OPTIONS = [...MESSAGE_OPTION_KEYS, 'timeoutMs'];
  */
 export class Publisher {
   readonly #transport: Transport;
-  readonly #appId: string | undefined;
+  readonly #appId: string;
   readonly #declared = new Map<string, Promise<void>>();
   /** Exchanges whose declaration has completed. */
   readonly #ready = new Set<string>();
@@ -40,14 +53,14 @@ export class Publisher {
     if (typeof transport?.publish !== 'function') {
       throw new InvalidArgumentError(`Publisher: expected a Transport, got ${describeValue(transport)}`);
     }
-    assertKnownOptions(options, ['appId'], 'Publisher');
+    assertKnownOptions(options, OPTION_KEYS, 'Publisher');
     if (options.appId !== undefined && (typeof options.appId !== 'string' || options.appId === '')) {
       throw new InvalidArgumentError(
         `Publisher: appId must be a non-empty string, got ${describeValue(options.appId)}`,
       );
     }
     this.#transport = transport;
-    this.#appId = options.appId ?? process.env['TIDINGS_APP_ID'];
+    this.#appId = options.appId ?? defaultAppId();
   }
 
   async send(
@@ -56,12 +69,12 @@ export class Publisher {
     options: SendOptions = {},
   ): Promise<{ messageId: string }> {
     assertRoutingKey(routingKey);
-    assertKnownOptions(options, SEND_OPTIONS, 'send');
+    assertKnownOptions(options, SEND_OPTION_KEYS, 'send');
     if (options.timeoutMs !== undefined) integerOption(options.timeoutMs, 0, 'send: timeoutMs', 1);
     // The encoding the outbox stores too (encodeOutboxMessage): one wire format either way.
     const message = encodeOutgoing(payload, routingKey, options, this.#appId, 'send');
     const { exchange } = message;
-    const timeoutMs = options.timeoutMs ?? DEFAULT_SEND_TIMEOUT_MS;
+    const timeoutMs = options.timeoutMs ?? DEFAULT_PUBLISH_TIMEOUT_MS;
     if (!this.#ready.has(exchange)) {
       // The send timeout covers declaring the exchange too: a broker that is down must not hold it
       // longer. Once declared, sends skip this (and its timer) entirely.

@@ -381,6 +381,18 @@ const cases: [string, () => unknown, string, RegExp][] = [
     /schema\["order.plcaed"\] names no event of "events" \(order.placed\)/,
   ],
   [
+    'DeadLetters: a misspelt deadLetter key',
+    () => new DeadLetters(transport, { deadLetter: { exchnage: 'x' } as never }),
+    ARGUMENT,
+    /DeadLetters: deadLetter: unknown option "exchnage" \(known options: exchange, queue\)/,
+  ],
+  [
+    'DeadLetters: an empty dead-letter queue name',
+    () => new DeadLetters(transport, { deadLetter: { queue: '' } }),
+    ARGUMENT,
+    /DeadLetters: deadLetter.queue must be a non-empty string, got ""/,
+  ],
+  [
     'Publisher: appId not a string',
     () => new Publisher(transport, { appId: 5 as never }),
     ARGUMENT,

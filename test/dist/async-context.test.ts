@@ -20,7 +20,7 @@ const pool = { connect() { throw new Error('not used'); }, query() { throw new E
 for (let i = 0; i < 100; i++) {
   const flusher = new Flusher({ dispatcher: new EventDispatcher(), unitOfWork: new InMemoryUnitOfWork() });
   await flusher.transaction(async () => []);
-  new PgUnitOfWork(pool);
+  new PgUnitOfWork({ pool });
 }
 console.log(JSON.stringify({ atLoad: before, after: created }));
 `;

@@ -78,7 +78,7 @@ smoke(t, require.resolve('tidings')).then((result) => console.log(JSON.stringify
 const postgresSmoke = `
 async function postgresSmoke(t, p, resolved) {
   const pool = { connect() { throw new Error('not used'); }, query() { throw new Error('not used'); } };
-  const unitOfWork = new p.PgUnitOfWork(pool);
+  const unitOfWork = new p.PgUnitOfWork({ pool });
   const flusher = new t.Flusher({ dispatcher: new t.EventDispatcher(), unitOfWork });
   return {
     resolved,

@@ -219,13 +219,14 @@ import {
   PgOutbox,
   PgUnitOfWork,
   pgDeadLetterArchiveSchemaSql,
+  pgInboxSchemaSql,
   pgOutboxSchemaSql,
   type PgOutboxOptions,
 } from 'tidings/postgres';
 
 async function main(): Promise<Record<string, unknown>> {
   const pool = new pg.Pool({ connectionString: 'postgresql://nobody@127.0.0.1:9/none' });
-  const unitOfWork: UnitOfWork<pg.PoolClient> = new PgUnitOfWork(pool);
+  const unitOfWork: UnitOfWork<pg.PoolClient> = new PgUnitOfWork({ pool });
   const flusher = new Flusher({ dispatcher: new EventDispatcher(), unitOfWork });
   const options: PgOutboxOptions = { pool, table: 'orders_outbox' };
   const outbox = new PgOutbox(options);
@@ -234,10 +235,11 @@ async function main(): Promise<Record<string, unknown>> {
   const result = {
     flusher: flusher instanceof Flusher,
     outbox: outbox instanceof PgOutbox,
-    inbox: new PgInbox() instanceof PgInbox,
+    inbox: new PgInbox({ pool }) instanceof PgInbox,
     archive: archive instanceof PgDeadLetterArchive,
     outboxSql: pgOutboxSchemaSql({ table: 'orders_outbox' }).includes('orders_outbox'),
     archiveSql: pgDeadLetterArchiveSchemaSql().includes('CREATE TABLE'),
+    inboxSql: pgInboxSchemaSql().includes('CREATE TABLE'),
     error: new TransactionStateError('x').code,
     amqp: new AmqpTransport({ url: 'amqp://127.0.0.1:9' }) instanceof AmqpTransport,
     chosen: createTransport({ broker: 'memory' }) instanceof MemoryTransport,
@@ -395,6 +397,7 @@ describe('the packed tarball, installed into a new project', () => {
       archive: true,
       outboxSql: true,
       archiveSql: true,
+      inboxSql: true,
       error: 'ERR_TIDINGS_TRANSACTION_STATE',
       amqp: true,
       chosen: true,

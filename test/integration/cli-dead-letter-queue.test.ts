@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AmqpTransport } from '../../src/adapters/rabbitmq/amqp-transport.js';
-import { redactUrl } from '../../src/adapters/rabbitmq/amqp-url.js';
+import { redactUrl } from '../../src/internal/redact.js';
 import { createPool, PG_URL, uniqueName } from './outbox/pg-helpers.js';
 import { AMQP_URL } from './servers.js';
 

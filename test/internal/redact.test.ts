@@ -1,7 +1,7 @@
 // The one redaction of tidings (src/internal/redact.ts): what every error, event and CLI line that could
 // hold a password goes through.
 import { describe, expect, it } from 'vitest';
-import { passwordsOf, redact, redactUrl } from '../../src/internal/redact.js';
+import { passwordsOf, redact, redactUrl, secretForms } from '../../src/internal/redact.js';
 
 describe('redact', () => {
   it('replaces every occurrence of every secret', () => {
@@ -89,5 +89,29 @@ describe('a password in the query string', () => {
 
   it('is among the passwords to hide, decoded and encoded', () => {
     expect(passwordsOf([url])).toEqual(expect.arrayContaining(['s3cr%40t', 's3cr@t']));
+  });
+});
+
+describe('a URL whose user name may be its password (Redis)', () => {
+  const redis = { userNameIsSecret: true };
+
+  it('shows no user information at all', () => {
+    expect(redactUrl('redis://token@cache', redis)).toBe('redis://***@cache');
+    expect(redactUrl('redis://someone:pw@cache:6379/0', redis)).toBe('redis://***@cache:6379/0');
+    expect(redactUrl('redis://cache:6379', redis)).toBe('redis://cache:6379');
+  });
+
+  it('takes a user name without a password for a password', () => {
+    expect(passwordsOf(['redis://t%40ken@cache'], redis)).toEqual(['t%40ken', 't@ken']);
+    // With a password, the user name is an ACL user: not a secret to remove from every message.
+    expect(passwordsOf(['redis://default:s3cret@cache'], redis)).toEqual(['s3cret']);
+    expect(passwordsOf(['redis://token@cache'])).toEqual([]);
+  });
+});
+
+describe('secretForms', () => {
+  it('gives a password given otherwise than in a URL as written, decoded and encoded, longest first', () => {
+    expect(secretForms(['a b', undefined, '', 42])).toEqual(['a%20b', 'a b']);
+    expect(secretForms(['p%40ss', 'p%40ss'])).toEqual(['p%40ss', 'p@ss']);
   });
 });

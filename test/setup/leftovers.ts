@@ -31,7 +31,7 @@ export const BROKER_NAME_PATTERNS: readonly RegExp[] = [
 
 /** Tables and sequences: pg-helpers' uniqueName() (`<prefix>_` and ten hex digits), the examples'. */
 export const PG_NAME_PATTERNS: readonly RegExp[] = [
-  /^(tidings_outbox|tidings_dead_letters|tidings_uow_items|tidings_uow_deferred|broker_fault|pg_fault|relay_killed)_[0-9a-f]{10}(_|$)/,
+  /^(tidings_outbox|tidings_dead_letters|tidings_inbox|tidings_uow_items|tidings_uow_deferred|broker_fault|pg_fault|relay_killed)_[0-9a-f]{10}(_|$)/,
   /^(tidings_demo_outbox|example_orders|example_outbox|example_dead_letters)(_|$)/,
   // The SQL contract suite's scratch tables (test/contract/sql/).
   /^tidings_sql_[a-z_]+_[0-9a-f]{10}$/,

@@ -1,6 +1,7 @@
 import { InvalidArgumentError } from '../../errors/invalid-argument-error.js';
 import { assertKnownOptions, describeValue } from '../../internal/options.js';
 import type { TransportConsumer, DeliveryHandler } from '../../messaging/transport.js';
+import { CONSUME_OPTION_KEYS } from '../../messaging/transport-keys.js';
 import { MemoryDelivery } from './memory-delivery.js';
 import type { MemoryQueue, QueueConsumer } from './memory-queue.js';
 import type { QueuedMessage } from './stored-message.js';
@@ -123,7 +124,7 @@ export function prefetchOf(options: unknown): number {
       `consume: options { prefetch } are required, got ${describeValue(options)}`,
     );
   }
-  assertKnownOptions(options, ['prefetch'], 'consume');
+  assertKnownOptions(options, CONSUME_OPTION_KEYS, 'consume');
   const { prefetch } = options as { prefetch?: unknown };
   if (
     typeof prefetch !== 'number' ||

@@ -1,6 +1,7 @@
 import { InvalidArgumentError } from '../../errors/invalid-argument-error.js';
 import { assertKnownOptions, describeValue } from '../../internal/options.js';
 import type { Delivery } from '../../messaging/transport.js';
+import { NACK_OPTION_KEYS } from '../../messaging/transport-keys.js';
 import type { MemoryQueue } from './memory-queue.js';
 import { copyProperties, type StoredProperties } from './message-properties.js';
 import type { QueuedMessage } from './stored-message.js';
@@ -57,7 +58,7 @@ export class MemoryDelivery implements Delivery {
    * delivery.nack({ requeue: false }); // to the dead-letter queue, reason 'rejected'
    */
   nack(options: { requeue: boolean }): boolean {
-    assertKnownOptions(options, ['requeue'], 'nack');
+    assertKnownOptions(options, NACK_OPTION_KEYS, 'nack');
     const requeue = (options as { requeue?: unknown } | undefined)?.requeue;
     if (typeof requeue !== 'boolean') {
       throw new InvalidArgumentError(`nack: requeue must be true or false, got ${describeValue(requeue)}`);

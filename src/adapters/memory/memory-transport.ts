@@ -1,7 +1,8 @@
 import { EventEmitter } from 'eventemitter3';
 import { InvalidArgumentError } from '../../errors/invalid-argument-error.js';
 import { TransportClosedError } from '../../errors/transport-closed-error.js';
-import { assertKnownOptions, describeValue, integerOption } from '../../internal/options.js';
+import { assertKnownOptions, describeValue, integerOption, optionKeys } from '../../internal/options.js';
+import { CLOSE_OPTION_KEYS, PUBLISH_OPTION_KEYS } from '../../messaging/transport-keys.js';
 import type {
   ConsumeOptions,
   TransportConsumer,
@@ -28,6 +29,8 @@ export interface MemoryTransportOptions {
    */
   broker?: MemoryBroker;
 }
+
+const OPTION_KEYS = optionKeys<MemoryTransportOptions>({ broker: true });
 
 const MEMORY_URL = 'memory://';
 /** @defaultValue of `close({ timeoutMs })`. */
@@ -76,7 +79,7 @@ export class MemoryTransport extends EventEmitter<TransportEvents> implements Tr
 
   constructor(options: MemoryTransportOptions = {}) {
     super();
-    assertKnownOptions(options, ['broker'], 'MemoryTransport');
+    assertKnownOptions(options, OPTION_KEYS, 'MemoryTransport');
     const { broker = MemoryBroker.default } = options;
     if (!(broker instanceof MemoryBroker)) {
       throw new InvalidArgumentError(
@@ -122,7 +125,7 @@ export class MemoryTransport extends EventEmitter<TransportEvents> implements Tr
     return this.#run(
       'publish',
       () => {
-        assertKnownOptions(options, ['timeoutMs'], 'publish');
+        assertKnownOptions(options, PUBLISH_OPTION_KEYS, 'publish');
         integerOption(options?.timeoutMs, 1, 'publish: timeoutMs', 1);
         this.broker.publish(storedMessage(message));
       },
@@ -231,7 +234,7 @@ export class MemoryTransport extends EventEmitter<TransportEvents> implements Tr
    */
   close(options?: { timeoutMs?: number }): Promise<void> {
     try {
-      assertKnownOptions(options, ['timeoutMs'], 'close');
+      assertKnownOptions(options, CLOSE_OPTION_KEYS, 'close');
       const timeoutMs = integerOption(options?.timeoutMs, CLOSE_TIMEOUT_MS, 'close: timeoutMs', 0);
       return (this.#closed ??= this.#shutDown(timeoutMs));
     } catch (error) {

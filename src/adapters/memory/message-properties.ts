@@ -4,6 +4,7 @@ import { assertKnownOptions, describeValue } from '../../internal/options.js';
 import { headerTableBytes, MAX_HEADER_TABLE_BYTES } from '../../messaging/header-table-size.js';
 import { assertDeliveryMode, assertShortString, expirationMs } from '../../messaging/message-properties.js';
 import type { MessageProperties } from '../../messaging/transport.js';
+import { MESSAGE_PROPERTY_KEYS } from '../../messaging/transport-keys.js';
 
 /** Properties as the memory broker stores them: only the keys that were given, and always headers. */
 export type StoredProperties = MessageProperties & { headers: Record<string, unknown> };
@@ -16,14 +17,6 @@ const STRING_PROPERTIES = [
   'appId',
   'type',
   'replyTo',
-] as const;
-const KNOWN_PROPERTIES = [
-  ...STRING_PROPERTIES,
-  'deliveryMode',
-  'timestamp',
-  'expiration',
-  'priority',
-  'headers',
 ] as const;
 
 /**
@@ -38,7 +31,7 @@ export function storedProperties(properties: unknown, where: string): StoredProp
       `${where}: properties must be an object, got ${describeValue(properties)}`,
     );
   }
-  assertKnownOptions(properties, KNOWN_PROPERTIES, `${where} properties`);
+  assertKnownOptions(properties, MESSAGE_PROPERTY_KEYS, `${where} properties`);
   const given = properties as Record<string, unknown>;
   const stored: StoredProperties = { deliveryMode: 2, headers: {} };
   for (const key of STRING_PROPERTIES) {

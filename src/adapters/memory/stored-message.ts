@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from '../../errors/invalid-argument-error.js';
 import { assertKnownOptions, describeValue } from '../../internal/options.js';
+import { OUTGOING_MESSAGE_KEYS } from '../../messaging/transport-keys.js';
 import { assertShortString, expirationMs } from '../../messaging/message-properties.js';
 import { storedProperties, type StoredProperties } from './message-properties.js';
 
@@ -56,7 +57,7 @@ export function storedMessage(message: unknown): StoredMessage {
   if (typeof message !== 'object' || message === null) {
     throw new InvalidArgumentError(`${where}: the message must be an object, got ${describeValue(message)}`);
   }
-  assertKnownOptions(message, ['exchange', 'routingKey', 'content', 'properties'], where);
+  assertKnownOptions(message, OUTGOING_MESSAGE_KEYS, where);
   const { exchange, routingKey, content, properties } = message as Record<string, unknown>;
   assertShortString(exchange, 'exchange', where);
   assertShortString(routingKey, 'routingKey', where);

@@ -2,6 +2,12 @@ import { InvalidArgumentError } from '../../errors/invalid-argument-error.js';
 import { assertKnownOptions, describeValue } from '../../internal/options.js';
 import { assertDeadLetterStrategy } from '../../messaging/dead-letter-strategy.js';
 import type { BindingSpec, Topology } from '../../messaging/transport.js';
+import {
+  BINDING_SPEC_KEYS,
+  EXCHANGE_SPEC_KEYS,
+  QUEUE_SPEC_KEYS,
+  TOPOLOGY_KEYS,
+} from '../../messaging/transport-keys.js';
 import type { ExchangeDefinition } from './memory-exchange.js';
 import type { QueueDefinition } from './memory-queue.js';
 import { assertShortString } from '../../messaging/message-properties.js';
@@ -25,7 +31,7 @@ export function topologyDefinition(topology: unknown): TopologyDefinition {
   if (typeof topology !== 'object' || topology === null) {
     throw new InvalidArgumentError(`declare: the topology must be an object, got ${describeValue(topology)}`);
   }
-  assertKnownOptions(topology, ['exchanges', 'queues', 'bindings'], 'declare');
+  assertKnownOptions(topology, TOPOLOGY_KEYS, 'declare');
   const { exchanges = [], queues = [], bindings = [] } = topology as Topology;
   return {
     exchanges: listOf(exchanges, 'exchanges').map((spec, i) =>
@@ -105,7 +111,7 @@ function listOf(value: unknown, name: string): readonly unknown[] {
 
 function exchangeDefinition(spec: unknown, where: string): ExchangeDefinition {
   specObject(spec, where);
-  assertKnownOptions(spec, ['name', 'type', 'durable'], where);
+  assertKnownOptions(spec, EXCHANGE_SPEC_KEYS, where);
   const { name, type, durable = true } = spec as Record<string, unknown>;
   assertShortString(name, 'name', where);
   if (name === '') {
@@ -125,16 +131,7 @@ function exchangeDefinition(spec: unknown, where: string): ExchangeDefinition {
 
 function queueDefinition(spec: unknown, where: string): QueueDefinition {
   specObject(spec, where);
-  const known = [
-    'name',
-    'durable',
-    'deadLetterExchange',
-    'deadLetterRoutingKey',
-    'messageTtlMs',
-    'queueType',
-    'deadLetterStrategy',
-  ];
-  assertKnownOptions(spec, known, where);
+  assertKnownOptions(spec, QUEUE_SPEC_KEYS, where);
   const given = spec as Record<string, unknown>;
   const name = assertQueueName(given.name, where);
   const durable = flag(given.durable ?? true, 'durable', where);
@@ -182,7 +179,7 @@ function queueDefinition(spec: unknown, where: string): QueueDefinition {
 
 function bindingDefinition(spec: unknown, where: string): BindingSpec {
   specObject(spec, where);
-  assertKnownOptions(spec, ['queue', 'exchange', 'pattern'], where);
+  assertKnownOptions(spec, BINDING_SPEC_KEYS, where);
   const { queue, exchange, pattern } = spec as Record<string, unknown>;
   assertQueueName(queue, where);
   assertShortString(exchange, 'exchange', where);

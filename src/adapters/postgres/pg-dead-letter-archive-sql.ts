@@ -1,5 +1,11 @@
-import { assertKnownOptions } from '../../internal/options.js';
-import { MAX_IDENTIFIER_LENGTH, pgIdentifier, quoteIdentifier, quoteLiteral } from './pg-identifier.js';
+import { assertKnownOptions, optionKeys } from '../../internal/options.js';
+import {
+  DEFAULT_PG_SCHEMA,
+  MAX_IDENTIFIER_LENGTH,
+  pgIdentifier,
+  quoteIdentifier,
+  quoteLiteral,
+} from './pg-identifier.js';
 
 /** Where the dead-letter archive lives. */
 export interface PgDeadLetterArchiveNameOptions {
@@ -24,20 +30,15 @@ export interface PgDeadLetterArchiveNames {
   readonly qualifiedTable: string;
 }
 
-export const DEFAULT_ARCHIVE_SCHEMA = 'public';
 export const DEFAULT_ARCHIVE_TABLE = 'tidings_dead_letters';
 const LONGEST_SUFFIX = '_fingerprint_key'.length;
+const NAME_OPTION_KEYS = optionKeys<PgDeadLetterArchiveNameOptions>({ schema: true, table: true });
 
 export function pgDeadLetterArchiveNames(
   options: PgDeadLetterArchiveNameOptions = {},
   where = 'PgDeadLetterArchive',
 ): PgDeadLetterArchiveNames {
-  const schema = pgIdentifier(
-    options.schema,
-    DEFAULT_ARCHIVE_SCHEMA,
-    `${where}: schema`,
-    MAX_IDENTIFIER_LENGTH,
-  );
+  const schema = pgIdentifier(options.schema, DEFAULT_PG_SCHEMA, `${where}: schema`, MAX_IDENTIFIER_LENGTH);
   const table = pgIdentifier(
     options.table,
     DEFAULT_ARCHIVE_TABLE,
@@ -55,7 +56,7 @@ export function pgDeadLetterArchiveNames(
  * await client.query(pgDeadLetterArchiveSchemaSql({ table: 'dead_letters' }));
  */
 export function pgDeadLetterArchiveSchemaSql(options: PgDeadLetterArchiveNameOptions = {}): string {
-  assertKnownOptions(options, ['schema', 'table'], 'pgDeadLetterArchiveSchemaSql');
+  assertKnownOptions(options, NAME_OPTION_KEYS, 'pgDeadLetterArchiveSchemaSql');
   return schemaSql(pgDeadLetterArchiveNames(options, 'pgDeadLetterArchiveSchemaSql'));
 }
 

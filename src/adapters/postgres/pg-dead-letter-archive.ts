@@ -1,111 +1,42 @@
 import type { Pool, PoolClient } from 'pg';
 import { InvalidArgumentError } from '../../errors/invalid-argument-error.js';
 import { assertKnownOptions, describeValue, integerOption } from '../../internal/options.js';
-import { PgUnitOfWork } from './pg-unit-of-work.js';
-import type { DeadLetterNames } from '../../messaging/names.js';
-import type { Transport } from '../../messaging/transport.js';
 import type {
   ArchivedDeadLetter,
   ArchivedStatus,
 } from '../../messaging/dead-letters/archived-dead-letter.js';
-import { archiveParameters, fromArchiveRecord, type ArchiveRecord } from './pg-dead-letter-archive-row.js';
+import { DeadLetters } from '../../messaging/dead-letters/dead-letters.js';
+import { replayMessage } from '../../messaging/dead-letters/replay-message.js';
+import { defaultAppId } from '../../messaging/defaults.js';
+import type { DeadLetterNames } from '../../messaging/names.js';
+import type { Transport } from '../../messaging/transport.js';
 import {
-  DeadLetters,
-  type DeadLetter,
-  type DeadLetterFilter,
-} from '../../messaging/dead-letters/dead-letters.js';
+  ARCHIVE_KEYS,
+  DISCARD_KEYS,
+  LIST_KEYS,
+  OPTION_KEYS,
+  PURGE_KEYS,
+  REPLAY_KEYS,
+  type ArchivedFilter,
+  type ArchivedListFilter,
+  type ArchiveOptions,
+  type ArchivePurgeOptions,
+  type ArchiveReplayOptions,
+  type ArchiveReplaySummary,
+  type ArchiveSummary,
+  type PgDeadLetterArchiveOptions,
+} from './pg-dead-letter-archive-options.js';
+import { archiveParameters, fromArchiveRecord, type ArchiveRecord } from './pg-dead-letter-archive-row.js';
+import { archiveId, archiveSelection } from './pg-dead-letter-archive-selection.js';
 import {
   pgDeadLetterArchiveNames,
   pgDeadLetterArchiveStatements,
-  type PgDeadLetterArchiveNameOptions,
   type PgDeadLetterArchiveNames,
   type PgDeadLetterArchiveStatements,
 } from './pg-dead-letter-archive-sql.js';
-import { replayMessage } from '../../messaging/dead-letters/replay-message.js';
+import { poolOption } from './pg-pool-option.js';
+import { PgUnitOfWork } from './pg-unit-of-work.js';
 
-export interface PgDeadLetterArchiveOptions extends PgDeadLetterArchiveNameOptions {
-  /** A `pg` `Pool` you create and manage (tidings never ends it). */
-  pool: Pool;
-  /** The broker: `archive` takes dead letters from it, `replay` sends them back through it. */
-  transport: Transport;
-  /** Whose dead-letter queue is archived; rows are kept per application. @defaultValue process.env.TIDINGS_APP_ID ?? 'tidings' */
-  appId?: string;
-  /** @defaultValue `defaultDeadLetterNames(appId)` */
-  deadLetter?: Partial<DeadLetterNames>;
-}
-
-export interface ArchiveOptions extends DeadLetterFilter {
-  /** Called after each matching dead letter. `id` is its row (absent when it failed). */
-  onProgress?: (progress: {
-    done: number;
-    /** An upper bound: the messages in the queue when the run began, or the limit. */
-    total: number;
-    deadLetter: DeadLetter;
-    outcome: 'archived' | 'duplicate' | 'failed';
-    id: string | undefined;
-  }) => void;
-}
-
-export interface ArchiveSummary {
-  /** Messages looked at. */
-  scanned: number;
-  archived: number;
-  /** Messages that already had their row (a run that died before the ack): removed from the queue. */
-  duplicates: number;
-  /** Messages that did not match the filter (left in the queue). */
-  skipped: number;
-  /** Messages PostgreSQL refused (left in the queue), with why. */
-  failed: { messageId: string; error: string }[];
-}
-
-/** Which archived dead letters an operation applies to; every given criterion must hold. */
-export interface ArchivedFilter {
-  /** Only these rows. */
-  ids?: readonly string[];
-  /** Only dead letters that came from this queue. */
-  queue?: string;
-  /** Only this reason. */
-  reason?: string;
-  /** At most this many rows. */
-  limit?: number;
-}
-
-export interface ArchivedListFilter extends ArchivedFilter {
-  /** @defaultValue 'pending' */
-  status?: ArchivedStatus | 'all';
-  /** Only rows after this id: the last id of the previous page. */
-  afterId?: string;
-  /** @defaultValue 100 */
-  limit?: number;
-}
-
-export interface ArchiveReplayOptions extends ArchivedFilter {
-  /** Say what would be replayed, change nothing. @defaultValue false */
-  dryRun?: boolean;
-  /** Rows locked and published together (their confirms are awaited together). @defaultValue 100 */
-  batchSize?: number;
-  onProgress?: (progress: {
-    done: number;
-    total: number;
-    row: ArchivedDeadLetter;
-    outcome: 'replayed' | 'failed' | 'dry-run';
-  }) => void;
-}
-
-export interface ArchiveReplaySummary {
-  /** Pending rows the replay took up: replayed, failed, or (in a dry run) would have been replayed. */
-  selected: number;
-  replayed: number;
-  /** Rows whose copy was not confirmed (still pending), with why. */
-  failed: { id: string; messageId: string; error: string }[];
-  /** Of the `ids` asked for, those that were not pending (unknown, replayed, discarded, or being replayed). */
-  notPending: string[];
-  dryRun: boolean;
-}
-
-const ID = /^[1-9][0-9]{0,18}$/;
-/** The largest bigint: ids are `GENERATED ALWAYS AS IDENTITY` bigints. */
-const MAX_ID = 2n ** 63n - 1n;
 const DEFAULT_LIST_LIMIT = 100;
 const DEFAULT_BATCH_SIZE = 100;
 /** SQLSTATE classes 22 (data exception) and 23 (integrity constraint): this row is refused, not the database down. */
@@ -138,24 +69,15 @@ export class PgDeadLetterArchive {
   readonly #unitOfWork: PgUnitOfWork;
 
   constructor(options: PgDeadLetterArchiveOptions) {
-    assertKnownOptions(
-      options,
-      ['pool', 'transport', 'appId', 'deadLetter', 'schema', 'table'],
-      'PgDeadLetterArchive',
-    );
-    const pool = options?.pool as Partial<Pool> | undefined;
-    if (typeof pool?.query !== 'function' || typeof pool.connect !== 'function') {
-      throw new InvalidArgumentError(
-        `PgDeadLetterArchive: "pool" must be a pg Pool, got ${describeValue(pool)}`,
-      );
-    }
+    assertKnownOptions(options, OPTION_KEYS, 'PgDeadLetterArchive');
+    const pool = poolOption(options?.pool, 'PgDeadLetterArchive');
     if (typeof (options.transport as Partial<Transport> | undefined)?.publish !== 'function') {
       throw new InvalidArgumentError(
         `PgDeadLetterArchive: "transport" must be a Transport, got ${describeValue(options.transport)}`,
       );
     }
-    this.appId = options.appId ?? process.env['TIDINGS_APP_ID'] ?? 'tidings';
-    this.#pool = options.pool;
+    this.appId = options.appId ?? defaultAppId();
+    this.#pool = pool;
     this.#transport = options.transport;
     this.#deadLetters = new DeadLetters(options.transport, {
       appId: this.appId,
@@ -165,7 +87,7 @@ export class PgDeadLetterArchive {
     this.#sql = pgDeadLetterArchiveStatements(this.#names);
     // A unit of work of its own: a replay started inside one of the application's transactions must
     // still commit its marks by itself, right after the confirms.
-    this.#unitOfWork = new PgUnitOfWork(options.pool);
+    this.#unitOfWork = new PgUnitOfWork({ pool });
   }
 
   /** The validated table names (`qualifiedTable`, …). */
@@ -180,7 +102,7 @@ export class PgDeadLetterArchive {
 
   /**
    * Creates the table, its unique key and index if they do not exist (see `pgDeadLetterArchiveSchemaSql`).
-   * Safe to call from several processes at once.
+   * Safe to call from several processes at once: they take turns on an advisory lock.
    */
   async ensureSchema(): Promise<void> {
     await this.#pool.query(this.#sql.ensureSchema);
@@ -193,7 +115,7 @@ export class PgDeadLetterArchive {
    * rejects, every message not yet archived back in the queue.
    */
   async archive(options: ArchiveOptions = {}): Promise<ArchiveSummary> {
-    assertKnownOptions(options, ['queue', 'reason', 'limit', 'onProgress'], 'archive');
+    assertKnownOptions(options, ARCHIVE_KEYS, 'archive');
     const { onProgress, ...filter } = options;
     const summary: ArchiveSummary = { scanned: 0, archived: 0, duplicates: 0, skipped: 0, failed: [] };
     const waiting = (await this.#transport.queueStats(this.#deadLetters.names.queue))?.messageCount ?? 0;
@@ -228,7 +150,7 @@ export class PgDeadLetterArchive {
 
   /** Archived dead letters, oldest first: pending ones unless `status` says otherwise, 100 at most unless `limit` does. */
   async list(filter: ArchivedListFilter = {}): Promise<ArchivedDeadLetter[]> {
-    assertKnownOptions(filter, ['ids', 'queue', 'reason', 'limit', 'status', 'afterId'], 'list');
+    assertKnownOptions(filter, LIST_KEYS, 'list');
     const status = filter.status ?? 'pending';
     if (!['pending', 'replayed', 'discarded', 'all'].includes(status)) {
       throw new InvalidArgumentError(
@@ -239,7 +161,7 @@ export class PgDeadLetterArchive {
     const limit = integerOption(filter.limit, DEFAULT_LIST_LIMIT, 'list: limit', 1);
     const { rows } = await this.#pool.query<ArchiveRecord>(
       this.#sql.select,
-      this.#selection(filter, status === 'all' ? null : status, afterId, limit),
+      archiveSelection(this.appId, filter, status === 'all' ? null : status, afterId, limit),
     );
     return rows.map(fromArchiveRecord);
   }
@@ -249,7 +171,7 @@ export class PgDeadLetterArchive {
     archiveId(id, 'get: id');
     const { rows } = await this.#pool.query<ArchiveRecord>(
       this.#sql.select,
-      this.#selection({ ids: [id] }, null, '0', 1),
+      archiveSelection(this.appId, { ids: [id] }, null, '0', 1),
     );
     return rows[0] === undefined ? undefined : fromArchiveRecord(rows[0]);
   }
@@ -273,18 +195,14 @@ export class PgDeadLetterArchive {
    * message id.
    */
   async replay(options: ArchiveReplayOptions = {}): Promise<ArchiveReplaySummary> {
-    assertKnownOptions(
-      options,
-      ['ids', 'queue', 'reason', 'limit', 'dryRun', 'batchSize', 'onProgress'],
-      'replay',
-    );
+    assertKnownOptions(options, REPLAY_KEYS, 'replay');
     const dryRun = options.dryRun === true;
     const batchSize = integerOption(options.batchSize, DEFAULT_BATCH_SIZE, 'replay: batchSize', 1);
     const limit = integerOption(options.limit, Infinity, 'replay: limit', 1);
     const summary: ArchiveReplaySummary = { selected: 0, replayed: 0, failed: [], notPending: [], dryRun };
     const { rows: counted } = await this.#pool.query<{ count: number }>(
       this.#sql.count,
-      this.#selection(options, 'pending', '0').slice(0, 6),
+      archiveSelection(this.appId, options, 'pending', '0').slice(0, 6),
     );
     const total = Math.min(Number(counted[0]?.count ?? 0), limit);
     const seen = new Set<string>();
@@ -295,7 +213,7 @@ export class PgDeadLetterArchive {
       const batch = await this.#unitOfWork.transaction(async (client: PoolClient) => {
         const { rows } = await client.query<ArchiveRecord>(
           dryRun ? this.#sql.select : this.#sql.selectForUpdate,
-          this.#selection(options, 'pending', afterId, size),
+          archiveSelection(this.appId, options, 'pending', afterId, size),
         );
         const found = rows.map(fromArchiveRecord);
         const outcomes = dryRun ? found.map(() => undefined) : await this.#publishAll(found);
@@ -324,11 +242,11 @@ export class PgDeadLetterArchive {
 
   /** Marks pending rows as handled without replaying them. Resolves to the ids it marked. */
   async discard(filter: ArchivedFilter): Promise<string[]> {
-    assertKnownOptions(filter, ['ids', 'queue', 'reason', 'limit'], 'discard');
+    assertKnownOptions(filter, DISCARD_KEYS, 'discard');
     const limit = integerOption(filter.limit, Infinity, 'discard: limit', 1);
     const { rows } = await this.#pool.query<{ id: string }>(
       this.#sql.discard,
-      this.#selection(filter, 'pending', '0', limit === Infinity ? null : limit),
+      archiveSelection(this.appId, filter, 'pending', '0', limit === Infinity ? null : limit),
     );
     return rows.map((row) => row.id);
   }
@@ -337,8 +255,8 @@ export class PgDeadLetterArchive {
    * Deletes rows archived before `olderThan`: replayed and discarded ones, and pending ones too with
    * `includePending`. Resolves to how many.
    */
-  async purge(options: { olderThan: Date; includePending?: boolean }): Promise<number> {
-    assertKnownOptions(options, ['olderThan', 'includePending'], 'purge');
+  async purge(options: ArchivePurgeOptions): Promise<number> {
+    assertKnownOptions(options, PURGE_KEYS, 'purge');
     const olderThan = options?.olderThan as unknown;
     if (!(olderThan instanceof Date) || Number.isNaN(olderThan.getTime())) {
       throw new InvalidArgumentError(
@@ -365,38 +283,4 @@ export class PgDeadLetterArchive {
       result.status === 'fulfilled' ? undefined : String((result.reason as Error)?.message ?? result.reason),
     );
   }
-
-  /** The parameters of `SELECTION`: $1 app, $2 ids, $3 queue, $4 reason, $5 status, $6 after id, $7 limit. */
-  #selection(
-    filter: ArchivedFilter,
-    status: ArchivedStatus | null,
-    afterId: string,
-    limit: number | null = null,
-  ): unknown[] {
-    const { ids, queue, reason } = filter;
-    if (ids !== undefined) {
-      if (!Array.isArray(ids)) {
-        throw new InvalidArgumentError(`ids must be an array of archive ids, got ${describeValue(ids)}`);
-      }
-      ids.forEach((id, index) => archiveId(id, `ids[${index}]`));
-    }
-    for (const [name, value] of [
-      ['queue', queue],
-      ['reason', reason],
-    ] as const) {
-      if (value !== undefined && typeof value !== 'string') {
-        throw new InvalidArgumentError(`${name} must be a string, got ${describeValue(value)}`);
-      }
-    }
-    return [this.appId, ids ?? null, queue ?? null, reason ?? null, status, afterId, limit];
-  }
-}
-
-function archiveId(value: unknown, where: string): string {
-  if (typeof value !== 'string' || !ID.test(value) || BigInt(value) > MAX_ID) {
-    throw new InvalidArgumentError(
-      `${where} must be an archive id (a positive integer as a string), got ${describeValue(value)}`,
-    );
-  }
-  return value;
 }

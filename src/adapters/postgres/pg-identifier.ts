@@ -7,6 +7,9 @@ import { describeValue } from '../../internal/options.js';
  */
 const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
 
+/** Where the adapters' tables go unless told otherwise: PostgreSQL's own default schema. */
+export const DEFAULT_PG_SCHEMA = 'public';
+
 /** PostgreSQL silently truncates longer names (NAMEDATALEN - 1), which could make two names collide. */
 export const MAX_IDENTIFIER_LENGTH = 63;
 

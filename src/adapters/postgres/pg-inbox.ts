@@ -1,16 +1,24 @@
-import type { PoolClient } from 'pg';
-import { InvalidArgumentError } from '../../errors/invalid-argument-error.js';
-import { assertKnownOptions } from '../../internal/options.js';
+import type { Pool, PoolClient } from 'pg';
+import { assertKnownOptions, optionKeys } from '../../internal/options.js';
 import type { Inbox } from '../../messaging/inbox/inbox.js';
+import {
+  pgInboxNames,
+  pgInboxStatements,
+  type PgInboxNameOptions,
+  type PgInboxNames,
+  type PgInboxStatements,
+} from './pg-inbox-sql.js';
+import { poolOption } from './pg-pool-option.js';
 
-export interface PgInboxOptions {
-  /** @defaultValue 'tidings_inbox' */
-  table?: string;
-  /** @defaultValue 'public' */
-  schema?: string;
+export interface PgInboxOptions extends PgInboxNameOptions {
+  /**
+   * A `pg` `Pool` you create and manage (tidings never ends it). Only `ensureSchema()` uses it:
+   * `record()` writes with the client of the handler's transaction.
+   */
+  pool: Pool;
 }
 
-const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
+const OPTION_KEYS = optionKeys<PgInboxOptions>({ pool: true, schema: true, table: true });
 
 /**
  * The inbox in PostgreSQL: a `(consumer, message_id)` primary key, written with
@@ -18,43 +26,37 @@ const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
  * first one's row lock and then finds it (or, if that transaction rolled back, takes its place).
  *
  * @example
- * const inbox = new PgInbox();
- * await inbox.ensureSchema(pool);
+ * const inbox = new PgInbox({ pool });
+ * await inbox.ensureSchema(); // or apply pgInboxSchemaSql() in a migration
  * consumer.consume(idempotent({ inbox, unitOfWork, consumer: 'billing' }, async (message, tx) => { … }));
  */
 export class PgInbox implements Inbox<PoolClient> {
-  readonly #table: string;
+  readonly #pool: Pool;
+  readonly #names: PgInboxNames;
+  readonly #sql: PgInboxStatements;
 
-  constructor(options: PgInboxOptions = {}) {
-    assertKnownOptions(options, ['table', 'schema'], 'PgInbox');
-    const table = options.table ?? 'tidings_inbox';
-    const schema = options.schema ?? 'public';
-    for (const name of [table, schema]) {
-      if (!IDENTIFIER.test(name)) {
-        throw new InvalidArgumentError(`PgInbox: "${name}" is not a plain lower-case SQL identifier`);
-      }
-    }
-    this.#table = `"${schema}"."${table}"`;
+  constructor(options: PgInboxOptions) {
+    assertKnownOptions(options, OPTION_KEYS, 'PgInbox');
+    this.#pool = poolOption(options?.pool, 'PgInbox');
+    this.#names = pgInboxNames(options);
+    this.#sql = pgInboxStatements(this.#names);
   }
 
-  /** The DDL, for migrations of your own. */
-  get schemaSql(): string {
-    return (
-      `CREATE TABLE IF NOT EXISTS ${this.#table} (\n` +
-      `  consumer text NOT NULL,\n  message_id text NOT NULL,\n  processed_at timestamptz NOT NULL DEFAULT now(),\n` +
-      `  PRIMARY KEY (consumer, message_id)\n)`
-    );
+  /** The validated table names (`qualifiedTable`, …). */
+  get names(): PgInboxNames {
+    return this.#names;
   }
 
-  async ensureSchema(client: { query(sql: string): Promise<unknown> }): Promise<void> {
-    await client.query(this.schemaSql);
+  /**
+   * Creates the table if it does not exist (see `pgInboxSchemaSql`). Safe to call from several
+   * processes at once: they take turns on an advisory lock.
+   */
+  async ensureSchema(): Promise<void> {
+    await this.#pool.query(this.#sql.ensureSchema);
   }
 
   async record(consumer: string, messageId: string, tx: PoolClient): Promise<boolean> {
-    const result = await tx.query(
-      `INSERT INTO ${this.#table} (consumer, message_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
-      [consumer, messageId],
-    );
+    const result = await tx.query(this.#sql.record, [consumer, messageId]);
     return result.rowCount === 1;
   }
 }

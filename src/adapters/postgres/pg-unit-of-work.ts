@@ -2,13 +2,19 @@ import type { Pool, PoolClient } from 'pg';
 import type { UnitOfWork } from '../../deferred/unit-of-work.js';
 import { InvalidArgumentError } from '../../errors/invalid-argument-error.js';
 import { TransactionStateError } from '../../errors/transaction-state-error.js';
-import { assertKnownOptions, describeValue } from '../../internal/options.js';
+import { assertKnownOptions, describeValue, optionKeys } from '../../internal/options.js';
 import { InstanceContext } from '../../internal/instance-context.js';
+import { looksLikePool, poolOption } from './pg-pool-option.js';
 
 /** PostgreSQL isolation levels (`read uncommitted` behaves as `read committed` there, so it is left out). */
 export type PgIsolationLevel = 'read committed' | 'repeatable read' | 'serializable';
 
 export interface PgUnitOfWorkOptions {
+  /**
+   * A `pg` `Pool` you create and manage (tidings never ends it). Each outermost transaction takes one
+   * client of it for as long as it runs.
+   */
+  pool: Pool;
   /**
    * Isolation level of outermost transactions. With `'serializable'` (or `'repeatable read'`) a
    * transaction may fail with a serialization error (SQLSTATE 40001) at any statement or at `COMMIT`:
@@ -17,6 +23,8 @@ export interface PgUnitOfWorkOptions {
    */
   isolationLevel?: PgIsolationLevel;
 }
+
+const OPTION_KEYS = optionKeys<PgUnitOfWorkOptions>({ pool: true, isolationLevel: true });
 
 const BEGIN: Readonly<Record<PgIsolationLevel, string>> = {
   'read committed': 'BEGIN ISOLATION LEVEL READ COMMITTED',
@@ -90,7 +98,7 @@ interface Frame {
  * transaction ends.
  *
  * @example
- * const unitOfWork = new PgUnitOfWork(pool);
+ * const unitOfWork = new PgUnitOfWork({ pool });
  * const flusher = new Flusher({ dispatcher, unitOfWork });
  * await flusher.transaction(async (client) => {
  *   await client.query('INSERT INTO orders (id, total) VALUES ($1, $2)', [order.id, order.total]);
@@ -109,11 +117,14 @@ export class PgUnitOfWork implements UnitOfWork<PoolClient> {
   readonly #begin: string;
   readonly #frames = new InstanceContext<Frame>(this);
 
-  constructor(pool: Pool, options: PgUnitOfWorkOptions = {}) {
-    if (typeof (pool as Partial<Pool> | undefined)?.connect !== 'function') {
-      throw new InvalidArgumentError(`PgUnitOfWork: expected a pg Pool, got ${describeValue(pool)}`);
+  constructor(options: PgUnitOfWorkOptions) {
+    if (looksLikePool(options)) {
+      throw new InvalidArgumentError(
+        'PgUnitOfWork: takes an options object with the pool in it: new PgUnitOfWork({ pool })',
+      );
     }
-    assertKnownOptions(options, ['isolationLevel'], 'PgUnitOfWork');
+    assertKnownOptions(options, OPTION_KEYS, 'PgUnitOfWork');
+    const pool = poolOption(options?.pool, 'PgUnitOfWork');
     const level = options.isolationLevel;
     if (level !== undefined && !Object.hasOwn(BEGIN, level)) {
       throw new InvalidArgumentError(

@@ -7,7 +7,8 @@ import { TransportClosedError } from '../../errors/transport-closed-error.js';
 import { Signal, sleep } from '../../internal/signal.js';
 import type { TransportEvents } from '../../messaging/transport.js';
 import type { AmqpTransportSettings } from './amqp-transport-options.js';
-import { connectArguments, redactSecrets, redactUrl } from './amqp-url.js';
+import { redact, redactUrl } from '../../internal/redact.js';
+import { connectArguments } from './amqp-url.js';
 import { connectionFailure, isUnrecoverable } from './connection-failure.js';
 import { watchSetup, type SetupWatch } from './connection-setup.js';
 import { captureRawHeaders } from './raw-header-capture.js';
@@ -149,7 +150,7 @@ export class AmqpConnection {
 
   /** Removes the passwords of the URLs from `text`. */
   redact(text: string): string {
-    return redactSecrets(text, this.#settings.secrets);
+    return redact(text, this.#settings.secrets);
   }
 
   sanitize(error: unknown, context: string): Error {

@@ -1,7 +1,8 @@
 import { InvalidArgumentError } from '../../errors/invalid-argument-error.js';
 import { Backoff, type BackoffOptions } from '../../internal/backoff.js';
-import { assertKnownOptions, describeValue, integerOption } from '../../internal/options.js';
+import { assertKnownOptions, describeValue, integerOption, optionKeys } from '../../internal/options.js';
 import { passwordsOf } from '../../internal/redact.js';
+import { DEFAULT_PUBLISH_TIMEOUT_MS } from '../../messaging/defaults.js';
 import { parseAmqpUrl } from './amqp-url.js';
 
 /** TLS settings for `amqps://` URLs, handed to `tls.connect`. */
@@ -48,24 +49,34 @@ export interface AmqpTransportOptions {
   closeTimeoutMs?: number;
 }
 
+/** The broker when no URL is given: a local RabbitMQ with its default user. */
+export const DEFAULT_AMQP_URL = 'amqp://guest:guest@127.0.0.1:5672';
+
 /** The default heartbeat: a silently dead connection is replaced within about 10 s (issue 10). */
 export const DEFAULT_HEARTBEAT_SECONDS = 5;
 
-const OPTION_KEYS = [
-  'url',
-  'heartbeatSeconds',
-  'noDelay',
-  'tls',
-  'connectionName',
-  'publishTimeoutMs',
-  'maxUnconfirmed',
-  'connectTimeoutMs',
-  'maxConnectAttempts',
-  'reconnect',
-  'closeTimeoutMs',
-];
+const OPTION_KEYS = optionKeys<AmqpTransportOptions>({
+  url: true,
+  heartbeatSeconds: true,
+  noDelay: true,
+  tls: true,
+  connectionName: true,
+  publishTimeoutMs: true,
+  maxUnconfirmed: true,
+  connectTimeoutMs: true,
+  maxConnectAttempts: true,
+  reconnect: true,
+  closeTimeoutMs: true,
+});
 
-const TLS_OPTION_KEYS = ['ca', 'cert', 'key', 'passphrase', 'servername', 'rejectUnauthorized'];
+const TLS_OPTION_KEYS = optionKeys<AmqpTlsOptions>({
+  ca: true,
+  cert: true,
+  key: true,
+  passphrase: true,
+  servername: true,
+  rejectUnauthorized: true,
+});
 
 /** The options of an `AmqpTransport`, checked, with their defaults. */
 export interface AmqpTransportSettings {
@@ -85,7 +96,7 @@ export interface AmqpTransportSettings {
 /** Checks the options (each bad one is an `InvalidArgumentError` naming it) and fills in the defaults. */
 export function transportSettings(options: AmqpTransportOptions): AmqpTransportSettings {
   assertKnownOptions(options, OPTION_KEYS, 'AmqpTransport');
-  const urls = options.url === undefined ? ['amqp://guest:guest@127.0.0.1:5672'] : [options.url].flat();
+  const urls = options.url === undefined ? [DEFAULT_AMQP_URL] : [options.url].flat();
   if (urls.length === 0) throw new InvalidArgumentError('AmqpTransport: url must name at least one broker');
   const heartbeatSeconds = integerOption(
     options.heartbeatSeconds,
@@ -126,7 +137,12 @@ export function transportSettings(options: AmqpTransportOptions): AmqpTransportS
       clientProperties: { connection_name: connectionName },
       ...options.tls,
     },
-    publishTimeoutMs: integerOption(options.publishTimeoutMs, 10_000, 'AmqpTransport: publishTimeoutMs', 1),
+    publishTimeoutMs: integerOption(
+      options.publishTimeoutMs,
+      DEFAULT_PUBLISH_TIMEOUT_MS,
+      'AmqpTransport: publishTimeoutMs',
+      1,
+    ),
     maxUnconfirmed: integerOption(options.maxUnconfirmed, 1000, 'AmqpTransport: maxUnconfirmed', 1),
     maxConnectAttempts: integerOption(options.maxConnectAttempts, 10, 'AmqpTransport: maxConnectAttempts', 1),
     backoff: new Backoff(options.reconnect, 'AmqpTransport: reconnect'),

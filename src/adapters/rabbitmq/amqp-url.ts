@@ -1,10 +1,6 @@
 import { InvalidArgumentError } from '../../errors/invalid-argument-error.js';
-import { redactUrl } from '../../internal/redact.js';
+import { passwordsOf, redactUrl } from '../../internal/redact.js';
 import { parseUrlQuery } from './amqp-url-query.js';
-
-// Implemented in internal/redact.ts, the one place that hides passwords; re-exported where the AMQP
-// code has always found them. `redactSecrets` is `redact` under its former name.
-export { redact as redactSecrets, redactUrl } from '../../internal/redact.js';
 
 /** What amqplib's `connect()` takes as its first argument (its `Options.Connect`). */
 export interface AmqpConnectTarget {
@@ -73,7 +69,7 @@ function parseUrl(
   const vhost =
     parsed.pathname === '' || parsed.pathname === '/' ? '/' : decode(parsed.pathname.slice(1), 'vhost');
   const password = parsed.password === '' ? 'guest' : decode(parsed.password, 'password');
-  const query = parseUrlQuery(parsed.searchParams, redactUrl(url), [parsed.password, password]);
+  const query = parseUrlQuery(parsed.searchParams, redactUrl(url), passwordsOf([url]));
   const target: AmqpConnectTarget = {
     protocol,
     hostname: parsed.hostname.replace(/^\[|\]$/g, ''),

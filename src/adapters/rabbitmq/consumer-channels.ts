@@ -3,6 +3,7 @@ import { InvalidArgumentError } from '../../errors/invalid-argument-error.js';
 import { assertKnownOptions, describeValue, integerOption } from '../../internal/options.js';
 import { sleep } from '../../internal/signal.js';
 import type { TransportConsumer, ConsumeOptions, DeliveryHandler } from '../../messaging/transport.js';
+import { CONSUME_OPTION_KEYS } from '../../messaging/transport-keys.js';
 import { AmqpConsumer } from './amqp-consumer.js';
 import type { AmqpConnection } from './amqp-connection.js';
 import type { SetupWatch } from './connection-setup.js';
@@ -39,7 +40,7 @@ export class ConsumerChannels {
     if (typeof handler !== 'function') {
       throw new InvalidArgumentError(`consume: handler must be a function, got ${describeValue(handler)}`);
     }
-    assertKnownOptions(options, ['prefetch'], 'consume');
+    assertKnownOptions(options, CONSUME_OPTION_KEYS, 'consume');
     if (options?.prefetch === undefined) throw new InvalidArgumentError('consume: prefetch is required');
     // basic.qos carries the prefetch count in 16 bits; 0 would mean "unlimited".
     const prefetch = integerOption(options.prefetch, 1, 'consume: prefetch', 1, 65_535);

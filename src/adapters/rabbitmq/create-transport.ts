@@ -1,8 +1,9 @@
 import { BrokerNotConfiguredError } from '../../errors/broker-not-configured-error.js';
 import { InvalidArgumentError } from '../../errors/invalid-argument-error.js';
-import { assertKnownOptions, describeValue } from '../../internal/options.js';
+import { assertKnownOptions, describeValue, optionKeys } from '../../internal/options.js';
 import { AmqpTransport, type AmqpTransportOptions } from './amqp-transport.js';
-import { amqpUrlsFrom, redactUrl } from './amqp-url.js';
+import { redactUrl } from '../../internal/redact.js';
+import { amqpUrlsFrom } from './amqp-url.js';
 import { MemoryTransport, type MemoryTransportOptions } from '../memory/memory-transport.js';
 import type { Transport } from '../../messaging/transport.js';
 
@@ -17,6 +18,8 @@ export interface CreateTransportOptions {
   amqp?: AmqpTransportOptions;
   memory?: MemoryTransportOptions;
 }
+
+const OPTION_KEYS = optionKeys<CreateTransportOptions>({ broker: true, amqp: true, memory: true });
 
 /**
  * The transport the configuration asks for, first match wins:
@@ -37,7 +40,7 @@ export function createTransport(
   options: CreateTransportOptions = {},
   env: NodeJS.ProcessEnv = process.env,
 ): Transport {
-  assertKnownOptions(options, ['broker', 'amqp', 'memory'], 'createTransport');
+  assertKnownOptions(options, OPTION_KEYS, 'createTransport');
   const urls = amqpUrlsFrom(env['AMQP_URL']);
   const fromEnv = urls.length > 0 ? urls : undefined;
   const broker =

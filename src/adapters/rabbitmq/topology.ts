@@ -4,6 +4,12 @@ import { TopologyConflictError } from '../../errors/topology-conflict-error.js';
 import { assertKnownOptions, describeValue } from '../../internal/options.js';
 import { assertDeadLetterStrategy } from '../../messaging/dead-letter-strategy.js';
 import type { QueueSpec, Topology } from '../../messaging/transport.js';
+import {
+  BINDING_SPEC_KEYS,
+  EXCHANGE_SPEC_KEYS,
+  QUEUE_SPEC_KEYS,
+  TOPOLOGY_KEYS,
+} from '../../messaging/transport-keys.js';
 
 /**
  * AMQP reply codes after which connecting again cannot help: wrong credentials (403 ACCESS_REFUSED)
@@ -79,9 +85,9 @@ function assertTopology(topology: Topology): void {
   if (typeof topology !== 'object' || topology === null) {
     throw new InvalidArgumentError(`declare: expected a topology object, got ${describeValue(topology)}`);
   }
-  assertKnownOptions(topology, ['exchanges', 'queues', 'bindings'], 'declare');
+  assertKnownOptions(topology, TOPOLOGY_KEYS, 'declare');
   for (const exchange of topology.exchanges ?? []) {
-    assertKnownOptions(exchange, ['name', 'type', 'durable'], 'declare: exchange');
+    assertKnownOptions(exchange, EXCHANGE_SPEC_KEYS, 'declare: exchange');
     if (typeof exchange.name !== 'string' || exchange.name === '') {
       throw new InvalidArgumentError(
         `declare: an exchange needs a non-empty name, got ${describeValue(exchange.name)}`,
@@ -89,22 +95,10 @@ function assertTopology(topology: Topology): void {
     }
   }
   for (const binding of topology.bindings ?? []) {
-    assertKnownOptions(binding, ['queue', 'exchange', 'pattern'], 'declare: binding');
+    assertKnownOptions(binding, BINDING_SPEC_KEYS, 'declare: binding');
   }
   for (const queue of topology.queues ?? []) {
-    assertKnownOptions(
-      queue,
-      [
-        'name',
-        'durable',
-        'deadLetterExchange',
-        'deadLetterRoutingKey',
-        'messageTtlMs',
-        'queueType',
-        'deadLetterStrategy',
-      ],
-      'declare: queue',
-    );
+    assertKnownOptions(queue, QUEUE_SPEC_KEYS, 'declare: queue');
     assertDeadLetterStrategy(queue.name, queue.queueType, queue.deadLetterStrategy);
     if (typeof queue.name !== 'string' || queue.name === '') {
       throw new InvalidArgumentError(

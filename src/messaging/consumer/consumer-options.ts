@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from '../../errors/invalid-argument-error.js';
-import { assertKnownOptions, describeValue, integerOption } from '../../internal/options.js';
+import { assertKnownOptions, describeValue, integerOption, optionKeys } from '../../internal/options.js';
+import { defaultAppId, DEFAULT_REPEAT_COUNTER_TIMEOUT_MS } from '../defaults.js';
 import { MAX_HEADER_TABLE_BYTES } from '../header-table-size.js';
 import { resolveDeadLetterNames, type DeadLetterNames } from '../names.js';
 import { MemoryRepeatCounter } from '../repeat/memory-repeat-counter.js';
@@ -45,26 +46,21 @@ export interface ConsumerOptions {
 }
 
 /** Every option key, in the order of the interface; unknown keys are rejected naming the key. */
-const OPTION_KEYS = [
-  'queue',
-  'bindingKeys',
-  'prefetch',
-  'appId',
-  'maxAttempts',
-  'repeatDelaysMs',
-  'repeatCounter',
-  'repeatCounterTimeoutMs',
-  'deadLetter',
-  'queueType',
-  'messageTtlMs',
-  'maxContentBytes',
-  'maxHeaderBytes',
-] as const satisfies readonly (keyof ConsumerOptions)[];
-
-/** Fails to compile when `ConsumerOptions` gains a key that `OPTION_KEYS` does not list. */
-type Unlisted = Exclude<keyof ConsumerOptions, (typeof OPTION_KEYS)[number]>;
-const everyOptionListed: [Unlisted] extends [never] ? true : Unlisted = true;
-void everyOptionListed;
+const OPTION_KEYS = optionKeys<ConsumerOptions>({
+  queue: true,
+  bindingKeys: true,
+  prefetch: true,
+  appId: true,
+  maxAttempts: true,
+  repeatDelaysMs: true,
+  repeatCounter: true,
+  repeatCounterTimeoutMs: true,
+  deadLetter: true,
+  queueType: true,
+  messageTtlMs: true,
+  maxContentBytes: true,
+  maxHeaderBytes: true,
+});
 
 /** Room in a header table for what repeats and dead letters add (see dead-letter-headers.ts). */
 const HEADER_ROOM_BYTES = 16_384;
@@ -100,7 +96,7 @@ export function resolveConsumerOptions(options: ConsumerOptions): ResolvedConsum
     );
   }
   const bindingKeys = options.bindingKeys.map((key) => assertRoutingKey(key));
-  const appId = options.appId ?? process.env['TIDINGS_APP_ID'] ?? 'tidings';
+  const appId = options.appId ?? defaultAppId();
   const deadLetter = resolveDeadLetterNames(appId, options.deadLetter, 'Consumer');
   // basic.qos carries the prefetch count in 16 bits.
   const prefetch = integerOption(options.prefetch, 10, 'Consumer: prefetch', 1, 65_535);
@@ -125,7 +121,7 @@ export function resolveConsumerOptions(options: ConsumerOptions): ResolvedConsum
   const repeatCounter = counter ?? new MemoryRepeatCounter();
   const repeatCounterTimeoutMs = integerOption(
     options.repeatCounterTimeoutMs,
-    500,
+    DEFAULT_REPEAT_COUNTER_TIMEOUT_MS,
     'Consumer: repeatCounterTimeoutMs',
     1,
   );

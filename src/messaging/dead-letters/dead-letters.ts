@@ -1,9 +1,10 @@
 import { InvalidArgumentError } from '../../errors/invalid-argument-error.js';
-import { assertKnownOptions, describeValue, integerOption } from '../../internal/options.js';
+import { assertKnownOptions, describeValue, integerOption, optionKeys } from '../../internal/options.js';
 import { sleep } from '../../internal/signal.js';
+import { defaultAppId } from '../defaults.js';
 import { headersToCopy } from '../delivery-headers.js';
 import { identify } from '../envelope.js';
-import { defaultDeadLetterNames, HEADERS, type DeadLetterNames } from '../names.js';
+import { HEADERS, resolveDeadLetterNames, type DeadLetterNames } from '../names.js';
 import type { Delivery, MessageProperties, Transport } from '../transport.js';
 import { replayMessage } from './replay-message.js';
 
@@ -72,10 +73,27 @@ export interface ReplaySummary {
 export type DeadLetterVisitor = (deadLetter: DeadLetter) => 'keep' | 'remove' | Promise<'keep' | 'remove'>;
 
 export interface DeadLettersOptions {
-  /** @defaultValue process.env.TIDINGS_APP_ID ?? 'tidings' */
+  /** Whose dead-letter queue it is. @defaultValue process.env.TIDINGS_APP_ID ?? 'tidings' */
   appId?: string;
   deadLetter?: Partial<DeadLetterNames>;
 }
+
+const OPTION_KEYS = optionKeys<DeadLettersOptions>({ appId: true, deadLetter: true });
+const FILTER_KEYS = optionKeys<DeadLetterFilter>({ queue: true, reason: true, limit: true });
+const PURGE_KEYS = optionKeys<DeadLetterFilter & { dryRun?: boolean }>({
+  queue: true,
+  reason: true,
+  limit: true,
+  dryRun: true,
+});
+const REPLAY_KEYS = optionKeys<ReplayOptions>({
+  queue: true,
+  reason: true,
+  limit: true,
+  dryRun: true,
+  ratePerSecond: true,
+  onProgress: true,
+});
 
 /**
  * The common dead-letter queue of an application, as an API (the `tidings dead-letters` CLI uses it):
@@ -91,18 +109,15 @@ export class DeadLetters {
   readonly #transport: Transport;
 
   constructor(transport: Transport, options: DeadLettersOptions = {}) {
-    assertKnownOptions(options, ['appId', 'deadLetter'], 'DeadLetters');
+    assertKnownOptions(options, OPTION_KEYS, 'DeadLetters');
     this.#transport = transport;
-    this.names = {
-      ...defaultDeadLetterNames(options.appId ?? process.env['TIDINGS_APP_ID'] ?? 'tidings'),
-      ...options.deadLetter,
-    };
+    this.names = resolveDeadLetterNames(options.appId ?? defaultAppId(), options.deadLetter, 'DeadLetters');
   }
 
   /** The dead letters matching the filter, oldest first; the queue is left as it was. */
   async list(filter: DeadLetterFilter = {}): Promise<DeadLetter[]> {
     const found: DeadLetter[] = [];
-    await this.#scan(filter, ['queue', 'reason', 'limit'], (deadLetter) => {
+    await this.#scan(filter, FILTER_KEYS, (deadLetter) => {
       found.push(deadLetter);
       return 'keep';
     });
@@ -125,33 +140,29 @@ export class DeadLetters {
     // exactly would mean scanning the queue twice.
     const waiting = (await this.#transport.queueStats(this.names.queue))?.messageCount ?? 0;
     const total = Math.min(waiting, options.limit ?? Infinity);
-    const counts = await this.#scan(
-      options,
-      ['queue', 'reason', 'limit', 'dryRun', 'ratePerSecond', 'onProgress'],
-      async (deadLetter) => {
-        const started = Date.now();
-        let outcome: 'replayed' | 'failed' | 'dry-run' = 'dry-run';
-        if (!dryRun) {
-          if (deadLetter.queue === undefined) {
-            summary.failed.push({ messageId: deadLetter.messageId, error: 'the original queue is unknown' });
+    const counts = await this.#scan(options, REPLAY_KEYS, async (deadLetter) => {
+      const started = Date.now();
+      let outcome: 'replayed' | 'failed' | 'dry-run' = 'dry-run';
+      if (!dryRun) {
+        if (deadLetter.queue === undefined) {
+          summary.failed.push({ messageId: deadLetter.messageId, error: 'the original queue is unknown' });
+          outcome = 'failed';
+        } else {
+          try {
+            await this.#transport.publish(replayMessage({ ...deadLetter, queue: deadLetter.queue }));
+            outcome = 'replayed';
+            summary.replayed++;
+          } catch (error) {
+            summary.failed.push({ messageId: deadLetter.messageId, error: (error as Error).message });
             outcome = 'failed';
-          } else {
-            try {
-              await this.#transport.publish(replayMessage({ ...deadLetter, queue: deadLetter.queue }));
-              outcome = 'replayed';
-              summary.replayed++;
-            } catch (error) {
-              summary.failed.push({ messageId: deadLetter.messageId, error: (error as Error).message });
-              outcome = 'failed';
-            }
           }
         }
-        options.onProgress?.({ done: ++done, total, deadLetter, outcome });
-        const wait = minIntervalMs - (Date.now() - started);
-        if (wait > 0) await sleep(wait);
-        return outcome === 'replayed' ? 'remove' : 'keep';
-      },
-    );
+      }
+      options.onProgress?.({ done: ++done, total, deadLetter, outcome });
+      const wait = minIntervalMs - (Date.now() - started);
+      if (wait > 0) await sleep(wait);
+      return outcome === 'replayed' ? 'remove' : 'keep';
+    });
     summary.scanned = counts.scanned;
     summary.skipped = counts.skipped;
     return summary;
@@ -165,11 +176,11 @@ export class DeadLetters {
     const unfiltered =
       filter.queue === undefined && filter.reason === undefined && filter.limit === undefined;
     if (unfiltered && !dryRun) {
-      assertKnownOptions(filter, ['queue', 'reason', 'limit', 'dryRun'], 'purge');
+      assertKnownOptions(filter, PURGE_KEYS, 'purge');
       return { purged: await this.#transport.purgeQueue(this.names.queue), dryRun };
     }
     let purged = 0;
-    await this.#scan(filter, ['queue', 'reason', 'limit', 'dryRun'], () => {
+    await this.#scan(filter, PURGE_KEYS, () => {
       purged++;
       return dryRun ? 'keep' : 'remove';
     });
@@ -196,7 +207,7 @@ export class DeadLetters {
     if (typeof visitor !== 'function') {
       throw new InvalidArgumentError(`visit: expected a function, got ${describeValue(visitor)}`);
     }
-    return this.#scan(filter, ['queue', 'reason', 'limit'], visitor);
+    return this.#scan(filter, FILTER_KEYS, visitor);
   }
 
   /**

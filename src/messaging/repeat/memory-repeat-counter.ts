@@ -1,8 +1,9 @@
 import { RepeatCounterUnavailableError } from '../../errors/repeat-counter-unavailable-error.js';
-import { assertKnownOptions, integerOption } from '../../internal/options.js';
+import { assertKnownOptions, integerOption, optionKeys } from '../../internal/options.js';
+import { DEFAULT_REPEAT_TTL_MS } from '../defaults.js';
 import { DEFAULT_REPEAT_KEY_PREFIX } from '../names.js';
 import type { RepeatCounter } from './repeat-counter.js';
-import { DEFAULT_REPEAT_TTL_MS, repeatKey } from './repeat-key.js';
+import { repeatKey } from './repeat-key.js';
 
 export interface MemoryRepeatCounterOptions {
   /**
@@ -18,6 +19,8 @@ export interface MemoryRepeatCounterOptions {
    */
   maxKeys?: number;
 }
+
+const OPTION_KEYS = optionKeys<MemoryRepeatCounterOptions>({ ttlMs: true, maxKeys: true });
 
 interface Entry {
   count: number;
@@ -47,7 +50,7 @@ export class MemoryRepeatCounter implements RepeatCounter {
   #closed = false;
 
   constructor(options: MemoryRepeatCounterOptions = {}) {
-    assertKnownOptions(options, ['ttlMs', 'maxKeys'], 'MemoryRepeatCounter');
+    assertKnownOptions(options, OPTION_KEYS, 'MemoryRepeatCounter');
     this.#ttlMs = integerOption(options.ttlMs, DEFAULT_REPEAT_TTL_MS, 'MemoryRepeatCounter: ttlMs', 1);
     this.#maxKeys = integerOption(options.maxKeys, 100_000, 'MemoryRepeatCounter: maxKeys', 1);
   }

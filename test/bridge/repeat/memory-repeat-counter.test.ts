@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MemoryRepeatCounter } from '../../../src/messaging/repeat/memory-repeat-counter.js';
-import { DEFAULT_REPEAT_TTL_MS } from '../../../src/messaging/repeat/repeat-key.js';
+import { DEFAULT_REPEAT_TTL_MS } from '../../../src/messaging/defaults.js';
 import { InvalidArgumentError } from '../../../src/errors/invalid-argument-error.js';
 import { RepeatCounterUnavailableError } from '../../../src/errors/repeat-counter-unavailable-error.js';
 

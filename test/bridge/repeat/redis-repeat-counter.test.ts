@@ -1,13 +1,10 @@
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import {
-  redact,
-  redisEndpointFromClient,
-  redisEndpointFromUrl,
-  sanitizeError,
-} from '../../../src/adapters/redis/redis-endpoint.js';
+import { redisEndpointFromClient, redisEndpointFromUrl } from '../../../src/adapters/redis/redis-endpoint.js';
 import { RedisRepeatCounter } from '../../../src/adapters/redis/redis-repeat-counter.js';
 import { InvalidArgumentError } from '../../../src/errors/invalid-argument-error.js';
+import { redact } from '../../../src/internal/redact.js';
+import { sanitizeError } from '../../../src/internal/safe-error.js';
 
 // No Redis needed here: a counter given a url connects only on its first call.
 
@@ -53,9 +50,9 @@ describe('RedisRepeatCounter options', () => {
 });
 
 describe('Redis endpoint redaction', () => {
-  it('hides user info and the query string of a URL', () => {
+  it('hides the user info of a URL and a password in its query string', () => {
     expect(redisEndpointFromUrl('redis://:p%40ss@cache:6380/2?password=x', 'here')).toEqual({
-      display: 'redis://***@cache:6380/2?***',
+      display: 'redis://***@cache:6380/2?password=***',
       secrets: ['p%40ss', 'p@ss', 'x'],
     });
     expect(redisEndpointFromUrl('rediss://cache', 'here').display).toBe('rediss://cache');

@@ -47,7 +47,7 @@ const subscriber = new Consumer(transport, {
 
 function shop() {
   const dispatcher = new EventDispatcher();
-  const flusher = new Flusher({ dispatcher, unitOfWork: new PgUnitOfWork(pool) });
+  const flusher = new Flusher({ dispatcher, unitOfWork: new PgUnitOfWork({ pool }) });
   const bridge = new Bridge({ dispatcher, transport, appId: 'shop' });
   bridge.forward(OrderPlaced, { routingKey: `${exchange}.placed` });
   const relay = new OutboxRelay({

@@ -24,7 +24,7 @@ afterAll(async () => {
 });
 
 wireIdentityScenarios('PgOutbox + RabbitMQ', () =>
-  Promise.resolve({ transport, unitOfWork: new PgUnitOfWork(pool), outbox, extraHeaders }),
+  Promise.resolve({ transport, unitOfWork: new PgUnitOfWork({ pool }), outbox, extraHeaders }),
 );
 
 // The embedded outbox in front of a real broker: a structured clone of the headers turned Buffers into

@@ -24,7 +24,7 @@ async function ids(): Promise<string[]> {
 beforeAll(async () => {
   pool = createPool();
   outbox = new PgOutbox({ pool, table, notifyChannel: table });
-  unitOfWork = new PgUnitOfWork(pool);
+  unitOfWork = new PgUnitOfWork({ pool });
   await outbox.ensureSchema();
   await outbox.ensureSchema(); // idempotent
 });

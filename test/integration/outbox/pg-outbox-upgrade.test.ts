@@ -109,7 +109,7 @@ describe('PgOutbox on a table of the previous version', () => {
       appId: 'shop',
       headers: { 'x-at': new Date('2024-01-01T00:00:00.000Z') },
     });
-    await new PgUnitOfWork(pool).transaction((client) => outbox.add([fresh], client));
+    await new PgUnitOfWork({ pool }).transaction((client) => outbox.add([fresh], client));
 
     const transport = new MemoryTransport({ broker: new MemoryBroker() });
     await transport.declare({

@@ -45,7 +45,7 @@ beforeAll(async () => {
   pool = createPool({ max: 12 });
   otherPool = createPool({ max: 4 });
   outbox = new PgOutbox({ pool, table, notifyChannel: table });
-  unitOfWork = new PgUnitOfWork(pool);
+  unitOfWork = new PgUnitOfWork({ pool });
   await outbox.ensureSchema();
   await outbox.ensureSchema(); // idempotent
 });

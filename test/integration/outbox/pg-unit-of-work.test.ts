@@ -34,7 +34,7 @@ beforeAll(async () => {
   await pool.query(
     `CREATE TABLE ${deferred} (key text, CONSTRAINT ${deferred}_key UNIQUE (key) DEFERRABLE INITIALLY DEFERRED)`,
   );
-  unitOfWork = new PgUnitOfWork(pool);
+  unitOfWork = new PgUnitOfWork({ pool });
 });
 
 afterAll(async () => {
@@ -173,7 +173,7 @@ describe('PgUnitOfWork', () => {
   });
 
   it('uses the configured isolation level', async () => {
-    const serializable = new PgUnitOfWork(pool, { isolationLevel: 'serializable' });
+    const serializable = new PgUnitOfWork({ pool, isolationLevel: 'serializable' });
     const level = await serializable.transaction(async (client) => {
       const { rows } = await client.query<{ level: string }>('SELECT current_setting($1) AS level', [
         'transaction_isolation',
@@ -184,9 +184,14 @@ describe('PgUnitOfWork', () => {
   });
 
   it('rejects misuse with clear errors, and rolls back', async () => {
-    expect(() => new PgUnitOfWork({} as Pool)).toThrow(InvalidArgumentError);
-    expect(() => new PgUnitOfWork(pool, { isolationLevel: 'chaos' as never })).toThrow(/isolationLevel/);
-    expect(() => new PgUnitOfWork(pool, { isolation: 'serializable' } as never)).toThrow(/unknown option/);
+    expect(() => new PgUnitOfWork({ pool: {} as Pool })).toThrow(
+      /PgUnitOfWork: "pool" must be a pg Pool, got an instance of Object/,
+    );
+    expect(() => new PgUnitOfWork(undefined as never)).toThrow(/"pool" must be a pg Pool, got undefined/);
+    // The former shape, new PgUnitOfWork(pool), says what to write instead.
+    expect(() => new PgUnitOfWork(pool as never)).toThrow(/new PgUnitOfWork\(\{ pool \}\)/);
+    expect(() => new PgUnitOfWork({ pool, isolationLevel: 'chaos' as never })).toThrow(/isolationLevel/);
+    expect(() => new PgUnitOfWork({ pool, isolation: 'serializable' } as never)).toThrow(/unknown option/);
     await expect(unitOfWork.transaction('nope' as never)).rejects.toBeInstanceOf(InvalidArgumentError);
 
     // Two savepoints side by side on one connection.

@@ -31,7 +31,7 @@ beforeAll(async () => {
     watchReconnect: { initialDelayMs: 50, maxDelayMs: 500 },
     onError: (error) => errors.push(error),
   });
-  unitOfWork = new PgUnitOfWork(pool);
+  unitOfWork = new PgUnitOfWork({ pool });
   await outbox.ensureSchema();
 });
 

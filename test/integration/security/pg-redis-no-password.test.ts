@@ -129,7 +129,7 @@ describe('a password in a PostgreSQL URL never shows', () => {
         ),
         await capture.failure(
           `${label} transaction()`,
-          new PgUnitOfWork(failing).transaction(async () => 1),
+          new PgUnitOfWork({ pool: failing }).transaction(async () => 1),
         ),
       ];
       expect(errors.every((error) => error instanceof Error)).toBe(true);

@@ -91,7 +91,7 @@ it(`${ORDERS} orders through the outbox while relays are SIGKILLed and PostgreSQ
 
   // The writer: the application's own code path, Flusher + PgUnitOfWork + Bridge.useOutbox.
   const dispatcher = new EventDispatcher();
-  const flusher = new Flusher({ dispatcher, unitOfWork: new PgUnitOfWork(pool) });
+  const flusher = new Flusher({ dispatcher, unitOfWork: new PgUnitOfWork({ pool }) });
   new Bridge({ dispatcher, transport, appId: names.appId })
     .forward(OrderPlaced, { routingKey })
     .useOutbox(flusher, outbox);

@@ -21,7 +21,7 @@ export async function commitRows(
   total: number,
   chunk = 500,
 ): Promise<string[]> {
-  const unitOfWork = new PgUnitOfWork(pool);
+  const unitOfWork = new PgUnitOfWork({ pool });
   const ids: string[] = [];
   for (let start = 0; start < total; start += chunk) {
     const messages = Array.from({ length: Math.min(chunk, total - start) }, (_, index) =>

@@ -156,7 +156,7 @@ async function drainThrough(
   );
   const late = message({ exchange: names.exchange, routingKey: names.routingKey });
   const lastClaimAt = outbox.claims.at(-1)!.at;
-  await new PgUnitOfWork(admin).transaction((client) => writer.add([late], client));
+  await new PgUnitOfWork({ pool: admin }).transaction((client) => writer.add([late], client));
   const committedAt = Date.now();
   // Within a poll interval at worst (without a notification), to report how long it took.
   await waitFor(() => counts.has(late.id), POLL_INTERVAL_MS + 3000, 'the row committed after the faults');

@@ -1,0 +1,141 @@
+import { AsyncListenerError } from '../errors/async-listener-error.js';
+import { ListenersFailedError, type ListenerFailure } from '../errors/listeners-failed-error.js';
+import { isStoppable, type StoppableEvent } from './event.js';
+import { eventNameOf, type EventKey } from './event-types.js';
+import type { ListenerRegistry } from './listener-registry.js';
+import type { Registration } from './registration.js';
+
+/**
+ * One dispatch: the listeners of the event called one after another in priority order, on the list as
+ * it was when the dispatch started, until one stops propagation. `collect` is the error policy: false
+ * fails at the first error (`'stop'`), true runs every listener and then fails with one
+ * `ListenersFailedError` (`'collect'`).
+ *
+ * The loop stays synchronous until a listener returns a thenable: synchronous listeners cost no
+ * microtask, and a dispatch whose listeners are all synchronous allocates nothing. These are plain
+ * functions rather than closures for the same reason.
+ */
+
+const noop = (): void => {};
+
+/** `dispatch()`: resolves to the event, rejects with the listener's error or a `ListenersFailedError`. */
+export function callListeners(
+  registry: ListenerRegistry,
+  collect: boolean,
+  key: EventKey,
+  event: unknown,
+): Promise<unknown> {
+  const list = registry.resolve(key);
+  const stoppable = isStoppableValue(event);
+  let failures: ListenerFailure[] | undefined;
+  for (let index = 0; index < list.length; index++) {
+    if (stoppable && event.isPropagationStopped()) break;
+    const registration = list[index]!;
+    if (registration.once && !claim(registry, registration)) continue;
+    let result: unknown;
+    try {
+      result = registration.call(event as never);
+    } catch (error) {
+      if (!collect) return Promise.reject(error);
+      (failures ??= []).push(failure(registration, error));
+      continue;
+    }
+    if (isThenable(result)) {
+      return continueAsync(registry, collect, key, event, list, index, result, stoppable, failures);
+    }
+  }
+  if (failures !== undefined) return Promise.reject(new ListenersFailedError(eventNameOf(key), failures));
+  return Promise.resolve(event);
+}
+
+/**
+ * `dispatchSync()`: returns the event. A listener that returns a thenable is a misuse, reported as an
+ * `AsyncListenerError` naming it, under the same error policy as any other failure.
+ */
+export function callListenersSync(
+  registry: ListenerRegistry,
+  collect: boolean,
+  key: EventKey,
+  event: unknown,
+): unknown {
+  const list = registry.resolve(key);
+  const stoppable = isStoppableValue(event);
+  let failures: ListenerFailure[] | undefined;
+  for (let index = 0; index < list.length; index++) {
+    if (stoppable && event.isPropagationStopped()) break;
+    const registration = list[index]!;
+    if (registration.once && !claim(registry, registration)) continue;
+    let result: unknown;
+    try {
+      result = registration.call(event as never);
+    } catch (error) {
+      if (!collect) throw error;
+      (failures ??= []).push(failure(registration, error));
+      continue;
+    }
+    if (isThenable(result)) {
+      // The dispatch reports the misuse; observing the promise keeps its outcome from surfacing again
+      // as an unhandled rejection.
+      result.then(undefined, noop);
+      const error = new AsyncListenerError(registration.name, eventNameOf(key));
+      if (!collect) throw error;
+      (failures ??= []).push(failure(registration, error));
+    }
+  }
+  if (failures !== undefined) throw new ListenersFailedError(eventNameOf(key), failures);
+  return event;
+}
+
+/** The rest of a dispatch once the listener at `index` returned `pending`: awaited one by one. */
+async function continueAsync(
+  registry: ListenerRegistry,
+  collect: boolean,
+  key: EventKey,
+  event: unknown,
+  list: readonly Registration[],
+  index: number,
+  pending: PromiseLike<unknown>,
+  stoppable: boolean,
+  failures: ListenerFailure[] | undefined,
+): Promise<unknown> {
+  try {
+    await pending;
+  } catch (error) {
+    if (!collect) throw error;
+    (failures ??= []).push(failure(list[index]!, error));
+  }
+  for (index++; index < list.length; index++) {
+    if (stoppable && (event as StoppableEvent).isPropagationStopped()) break;
+    const registration = list[index]!;
+    if (registration.once && !claim(registry, registration)) continue;
+    try {
+      const result = registration.call(event as never);
+      if (isThenable(result)) await result;
+    } catch (error) {
+      if (!collect) throw error;
+      (failures ??= []).push(failure(registration, error));
+    }
+  }
+  if (failures !== undefined) throw new ListenersFailedError(eventNameOf(key), failures);
+  return event;
+}
+
+/** A `once` listener runs in exactly one dispatch, even when dispatches overlap. */
+function claim(registry: ListenerRegistry, registration: Registration): boolean {
+  if (registration.spent) return false;
+  registration.spent = true;
+  registry.remove(registration);
+  return true;
+}
+
+function isStoppableValue(value: unknown): value is StoppableEvent {
+  return typeof value === 'object' && value !== null && isStoppable(value);
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== undefined && value !== null && typeof (value as { then?: unknown }).then === 'function';
+}
+
+function failure(registration: Registration, error: unknown): ListenerFailure {
+  return { listener: registration.name, priority: registration.priority, error };
+}

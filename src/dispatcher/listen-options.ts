@@ -1,0 +1,48 @@
+import { InvalidArgumentError } from '../errors/invalid-argument-error.js';
+import { assertKnownOptions, describeValue, integerOption, optionKeys } from '../internal/options.js';
+import { describeKey } from './event-key.js';
+import type { EventKey, ListenOptions } from './event-types.js';
+
+/** The options of one registration, checked, with their defaults applied. */
+export interface ResolvedListenOptions {
+  readonly priority: number;
+  readonly once: boolean;
+  readonly signal: AbortSignal | undefined;
+}
+
+const OPTION_KEYS = optionKeys<ListenOptions>({ priority: true, once: true, signal: true });
+
+/** What `on()` without options means; shared, so that registering without options allocates nothing here. */
+const DEFAULTS: ResolvedListenOptions = Object.freeze({ priority: 0, once: false, signal: undefined });
+
+/**
+ * Checks the options of a registration on `key` (an `InvalidArgumentError` naming the option) and
+ * applies the defaults. `name` is the listener's display name, for the error of a bad priority.
+ */
+export function resolveListenOptions(
+  key: EventKey,
+  options: ListenOptions | undefined,
+  name: string,
+): ResolvedListenOptions {
+  // Error texts are built only when options are given: on() without options stays cheap for churn.
+  if (options === undefined) return DEFAULTS;
+  const where = `on(${describeKey(key)})`;
+  assertKnownOptions(options, OPTION_KEYS, where);
+  const priority =
+    options.priority === undefined ? 0 : integerOption(options.priority, 0, `${where}: priority of ${name}`);
+  const signal = options.signal;
+  if (signal !== undefined && !isAbortSignal(signal)) {
+    throw new InvalidArgumentError(`${where}: signal must be an AbortSignal, got ${describeValue(signal)}`);
+  }
+  return { priority, once: options.once === true, signal };
+}
+
+/** Structural rather than `instanceof`: a signal from another realm or a polyfill passes too. */
+function isAbortSignal(value: unknown): value is AbortSignal {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as AbortSignal).addEventListener === 'function' &&
+    typeof (value as AbortSignal).aborted === 'boolean'
+  );
+}
