@@ -5,7 +5,7 @@ import { PgDatabase } from 'drizzle-orm/pg-core';
 import type { SqlDialect, SqlResult, SqlUnitOfWork } from '../../deferred/sql-unit-of-work.js';
 import { InvalidArgumentError } from '../../errors/invalid-argument-error.js';
 import { mysql2DriverResult, pgDriverResult } from '../../internal/driver-result.js';
-import { assertKnownOptions, describeValue } from '../../internal/options.js';
+import { assertKnownOptions, describeValue, optionKeys } from '../../internal/options.js';
 import { TransactionScope } from '../../internal/transaction-scope.js';
 
 export interface DrizzleUnitOfWorkOptions {
@@ -15,6 +15,9 @@ export interface DrizzleUnitOfWorkOptions {
    */
   dialect?: SqlDialect;
 }
+
+/** Checked by the compiler against DrizzleUnitOfWorkOptions: a key added there must be added here. */
+const DRIZZLE_UNIT_OF_WORK_OPTION_KEYS = optionKeys<DrizzleUnitOfWorkOptions>({ dialect: true });
 
 /** What the adapter needs of a Drizzle database or transaction: `PgDatabase`, `MySqlDatabase`, theirs. */
 export interface DrizzleDatabase<Tx> {
@@ -58,7 +61,7 @@ export class DrizzleUnitOfWork<Tx extends DrizzleTransaction<Tx>> implements Sql
         `DrizzleUnitOfWork: expected a Drizzle database, got ${describeValue(db)}`,
       );
     }
-    assertKnownOptions(options, ['dialect'], 'DrizzleUnitOfWork');
+    assertKnownOptions(options, DRIZZLE_UNIT_OF_WORK_OPTION_KEYS, 'DrizzleUnitOfWork');
     const detected = is(db, PgDatabase) ? 'postgres' : is(db, MySqlDatabase) ? 'mysql' : undefined;
     const dialect = options.dialect ?? detected;
     if (dialect !== 'postgres' && dialect !== 'mysql') {

@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import type { SqlDialect, SqlResult, SqlUnitOfWork } from '../../deferred/sql-unit-of-work.js';
 import { InvalidArgumentError } from '../../errors/invalid-argument-error.js';
 import { mysql2DriverResult, pgDriverResult } from '../../internal/driver-result.js';
-import { assertKnownOptions, describeValue } from '../../internal/options.js';
+import { assertKnownOptions, describeValue, optionKeys } from '../../internal/options.js';
 import { toQuestionMarks } from '../../internal/placeholders.js';
 import { TransactionScope } from '../../internal/transaction-scope.js';
 
@@ -13,6 +13,9 @@ export interface KnexUnitOfWorkOptions {
    */
   dialect?: SqlDialect;
 }
+
+/** Checked by the compiler against KnexUnitOfWorkOptions: a key added there must be added here. */
+const KNEX_UNIT_OF_WORK_OPTION_KEYS = optionKeys<KnexUnitOfWorkOptions>({ dialect: true });
 
 /** Knex client dialects (`knex.client.dialect`) tidings knows the SQL of. */
 const DIALECTS: Readonly<Record<string, SqlDialect>> = { postgresql: 'postgres', mysql: 'mysql' };
@@ -47,7 +50,7 @@ export class KnexUnitOfWork implements SqlUnitOfWork<Knex.Transaction> {
     if (typeof knex !== 'function' || typeof (knex as Partial<Knex>).transaction !== 'function') {
       throw new InvalidArgumentError(`KnexUnitOfWork: expected a Knex instance, got ${describeValue(knex)}`);
     }
-    assertKnownOptions(options, ['dialect'], 'KnexUnitOfWork');
+    assertKnownOptions(options, KNEX_UNIT_OF_WORK_OPTION_KEYS, 'KnexUnitOfWork');
     const detected = DIALECTS[String((knex.client as { dialect?: unknown } | undefined)?.dialect)];
     const dialect = options.dialect ?? detected;
     if (dialect !== 'postgres' && dialect !== 'mysql') {

@@ -3,7 +3,7 @@ import type { Kysely, QueryResult, Transaction } from 'kysely';
 import type { SqlDialect, SqlResult, SqlUnitOfWork } from '../../deferred/sql-unit-of-work.js';
 import { InvalidArgumentError } from '../../errors/invalid-argument-error.js';
 import { TransactionStateError } from '../../errors/transaction-state-error.js';
-import { assertKnownOptions, describeValue } from '../../internal/options.js';
+import { assertKnownOptions, describeValue, optionKeys } from '../../internal/options.js';
 import { TransactionScope } from '../../internal/transaction-scope.js';
 
 export interface KyselyUnitOfWorkOptions {
@@ -13,6 +13,9 @@ export interface KyselyUnitOfWorkOptions {
    */
   dialect?: SqlDialect;
 }
+
+/** Checked by the compiler against KyselyUnitOfWorkOptions: a key added there must be added here. */
+const KYSELY_UNIT_OF_WORK_OPTION_KEYS = optionKeys<KyselyUnitOfWorkOptions>({ dialect: true });
 
 /**
  * The unit of work over a `Kysely` instance you create and manage: `transaction(work)` runs `work` in
@@ -53,7 +56,7 @@ export class KyselyUnitOfWork<DB = unknown> implements SqlUnitOfWork<Transaction
           'instance: the unit of work opens the transactions)',
       );
     }
-    assertKnownOptions(options, ['dialect'], 'KyselyUnitOfWork');
+    assertKnownOptions(options, KYSELY_UNIT_OF_WORK_OPTION_KEYS, 'KyselyUnitOfWork');
     const dialect = options.dialect ?? detectDialect(db);
     if (dialect !== 'postgres' && dialect !== 'mysql') {
       throw new InvalidArgumentError(

@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/core';
 import type { SqlDialect, SqlResult, SqlUnitOfWork } from '../../deferred/sql-unit-of-work.js';
 import { InvalidArgumentError } from '../../errors/invalid-argument-error.js';
 import { TransactionStateError } from '../../errors/transaction-state-error.js';
-import { assertKnownOptions, describeValue } from '../../internal/options.js';
+import { assertKnownOptions, describeValue, optionKeys } from '../../internal/options.js';
 import { toQuestionMarks } from '../../internal/placeholders.js';
 import { TransactionScope } from '../../internal/transaction-scope.js';
 
@@ -14,6 +14,9 @@ export interface MikroOrmUnitOfWorkOptions {
    */
   dialect?: SqlDialect;
 }
+
+/** Checked by the compiler against MikroOrmUnitOfWorkOptions: a key added there must be added here. */
+const MIKRO_ORM_UNIT_OF_WORK_OPTION_KEYS = optionKeys<MikroOrmUnitOfWorkOptions>({ dialect: true });
 
 /** URL schemes of the drivers' default client URLs (`Connection.getDefaultClientUrl()`). */
 const DIALECTS: Readonly<Record<string, SqlDialect>> = {
@@ -54,7 +57,7 @@ export class MikroOrmUnitOfWork<EM extends EntityManager = EntityManager> implem
         `MikroOrmUnitOfWork: expected a MikroORM EntityManager (orm.em), got ${describeValue(em)}`,
       );
     }
-    assertKnownOptions(options, ['dialect'], 'MikroOrmUnitOfWork');
+    assertKnownOptions(options, MIKRO_ORM_UNIT_OF_WORK_OPTION_KEYS, 'MikroOrmUnitOfWork');
     const detected = detectDialect(em);
     const dialect = options.dialect ?? detected;
     if (dialect !== 'postgres' && dialect !== 'mysql') {

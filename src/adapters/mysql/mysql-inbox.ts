@@ -1,7 +1,7 @@
 import type { Pool, PoolConnection } from 'mysql2/promise';
 import type { SqlUnitOfWork } from '../../deferred/sql-unit-of-work.js';
 import { InvalidArgumentError } from '../../errors/invalid-argument-error.js';
-import { assertKnownOptions, describeValue } from '../../internal/options.js';
+import { assertKnownOptions, describeValue, optionKeys } from '../../internal/options.js';
 import type { Inbox } from '../../messaging/inbox/inbox.js';
 import { poolExecutor, unitOfWorkExecutor, type MysqlExecutor } from './mysql-executor.js';
 import { MAX_IDENTIFIER_LENGTH, mysqlIdentifier, quoteIdentifier } from './mysql-identifier.js';
@@ -15,6 +15,9 @@ export interface MysqlInboxNameOptions {
    */
   table?: string;
 }
+
+/** Checked by the compiler against MysqlInboxNameOptions: a key added there must be added here. */
+const MYSQL_INBOX_NAME_OPTION_KEYS = optionKeys<MysqlInboxNameOptions>({ table: true });
 
 export interface MysqlInboxOptions<Tx = PoolConnection> extends MysqlInboxNameOptions {
   /**
@@ -30,6 +33,9 @@ export interface MysqlInboxOptions<Tx = PoolConnection> extends MysqlInboxNameOp
   pool?: Pool;
 }
 
+/** Checked by the compiler against MysqlInboxOptions: a key added there must be added here. */
+const MYSQL_INBOX_OPTION_KEYS = optionKeys<MysqlInboxOptions>({ unitOfWork: true, pool: true, table: true });
+
 /** The key columns are VARCHAR(255): a longer consumer or message id would be cut by the server. */
 const MAX_KEY_LENGTH = 255;
 
@@ -41,7 +47,7 @@ const MAX_KEY_LENGTH = 255;
  * await connection.query(mysqlInboxSchemaSql({ table: 'billing_inbox' }));
  */
 export function mysqlInboxSchemaSql(options: MysqlInboxNameOptions = {}): string {
-  assertKnownOptions(options, ['table'], 'mysqlInboxSchemaSql');
+  assertKnownOptions(options, MYSQL_INBOX_NAME_OPTION_KEYS, 'mysqlInboxSchemaSql');
   return `${createTable(inboxTable(options.table, 'mysqlInboxSchemaSql'))};\n`;
 }
 
@@ -75,7 +81,7 @@ export class MysqlInbox<Tx = PoolConnection> implements Inbox<Tx> {
   readonly #table: string;
 
   constructor(options: MysqlInboxOptions<Tx>) {
-    assertKnownOptions(options, ['unitOfWork', 'pool', 'table'], 'MysqlInbox');
+    assertKnownOptions(options, MYSQL_INBOX_OPTION_KEYS, 'MysqlInbox');
     const { unitOfWork, pool } = options ?? {};
     if ((unitOfWork === undefined) === (pool === undefined)) {
       throw new InvalidArgumentError('MysqlInbox: give either "unitOfWork" or "pool" (not both)');

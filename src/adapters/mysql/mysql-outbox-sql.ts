@@ -1,4 +1,4 @@
-import { assertKnownOptions } from '../../internal/options.js';
+import { assertKnownOptions, optionKeys } from '../../internal/options.js';
 import { MAX_IDENTIFIER_LENGTH, mysqlIdentifier, quoteIdentifier } from './mysql-identifier.js';
 
 /** Where the outbox lives; every SQL name tidings uses is derived from it. */
@@ -10,6 +10,9 @@ export interface MysqlOutboxNameOptions {
    */
   table?: string;
 }
+
+/** Checked by the compiler against MysqlOutboxNameOptions: a key added there must be added here. */
+const MYSQL_OUTBOX_NAME_OPTION_KEYS = optionKeys<MysqlOutboxNameOptions>({ table: true });
 
 /**
  * The names, validated and quoted. Built here and nowhere else, so that no other code pastes a
@@ -58,7 +61,7 @@ export function mysqlOutboxNames(
  * await connection.query(mysqlOutboxSchemaSql({ table: 'outbox' }));
  */
 export function mysqlOutboxSchemaSql(options: MysqlOutboxNameOptions = {}): string {
-  assertKnownOptions(options, ['table'], 'mysqlOutboxSchemaSql');
+  assertKnownOptions(options, MYSQL_OUTBOX_NAME_OPTION_KEYS, 'mysqlOutboxSchemaSql');
   return `${schemaStatements(mysqlOutboxNames(options, 'mysqlOutboxSchemaSql')).join(';\n')};\n`;
 }
 

@@ -1,7 +1,7 @@
 import type { Pool, PoolConnection } from 'mysql2/promise';
 import type { SqlResult, SqlUnitOfWork } from '../../deferred/sql-unit-of-work.js';
 import { InvalidArgumentError } from '../../errors/invalid-argument-error.js';
-import { assertKnownOptions, describeValue, integerOption } from '../../internal/options.js';
+import { assertKnownOptions, describeValue, integerOption, optionKeys } from '../../internal/options.js';
 import type {
   ClaimedRow,
   FailedRow,
@@ -44,6 +44,13 @@ export interface MysqlOutboxOptions<Tx = PoolConnection> extends MysqlOutboxName
    */
   pool?: Pool;
 }
+
+/** Checked by the compiler against MysqlOutboxOptions: a key added there must be added here. */
+const MYSQL_OUTBOX_OPTION_KEYS = optionKeys<MysqlOutboxOptions>({
+  unitOfWork: true,
+  pool: true,
+  table: true,
+});
 
 /** `last_error` is cut to this many characters: enough for a message and the top of a stack. */
 export const MAX_LAST_ERROR_LENGTH = 2000;
@@ -101,7 +108,7 @@ export class MysqlOutbox<Tx = PoolConnection> implements Outbox<Tx> {
   readonly #sql: MysqlOutboxStatements;
 
   constructor(options: MysqlOutboxOptions<Tx>) {
-    assertKnownOptions(options, ['unitOfWork', 'pool', 'table'], 'MysqlOutbox');
+    assertKnownOptions(options, MYSQL_OUTBOX_OPTION_KEYS, 'MysqlOutbox');
     const { unitOfWork, pool } = options ?? {};
     if ((unitOfWork === undefined) === (pool === undefined)) {
       throw new InvalidArgumentError('MysqlOutbox: give either "unitOfWork" or "pool" (not both)');

@@ -3,7 +3,7 @@ import type { SqlDialect, SqlResult, SqlUnitOfWork } from '../../deferred/sql-un
 import { InvalidArgumentError } from '../../errors/invalid-argument-error.js';
 import { TransactionStateError } from '../../errors/transaction-state-error.js';
 import { InstanceContext } from '../../internal/instance-context.js';
-import { assertKnownOptions, describeValue } from '../../internal/options.js';
+import { assertKnownOptions, describeValue, optionKeys } from '../../internal/options.js';
 import { toSqlResult } from './mysql-result.js';
 
 /** The isolation levels of InnoDB. */
@@ -23,6 +23,12 @@ export interface MysqlUnitOfWorkOptions {
    */
   isolationLevel?: MysqlIsolationLevel;
 }
+
+/** Checked by the compiler against MysqlUnitOfWorkOptions: a key added there must be added here. */
+const MYSQL_UNIT_OF_WORK_OPTION_KEYS = optionKeys<MysqlUnitOfWorkOptions>({
+  pool: true,
+  isolationLevel: true,
+});
 
 const ISOLATION: Readonly<Record<MysqlIsolationLevel, string>> = {
   'read uncommitted': 'READ UNCOMMITTED',
@@ -167,7 +173,7 @@ export class MysqlUnitOfWork implements SqlUnitOfWork<PoolConnection> {
   readonly #frames = new InstanceContext<Frame>(this);
 
   constructor(options: MysqlUnitOfWorkOptions) {
-    assertKnownOptions(options, ['pool', 'isolationLevel'], 'MysqlUnitOfWork');
+    assertKnownOptions(options, MYSQL_UNIT_OF_WORK_OPTION_KEYS, 'MysqlUnitOfWork');
     this.#pool = promisePool(options?.pool, 'MysqlUnitOfWork');
     const level = options.isolationLevel;
     if (level !== undefined && !Object.hasOwn(ISOLATION, level)) {

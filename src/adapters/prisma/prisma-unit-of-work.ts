@@ -1,6 +1,6 @@
 import type { SqlDialect, SqlResult, SqlUnitOfWork } from '../../deferred/sql-unit-of-work.js';
 import { InvalidArgumentError } from '../../errors/invalid-argument-error.js';
-import { assertKnownOptions, describeValue } from '../../internal/options.js';
+import { assertKnownOptions, describeValue, optionKeys } from '../../internal/options.js';
 import { TransactionScope } from '../../internal/transaction-scope.js';
 
 /** The options of an interactive `$transaction` (Prisma's defaults: 2 s to start, 5 s to run). */
@@ -30,6 +30,12 @@ export interface PrismaUnitOfWorkOptions {
    */
   transactionOptions?: PrismaTransactionOptions;
 }
+
+/** Checked by the compiler against PrismaUnitOfWorkOptions: a key added there must be added here. */
+const PRISMA_UNIT_OF_WORK_OPTION_KEYS = optionKeys<PrismaUnitOfWorkOptions>({
+  dialect: true,
+  transactionOptions: true,
+});
 
 /** Prisma providers (the datasource's `provider`) tidings knows the SQL of. */
 const DIALECTS: Readonly<Record<string, SqlDialect>> = { postgresql: 'postgres', mysql: 'mysql' };
@@ -73,7 +79,7 @@ export class PrismaUnitOfWork<Tx extends PrismaTransactionClient<Tx>> implements
         `PrismaUnitOfWork: expected a PrismaClient, got ${describeValue(prisma)}`,
       );
     }
-    assertKnownOptions(options, ['dialect', 'transactionOptions'], 'PrismaUnitOfWork');
+    assertKnownOptions(options, PRISMA_UNIT_OF_WORK_OPTION_KEYS, 'PrismaUnitOfWork');
     // Not public API, but what every generated client carries; the dialect option is the way around it.
     const provider = (prisma as { _activeProvider?: unknown })._activeProvider;
     const detected = DIALECTS[String(provider)];

@@ -2,7 +2,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import type { SqlDialect, SqlResult, SqlUnitOfWork } from '../../deferred/sql-unit-of-work.js';
 import { InvalidArgumentError } from '../../errors/invalid-argument-error.js';
 import { TransactionStateError } from '../../errors/transaction-state-error.js';
-import { assertKnownOptions, describeValue } from '../../internal/options.js';
+import { assertKnownOptions, describeValue, optionKeys } from '../../internal/options.js';
 import { TransactionScope } from '../../internal/transaction-scope.js';
 
 export interface TypeOrmUnitOfWorkOptions {
@@ -13,6 +13,9 @@ export interface TypeOrmUnitOfWorkOptions {
    */
   dialect?: SqlDialect;
 }
+
+/** Checked by the compiler against TypeOrmUnitOfWorkOptions: a key added there must be added here. */
+const TYPE_ORM_UNIT_OF_WORK_OPTION_KEYS = optionKeys<TypeOrmUnitOfWorkOptions>({ dialect: true });
 
 /** TypeORM driver types (`DataSourceOptions.type`) tidings knows the SQL of. */
 const DIALECTS: Readonly<Record<string, SqlDialect>> = {
@@ -52,7 +55,7 @@ export class TypeOrmUnitOfWork implements SqlUnitOfWork<EntityManager> {
         `TypeOrmUnitOfWork: expected a TypeORM DataSource or EntityManager, got ${describeValue(source)}`,
       );
     }
-    assertKnownOptions(options, ['dialect'], 'TypeOrmUnitOfWork');
+    assertKnownOptions(options, TYPE_ORM_UNIT_OF_WORK_OPTION_KEYS, 'TypeOrmUnitOfWork');
     const type = driverType(source);
     const detected = DIALECTS[String(type)];
     const dialect = options.dialect ?? detected;
