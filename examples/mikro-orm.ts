@@ -1,77 +1,35 @@
 // requires: mysql
-// MikroORM and the transactional outbox on MySQL or MariaDB: the order entity and its outbox row commit in
-// one transaction, a relay publishes the row afterwards, and the warehouse (another service, a second
-// bridge on the same broker) consumes the event. A flush that throws writes and publishes nothing. The
-// broker is the embedded one here; give the relay an AmqpTransport for RabbitMQ. MYSQL_URL defaults to
-// the local server; the example's tables are dropped at the end.
-import 'reflect-metadata';
-import { Entity, MikroORM, PrimaryKey, Property } from '@mikro-orm/mariadb'; // or @mikro-orm/mysql
-import { AggregateRoot, Bridge, EventDispatcher, Flusher, MemoryTransport, OutboxRelay } from 'tidings';
+// MikroORM and the transactional outbox on MySQL or MariaDB: the order row and its outbox row commit in
+// one transaction, a relay publishes the row afterwards, and the warehouse (another service,
+// examples/shop/warehouse.ts) consumes the event. A flush that throws writes and publishes nothing. The
+// broker is the embedded one here; give the relay an AmqpTransport for RabbitMQ. MYSQL_URL defaults to the
+// local server; the example's tables are dropped at the end.
+import { warehouse } from './shop/warehouse.js'; // first: its queue is bound before the shop publishes
+// #region mikro-orm
+import { MikroORM } from '@mikro-orm/mariadb'; // or @mikro-orm/mysql
+import { Bridge, EventDispatcher, Flusher, MemoryTransport, OutboxRelay } from 'tidings';
 import { MikroOrmUnitOfWork } from 'tidings/mikro-orm';
 import { MysqlOutbox } from 'tidings/mysql';
+import { Order, OrderPlaced } from './shop/mikro-orm-order.js'; // an entity and AggregateRoot
 
-class OrderPlaced {
-  static eventName = 'order.placed';
-  constructor(
-    readonly id: string,
-    readonly total: number,
-  ) {}
-}
-@Entity({ tableName: 'example_mikro_orm_orders' })
-class Order extends AggregateRoot {
-  @PrimaryKey({ type: 'string', length: 36 })
-  id!: string;
-
-  @Property({ type: 'integer' })
-  total!: number;
-
-  /** A new order, which records OrderPlaced (the ORM builds loaded ones with no arguments). */
-  static place(id: string, total: number): Order {
-    const order = Object.assign(new Order(), { id, total });
-    order.recordEvent(new OrderPlaced(id, total));
-    return order;
-  }
-}
-
-// The warehouse: another service, consuming order.placed from the broker into its own dispatcher.
-const warehouse = new EventDispatcher();
-const received = new Promise<void>((resolve) =>
-  warehouse.on(OrderPlaced, (event) => {
-    console.log(`warehouse got ${event.id} (${event.total})`);
-    resolve();
-  }),
-);
-const warehouseTransport = new MemoryTransport();
-const warehouseBridge = new Bridge({
-  dispatcher: warehouse,
-  transport: warehouseTransport,
-  appId: 'warehouse',
-});
-warehouseBridge.consume({
-  queue: 'warehouse.orders',
-  bindingKeys: ['order.placed'],
-  events: { 'order.placed': OrderPlaced },
-});
-await warehouseBridge.start();
-
-// The shop.
-const dispatcher = new EventDispatcher();
-const transport = new MemoryTransport(); // or createTransport() from tidings/rabbitmq
-const bridge = new Bridge({ dispatcher, transport, appId: 'shop' });
-bridge.forward(OrderPlaced, { routingKey: 'order.placed' });
-
-// #region mikro-orm
 const orm = await MikroORM.init({
   clientUrl: process.env['MYSQL_URL'] ?? 'mysql://root@127.0.0.1:3306/test',
   entities: [Order],
 });
 await orm.em
   .getConnection()
-  .execute('CREATE TABLE IF NOT EXISTS example_mikro_orm_orders (id varchar(36) PRIMARY KEY, total int)');
-const unitOfWork = new MikroOrmUnitOfWork(orm.em); // UnitOfWork<EntityManager>: a fork in a transaction
+  .execute(
+    'CREATE TABLE IF NOT EXISTS example_mikro_orm_orders (id varchar(36) PRIMARY KEY, total int NOT NULL)',
+  );
+const unitOfWork = new MikroOrmUnitOfWork(orm.em); // work gets a fork of the EntityManager
 const outbox = new MysqlOutbox({ unitOfWork, table: 'example_mikro_orm_outbox' }); // default: tidings_outbox
 await outbox.ensureSchema(); // or run mysqlOutboxSchemaSql() in a migration
+
+const dispatcher = new EventDispatcher();
 const flusher = new Flusher({ dispatcher, unitOfWork });
+const transport = new MemoryTransport(); // or createTransport() from tidings/rabbitmq
+const bridge = new Bridge({ dispatcher, transport, appId: 'shop' });
+bridge.forward(OrderPlaced, { routingKey: 'order.placed' });
 const relay = new OutboxRelay({ outbox, transport, pollIntervalMs: 200 }); // MySQL has no LISTEN: it polls
 bridge.useOutbox(flusher, outbox, relay);
 relay.start();
@@ -93,7 +51,7 @@ await flusher
   })
   .catch((error: Error) => console.log(`rolled back: ${error.message}`));
 
-await received;
+await warehouse.received;
 // The relay marks the row published once the broker has confirmed it, a moment after the delivery.
 while ((await outbox.stats()).published !== 1) await new Promise((resolve) => setTimeout(resolve, 10));
 const rows = await orm.em.fork().find(Order, {});
@@ -103,9 +61,8 @@ console.log(`outbox: ${pending} pending, ${published} published`);
 
 await relay.stop();
 await bridge.close();
-await warehouseBridge.close();
 await transport.close();
-await warehouseTransport.close();
+await warehouse.close();
 await orm.em
   .getConnection()
   .execute('DROP TABLE example_mikro_orm_orders, example_mikro_orm_outbox, example_mikro_orm_outbox_token');
