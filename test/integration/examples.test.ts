@@ -3,9 +3,18 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { EXAMPLE_TIMEOUT_MS, requiredServers, runExample } from '../helpers/run-example.js';
-import { DATABASE_URL, REDIS_URL } from './servers.js';
+import { DATABASE_URL, MYSQL_URL, REDIS_URL } from './servers.js';
 
-const env = { DATABASE_URL, REDIS_URL };
+const env = { DATABASE_URL, MYSQL_URL, REDIS_URL };
+
+/** The ORM examples on MySQL/MariaDB: the committed order is consumed once, the rolled-back one is not. */
+function outboxOnMysql(out: string): void {
+  expect(out).toContain('rolled back: card declined\n');
+  expect(out.match(/warehouse got/g)).toEqual(['warehouse got']);
+  expect(out).toContain('warehouse got o-1 (42)\n');
+  expect(out).toContain('orders: o-1\n');
+  expect(out).toContain('outbox: 0 pending, 1 published\n');
+}
 
 const expectations: Record<string, (out: string) => void> = {
   'redis-repeat-counter.ts': (out) =>
@@ -14,6 +23,13 @@ const expectations: Record<string, (out: string) => void> = {
     expect(out).toContain('warehouse got {"id":"o-1","total":42}\n');
     expect(out).toMatch(/pending: 0,[\s\S]*published: 1/);
   },
+  'mysql.ts': outboxOnMysql,
+  'knex.ts': outboxOnMysql,
+  'kysely.ts': outboxOnMysql,
+  'drizzle.ts': outboxOnMysql,
+  'typeorm.ts': outboxOnMysql,
+  'mikro-orm.ts': outboxOnMysql,
+  'prisma.ts': outboxOnMysql,
   'postgres-dead-letter-archive.ts': (out) => {
     expect(out).toContain('{ scanned: 2, archived: 2, duplicates: 0, skipped: 0, failed: [] }');
     expect(out).toMatch(/#\d+ non-retryable: card declined for o-1 \{"orderId":"o-1"\}/);

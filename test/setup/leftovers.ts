@@ -39,9 +39,13 @@ export const PG_NAME_PATTERNS: readonly RegExp[] = [
 
 /**
  * Tables on MySQL/MariaDB: the MySQL tests' uniqueName() (`tidings_…_` and ten hex digits, an outbox's
- * `_token` counter next to it) and the SQL contract suite's scratch tables (`tidings_sql_<what>_<hex>`).
+ * `_token` counter next to it), the SQL contract suite's scratch tables (`tidings_sql_<what>_<hex>`) and
+ * the examples' (`example_<library>_orders`, `example_<library>_outbox` and its counter).
  */
-export const MYSQL_NAME_PATTERNS: readonly RegExp[] = [/^tidings_[a-z_]+_[0-9a-f]{10}(_token)?$/];
+export const MYSQL_NAME_PATTERNS: readonly RegExp[] = [
+  /^tidings_[a-z_]+_[0-9a-f]{10}(_token)?$/,
+  /^example_[a-z_]+_(orders|outbox|outbox_token)$/,
+];
 
 /** Every repeat counter of the tests is under `tidings-test:`; the default prefix is checked by queue. */
 const TEST_KEY_PREFIX = 'tidings-test:';

@@ -1,0 +1,69 @@
+// requires: mysql
+// MikroORM and the transactional outbox on MySQL or MariaDB: the order row and its outbox row commit in
+// one transaction, a relay publishes the row afterwards, and the warehouse (another service,
+// examples/shop/warehouse.ts) consumes the event. A flush that throws writes and publishes nothing. The
+// broker is the embedded one here; give the relay an AmqpTransport for RabbitMQ. MYSQL_URL defaults to the
+// local server; the example's tables are dropped at the end.
+import { warehouse } from './shop/warehouse.js'; // first: its queue is bound before the shop publishes
+// #region mikro-orm
+import { MikroORM } from '@mikro-orm/mariadb'; // or @mikro-orm/mysql
+import { Bridge, EventDispatcher, Flusher, MemoryTransport, OutboxRelay } from 'tidings';
+import { MikroOrmUnitOfWork } from 'tidings/mikro-orm';
+import { MysqlOutbox } from 'tidings/mysql';
+import { Order, OrderPlaced } from './shop/mikro-orm-order.js'; // an entity and AggregateRoot
+
+const orm = await MikroORM.init({
+  clientUrl: process.env['MYSQL_URL'] ?? 'mysql://root@127.0.0.1:3306/test',
+  entities: [Order],
+});
+await orm.em
+  .getConnection()
+  .execute(
+    'CREATE TABLE IF NOT EXISTS example_mikro_orm_orders (id varchar(36) PRIMARY KEY, total int NOT NULL)',
+  );
+const unitOfWork = new MikroOrmUnitOfWork(orm.em); // work gets a fork of the EntityManager
+const outbox = new MysqlOutbox({ unitOfWork, table: 'example_mikro_orm_outbox' }); // default: tidings_outbox
+await outbox.ensureSchema(); // or run mysqlOutboxSchemaSql() in a migration
+
+const dispatcher = new EventDispatcher();
+const flusher = new Flusher({ dispatcher, unitOfWork });
+const transport = new MemoryTransport(); // or createTransport() from tidings/rabbitmq
+const bridge = new Bridge({ dispatcher, transport, appId: 'shop' });
+bridge.forward(OrderPlaced, { routingKey: 'order.placed' });
+const relay = new OutboxRelay({ outbox, transport, pollIntervalMs: 200 }); // MySQL has no LISTEN: it polls
+bridge.useOutbox(flusher, outbox, relay);
+relay.start();
+
+const order = Order.place('o-1', 42);
+await flusher.transaction(async (em) => {
+  em.persist(order); // em.transactional flushes it before COMMIT
+  return [order]; // its OrderPlaced goes into example_mikro_orm_outbox in this same transaction
+});
+// #endregion
+
+// A flush that throws: neither the order row nor its outbox row is written, nothing is published.
+await flusher
+  .transaction(async (em) => {
+    const declined = Order.place('o-2', 5000);
+    await em.persist(declined).flush();
+    if (declined.total > 1000) throw new Error('card declined');
+    return [declined];
+  })
+  .catch((error: Error) => console.log(`rolled back: ${error.message}`));
+
+await warehouse.received;
+// The relay marks the row published once the broker has confirmed it, a moment after the delivery.
+while ((await outbox.stats()).published !== 1) await new Promise((resolve) => setTimeout(resolve, 10));
+const rows = await orm.em.fork().find(Order, {});
+console.log(`orders: ${rows.map((row) => row.id).join(', ')}`);
+const { pending, published } = await outbox.stats();
+console.log(`outbox: ${pending} pending, ${published} published`);
+
+await relay.stop();
+await bridge.close();
+await transport.close();
+await warehouse.close();
+await orm.em
+  .getConnection()
+  .execute('DROP TABLE example_mikro_orm_orders, example_mikro_orm_outbox, example_mikro_orm_outbox_token');
+await orm.close(); // the ORM is yours: tidings only runs statements in its transactions

@@ -1,0 +1,67 @@
+// requires: mysql
+// The transactional outbox on MySQL or MariaDB through mysql2: the order row and its outbox row commit in
+// one transaction, a relay publishes the row afterwards, and the warehouse (another service,
+// examples/shop/warehouse.ts) consumes the event. A flush that throws writes and publishes nothing. The
+// broker is the embedded one here; give the relay an AmqpTransport for RabbitMQ. MYSQL_URL defaults to the
+// local server; the example's tables are dropped at the end.
+import { warehouse } from './shop/warehouse.js'; // first: its queue is bound before the shop publishes
+// #region mysql
+import mysql from 'mysql2/promise';
+import { Bridge, EventDispatcher, Flusher, MemoryTransport, OutboxRelay } from 'tidings';
+import { MysqlOutbox, MysqlUnitOfWork } from 'tidings/mysql';
+import { Order, OrderPlaced } from './shop/order.js'; // an AggregateRoot that records OrderPlaced
+
+const pool = mysql.createPool({ uri: process.env['MYSQL_URL'] ?? 'mysql://root@127.0.0.1:3306/test' });
+await pool.query(
+  'CREATE TABLE IF NOT EXISTS example_mysql_orders (id varchar(36) PRIMARY KEY, total int NOT NULL)',
+);
+const unitOfWork = new MysqlUnitOfWork({ pool }); // UnitOfWork<PoolConnection>: work gets the connection
+const outbox = new MysqlOutbox({ unitOfWork, table: 'example_mysql_outbox' }); // default: tidings_outbox
+await outbox.ensureSchema(); // or run mysqlOutboxSchemaSql() in a migration
+
+const dispatcher = new EventDispatcher();
+const flusher = new Flusher({ dispatcher, unitOfWork });
+const transport = new MemoryTransport(); // or createTransport() from tidings/rabbitmq
+const bridge = new Bridge({ dispatcher, transport, appId: 'shop' });
+bridge.forward(OrderPlaced, { routingKey: 'order.placed' });
+const relay = new OutboxRelay({ outbox, transport, pollIntervalMs: 200 }); // MySQL has no LISTEN: it polls
+bridge.useOutbox(flusher, outbox, relay);
+relay.start();
+
+const order = Order.place('o-1', 42);
+await flusher.transaction(async (connection) => {
+  await connection.query('INSERT INTO example_mysql_orders (id, total) VALUES (?, ?)', [
+    order.id,
+    order.total,
+  ]);
+  return [order]; // its OrderPlaced goes into example_mysql_outbox in this same transaction
+});
+// #endregion
+
+// A flush that throws: neither the order row nor its outbox row is written, nothing is published.
+await flusher
+  .transaction(async (connection) => {
+    const declined = Order.place('o-2', 5000);
+    await connection.query('INSERT INTO example_mysql_orders (id, total) VALUES (?, ?)', [
+      declined.id,
+      declined.total,
+    ]);
+    if (declined.total > 1000) throw new Error('card declined');
+    return [declined];
+  })
+  .catch((error: Error) => console.log(`rolled back: ${error.message}`));
+
+await warehouse.received;
+// The relay marks the row published once the broker has confirmed it, a moment after the delivery.
+while ((await outbox.stats()).published !== 1) await new Promise((resolve) => setTimeout(resolve, 10));
+const [rows] = await pool.query<mysql.RowDataPacket[]>('SELECT id FROM example_mysql_orders');
+console.log(`orders: ${rows.map((row) => String(row['id'])).join(', ')}`);
+const { pending, published } = await outbox.stats();
+console.log(`outbox: ${pending} pending, ${published} published`);
+
+await relay.stop();
+await bridge.close();
+await transport.close();
+await warehouse.close();
+await pool.query('DROP TABLE example_mysql_orders, example_mysql_outbox, example_mysql_outbox_token');
+await pool.end(); // the pool is yours: the unit of work and the outbox only borrow its connections
