@@ -4,7 +4,7 @@ import { InvalidArgumentError } from '../../errors/invalid-argument-error.js';
 import { describeValue } from '../../internal/options.js';
 import type { ClaimedRow, OutboxMessage } from '../../messaging/outbox/outbox.js';
 import { assertOutboxMessage } from '../../messaging/outbox/outbox-message.js';
-import { UUID } from './mysql-outbox-checks.js';
+import { toJson, UUID } from './mysql-outbox-checks.js';
 
 // How an outbox message becomes a row and a claimed row a message again. A row holds the message as
 // encoded for the broker: `body` (LONGBLOB) the very bytes, `typed_headers` (text) the header table in
@@ -94,19 +94,4 @@ function assertShortString(value: string, where: string): void {
       `${where} is ${bytes} bytes long in UTF-8; AMQP allows at most ${MAX_SHORT_STRING_BYTES}`,
     );
   }
-}
-
-/** Serializes for a text column, turning what JSON cannot hold into a clear error up front. */
-function toJson(value: unknown, where: string): string {
-  let json: string | undefined;
-  try {
-    json = JSON.stringify(value);
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new InvalidArgumentError(`${where} cannot be serialized to JSON: ${reason}`, { cause: error });
-  }
-  if (json === undefined) {
-    throw new InvalidArgumentError(`${where} cannot be serialized to JSON, got ${describeValue(value)}`);
-  }
-  return json;
 }

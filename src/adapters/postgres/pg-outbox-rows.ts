@@ -4,6 +4,7 @@ import { InvalidArgumentError } from '../../errors/invalid-argument-error.js';
 import { describeValue } from '../../internal/options.js';
 import type { ClaimedRow, OutboxMessage } from '../../messaging/outbox/outbox.js';
 import { assertOutboxMessage } from '../../messaging/outbox/outbox-message.js';
+import { assertJsonb, toJson, UUID } from './pg-outbox-checks.js';
 
 // How an outbox message becomes a row and a claimed row a message again.
 //
@@ -14,8 +15,6 @@ import { assertOutboxMessage } from '../../messaging/outbox/outbox-message.js';
 //
 // Rows written before `body` existed hold `payload` (jsonb) and `headers` (plain jsonb) instead: they are
 // encoded when claimed, as the relay of that version encoded them, so an upgrade loses none of them.
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** What a claim returns per row; everything as text, parsed here whatever type parsers pg has. */
 export interface ClaimedRecord {
@@ -68,7 +67,7 @@ export function addParameters(messages: readonly OutboxMessage[]): AddParameters
         : Buffer.from(content.buffer, content.byteOffset, content.byteLength),
     );
     typedHeaders.push(headers == null ? null : JSON.stringify(toArchiveJson(headers)));
-    properties.push(toJson(rest, `${where}.properties`));
+    properties.push(assertJsonb(toJson(rest, `${where}.properties`), `${where}.properties`));
   }
   return parameters;
 }
@@ -96,25 +95,4 @@ export function toClaimedRow(record: ClaimedRecord): ClaimedRow {
     createdAt: new Date(Math.floor(Number(record.created_at_ms))),
     leaseToken: record.lease_token,
   };
-}
-
-/** `\u0000` escaped by JSON.stringify, not preceded by an escaped backslash. */
-const ESCAPED_NUL = /(?<!\\)(?:\\\\)*\\u0000/;
-
-/** Serializes for a jsonb column, turning what PostgreSQL would reject into a clear error up front. */
-function toJson(value: unknown, where: string): string {
-  let json: string | undefined;
-  try {
-    json = JSON.stringify(value);
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new InvalidArgumentError(`${where} cannot be serialized to JSON: ${reason}`, { cause: error });
-  }
-  if (json === undefined) {
-    throw new InvalidArgumentError(`${where} cannot be serialized to JSON, got ${describeValue(value)}`);
-  }
-  if (ESCAPED_NUL.test(json)) {
-    throw new InvalidArgumentError(`${where} contains a NUL character (\\u0000), which jsonb cannot store`);
-  }
-  return json;
 }
