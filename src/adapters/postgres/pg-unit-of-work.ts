@@ -1,7 +1,8 @@
 import type { Pool, PoolClient } from 'pg';
-import type { UnitOfWork } from '../../deferred/unit-of-work.js';
+import type { SqlResult, SqlUnitOfWork } from '../../deferred/sql-unit-of-work.js';
 import { InvalidArgumentError } from '../../errors/invalid-argument-error.js';
 import { TransactionStateError } from '../../errors/transaction-state-error.js';
+import { pgDriverResult } from '../../internal/driver-result.js';
 import { assertKnownOptions, describeValue, optionKeys } from '../../internal/options.js';
 import { InstanceContext } from '../../internal/instance-context.js';
 import { looksLikePool, poolOption } from './pg-pool-option.js';
@@ -36,6 +37,14 @@ const BEGIN: Readonly<Record<PgIsolationLevel, string>> = {
 const IN_FAILED_TRANSACTION = '25P02';
 
 const noop = (): void => {};
+
+/** The pool of each PgUnitOfWork, for the adapters that also need one (PgOutbox's LISTEN). */
+const pools = new WeakMap<object, Pool>();
+
+/** The pool a `PgUnitOfWork` runs on; `undefined` for any other unit of work. */
+export function poolOfPgUnitOfWork(unitOfWork: unknown): Pool | undefined {
+  return typeof unitOfWork === 'object' && unitOfWork !== null ? pools.get(unitOfWork) : undefined;
+}
 
 /** One checked-out client, and whether it can still be trusted (see `release`). */
 class Connection {
@@ -105,6 +114,9 @@ interface Frame {
  *   return [order];
  * });
  *
+ * It is a `SqlUnitOfWork` (dialect `'postgres'`): `query(client, sql, params)` runs a statement on the
+ * client of the transaction, which is what `PgOutbox`, `PgInbox` and any other SQL adapter of tidings use.
+ *
  * @example
  * // Nested: a savepoint. The outer transaction survives the inner failure.
  * await unitOfWork.transaction(async (client) => {
@@ -112,7 +124,8 @@ interface Frame {
  *   await unitOfWork.transaction((c) => importRow(c, row)).catch((error) => report(error));
  * });
  */
-export class PgUnitOfWork implements UnitOfWork<PoolClient> {
+export class PgUnitOfWork implements SqlUnitOfWork<PoolClient> {
+  readonly dialect = 'postgres' as const;
   readonly #pool: Pool;
   readonly #begin: string;
   readonly #frames = new InstanceContext<Frame>(this);
@@ -133,12 +146,35 @@ export class PgUnitOfWork implements UnitOfWork<PoolClient> {
     }
     this.#pool = pool;
     this.#begin = level === undefined ? 'BEGIN' : BEGIN[level];
+    pools.set(this, pool);
   }
 
   /** Whether the caller runs inside a transaction of this unit of work (any depth). */
   get inTransaction(): boolean {
     const frame = this.#frames.getStore();
     return frame !== undefined && !frame.ended;
+  }
+
+  /**
+   * Runs one statement (`$1…$n` placeholders) on `client`, the client a `transaction()` of this unit of
+   * work handed to its `work`.
+   *
+   * @example
+   * await unitOfWork.transaction(async (client) => {
+   *   const { rowCount } = await unitOfWork.query(client, 'UPDATE orders SET paid = true WHERE id = $1', [id]);
+   * });
+   */
+  async query<Row = Record<string, unknown>>(
+    client: PoolClient,
+    sql: string,
+    params: readonly unknown[] = [],
+  ): Promise<SqlResult<Row>> {
+    if (typeof (client as Partial<PoolClient> | undefined)?.query !== 'function') {
+      throw new InvalidArgumentError(
+        `query: expected the pg client of the current transaction, got ${describeValue(client)}`,
+      );
+    }
+    return pgDriverResult(await client.query(sql, [...params])) as SqlResult<Row>;
   }
 
   transaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
