@@ -5,7 +5,7 @@ import { assertKnownOptions, describeValue, optionKeys } from '../../internal/op
 import type { Inbox } from '../../messaging/inbox/inbox.js';
 import { poolExecutor, unitOfWorkExecutor, type MysqlExecutor } from './mysql-executor.js';
 import { MAX_IDENTIFIER_LENGTH, mysqlIdentifier, quoteIdentifier } from './mysql-identifier.js';
-import { assertSqlUnitOfWork } from './mysql-outbox.js';
+import { assertSqlUnitOfWork } from '../../deferred/assert-sql-unit-of-work.js';
 import { MysqlUnitOfWork, poolOfUnitOfWork, promisePool } from './mysql-unit-of-work.js';
 
 export interface MysqlInboxNameOptions {
@@ -87,7 +87,7 @@ export class MysqlInbox<Tx = PoolConnection> implements Inbox<Tx> {
       throw new InvalidArgumentError('MysqlInbox: give either "unitOfWork" or "pool" (not both)');
     }
     if (unitOfWork !== undefined) {
-      assertSqlUnitOfWork(unitOfWork, 'MysqlInbox');
+      assertSqlUnitOfWork(unitOfWork, 'mysql', 'MysqlInbox');
       this.#unitOfWork = unitOfWork;
     } else {
       this.#unitOfWork = new MysqlUnitOfWork({

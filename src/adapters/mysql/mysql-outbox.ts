@@ -1,5 +1,6 @@
 import type { Pool, PoolConnection } from 'mysql2/promise';
 import type { SqlResult, SqlUnitOfWork } from '../../deferred/sql-unit-of-work.js';
+import { assertSqlUnitOfWork } from '../../deferred/assert-sql-unit-of-work.js';
 import { InvalidArgumentError } from '../../errors/invalid-argument-error.js';
 import { assertKnownOptions, describeValue, integerOption, optionKeys } from '../../internal/options.js';
 import type {
@@ -114,7 +115,7 @@ export class MysqlOutbox<Tx = PoolConnection> implements Outbox<Tx> {
       throw new InvalidArgumentError('MysqlOutbox: give either "unitOfWork" or "pool" (not both)');
     }
     if (unitOfWork !== undefined) {
-      assertSqlUnitOfWork(unitOfWork, 'MysqlOutbox');
+      assertSqlUnitOfWork(unitOfWork, 'mysql', 'MysqlOutbox');
       this.#unitOfWork = unitOfWork;
     } else {
       this.#unitOfWork = new MysqlUnitOfWork({
@@ -303,21 +304,6 @@ export class MysqlOutbox<Tx = PoolConnection> implements Outbox<Tx> {
       );
     }
     return Promise.resolve(() => Promise.resolve());
-  }
-}
-
-/** A `SqlUnitOfWork` of dialect 'mysql', or an `InvalidArgumentError` naming what it is instead. */
-export function assertSqlUnitOfWork(unitOfWork: unknown, where: string): void {
-  const candidate = unitOfWork as Partial<SqlUnitOfWork> | undefined;
-  if (typeof candidate?.transaction !== 'function' || typeof candidate.query !== 'function') {
-    throw new InvalidArgumentError(
-      `${where}: "unitOfWork" must be a SqlUnitOfWork (transaction and query), got ${describeValue(unitOfWork)}`,
-    );
-  }
-  if (candidate.dialect !== 'mysql') {
-    throw new InvalidArgumentError(
-      `${where}: "unitOfWork" must speak MySQL (dialect 'mysql'), got dialect ${describeValue(candidate.dialect)}`,
-    );
   }
 }
 

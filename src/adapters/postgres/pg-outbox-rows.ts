@@ -2,8 +2,10 @@ import { fromArchiveJson, toArchiveJson } from '../../messaging/dead-letters/arc
 import type { MessageProperties } from '../../messaging/transport.js';
 import { InvalidArgumentError } from '../../errors/invalid-argument-error.js';
 import { describeValue } from '../../internal/options.js';
+import { integerValue, jsonValue } from '../../internal/sql-values.js';
 import type { ClaimedRow, OutboxMessage } from '../../messaging/outbox/outbox.js';
 import { assertOutboxMessage } from '../../messaging/outbox/outbox-message.js';
+import { pgArray, pgByteaArray } from './pg-array.js';
 import { assertJsonb, toJson, UUID } from './pg-outbox-checks.js';
 
 // How an outbox message becomes a row and a claimed row a message again.
@@ -16,7 +18,10 @@ import { assertJsonb, toJson, UUID } from './pg-outbox-checks.js';
 // Rows written before `body` existed hold `payload` (jsonb) and `headers` (plain jsonb) instead: they are
 // encoded when claimed, as the relay of that version encoded them, so an upgrade loses none of them.
 
-/** What a claim returns per row; everything as text, parsed here whatever type parsers pg has. */
+/**
+ * What a claim returns per row: everything cast to text or a number in SQL, so that any driver or ORM
+ * gives the same (a count or a float may still come as text or a bigint: normalised here).
+ */
 export interface ClaimedRecord {
   id: string;
   exchange: string;
@@ -29,25 +34,22 @@ export interface ClaimedRecord {
   /** Rows of the previous format: the headers as plain JSON. */
   headers: string | null;
   properties: string;
-  attempts: number | string;
+  attempts: number | string | bigint;
   created_at_ms: number | string;
-  lease_token: string;
+  lease_token: string | number | bigint;
 }
 
-/** The parallel arrays of `PgOutboxStatements.add`, in its parameter order ($1 … $6). */
-export type AddParameters = [
-  ids: string[],
-  exchanges: string[],
-  routingKeys: string[],
-  bodies: Buffer[],
-  typedHeaders: (string | null)[],
-  properties: string[],
-];
-
-/** Checks every message (a bad one writes nothing) and lays them out as the columns `add` inserts. */
-export function addParameters(messages: readonly OutboxMessage[]): AddParameters {
-  const parameters: AddParameters = [[], [], [], [], [], []];
-  const [ids, exchanges, routingKeys, bodies, typedHeaders, properties] = parameters;
+/**
+ * Checks every message (a bad one writes nothing) and lays them out as the columns `add` inserts: the
+ * parameters $1 … $6 of `PgOutboxStatements.add`, each an array literal.
+ */
+export function addParameters(messages: readonly OutboxMessage[]): string[] {
+  const ids: string[] = [];
+  const exchanges: string[] = [];
+  const routingKeys: string[] = [];
+  const bodies: Uint8Array[] = [];
+  const typedHeaders: (string | null)[] = [];
+  const properties: string[] = [];
   for (const [index, message] of messages.entries()) {
     const where = `add: messages[${index}]`;
     assertOutboxMessage(message, where);
@@ -60,30 +62,32 @@ export function addParameters(messages: readonly OutboxMessage[]): AddParameters
     ids.push(message.id);
     exchanges.push(message.exchange);
     routingKeys.push(message.routingKey);
-    const { content } = message;
-    bodies.push(
-      Buffer.isBuffer(content)
-        ? content
-        : Buffer.from(content.buffer, content.byteOffset, content.byteLength),
-    );
+    bodies.push(message.content);
     typedHeaders.push(headers == null ? null : JSON.stringify(toArchiveJson(headers)));
     properties.push(assertJsonb(toJson(rest, `${where}.properties`), `${where}.properties`));
   }
-  return parameters;
+  return [
+    pgArray(ids),
+    pgArray(exchanges),
+    pgArray(routingKeys),
+    pgByteaArray(bodies),
+    pgArray(typedHeaders),
+    pgArray(properties),
+  ];
 }
 
 export function toClaimedRow(record: ClaimedRecord): ClaimedRow {
-  const properties = JSON.parse(record.properties) as Omit<MessageProperties, 'messageId'>;
+  const properties = jsonValue(record.properties) as Omit<MessageProperties, 'messageId'>;
   let content: Buffer;
   if (record.body !== null) {
     content = Buffer.from(record.body, 'hex');
     if (record.typed_headers !== null) {
-      properties.headers = fromArchiveJson(JSON.parse(record.typed_headers)) as Record<string, unknown>;
+      properties.headers = fromArchiveJson(jsonValue(record.typed_headers)) as Record<string, unknown>;
     }
   } else {
     // A row of the previous format: encoded now, exactly as that version's relay did.
     content = Buffer.from(JSON.stringify(JSON.parse(record.payload ?? 'null')), 'utf8');
-    if (record.headers !== null) properties.headers = JSON.parse(record.headers) as Record<string, unknown>;
+    if (record.headers !== null) properties.headers = jsonValue(record.headers) as Record<string, unknown>;
   }
   return {
     id: record.id,
@@ -91,8 +95,8 @@ export function toClaimedRow(record: ClaimedRecord): ClaimedRow {
     routingKey: record.routing_key,
     content,
     properties,
-    attempts: Number(record.attempts),
+    attempts: integerValue(record.attempts),
     createdAt: new Date(Math.floor(Number(record.created_at_ms))),
-    leaseToken: record.lease_token,
+    leaseToken: String(record.lease_token),
   };
 }

@@ -97,12 +97,18 @@ export function pgOutboxSchemaSql(options: Omit<PgOutboxNameOptions, 'notifyChan
 }
 
 function schemaSql(names: PgOutboxNames): string {
+  return `${schemaStatements(names).join('\n')}\n`;
+}
+
+/** The DDL as separate statements: a driver or ORM that prepares statements runs one at a time. */
+function schemaStatements(names: PgOutboxNames): string[] {
   const t = names.qualifiedTable;
   // fillfactor 80: every row is updated twice (claimed, then published), and free room on the page lets
   // the claim update be a HOT update — no index columns change — instead of a new index entry each time.
   // `body` and `typed_headers` hold the message as encoded for the broker (see pg-outbox-rows.ts);
   // `payload` and `headers` are read only from rows that an earlier version wrote.
-  return `CREATE TABLE IF NOT EXISTS ${t} (
+  return [
+    `CREATE TABLE IF NOT EXISTS ${t} (
   id uuid PRIMARY KEY,
   exchange text NOT NULL,
   routing_key text NOT NULL,
@@ -119,12 +125,12 @@ function schemaSql(names: PgOutboxNames): string {
   lease_token bigint,
   lease_expires_at timestamptz,
   published_at timestamptz
-) WITH (fillfactor = 80);
-${upgradeSql(names)}
-CREATE SEQUENCE IF NOT EXISTS ${names.qualifiedSequence} AS bigint OWNED BY ${t}.lease_token;
-CREATE INDEX IF NOT EXISTS ${names.claimIndex} ON ${t} (available_at, id) WHERE published_at IS NULL;
-CREATE INDEX IF NOT EXISTS ${names.retentionIndex} ON ${t} (published_at) WHERE published_at IS NOT NULL;
-`;
+) WITH (fillfactor = 80);`,
+    upgradeSql(names),
+    `CREATE SEQUENCE IF NOT EXISTS ${names.qualifiedSequence} AS bigint OWNED BY ${t}.lease_token;`,
+    `CREATE INDEX IF NOT EXISTS ${names.claimIndex} ON ${t} (available_at, id) WHERE published_at IS NULL;`,
+    `CREATE INDEX IF NOT EXISTS ${names.retentionIndex} ON ${t} (published_at) WHERE published_at IS NOT NULL;`,
+  ];
 }
 
 /**
@@ -155,11 +161,16 @@ $tidings_outbox$;`;
 /** Every statement `PgOutbox` runs, built once from the validated names. */
 export interface PgOutboxStatements {
   /**
-   * The DDL behind a transaction-scoped advisory lock, as one multi-statement query (which PostgreSQL
-   * runs as one transaction): two processes that start at once do not race on `CREATE ... IF NOT EXISTS`.
+   * The DDL, one statement each, to run in one transaction after `lock`: two processes that start at
+   * once do not race on `CREATE ... IF NOT EXISTS`.
    */
-  readonly ensureSchema: string;
-  /** $1 ids, $2 exchanges, $3 routing keys, $4 bodies, $5 typed headers, $6 properties (arrays), $7 channel. */
+  readonly schema: readonly string[];
+  /** A transaction-scoped advisory lock on the outbox's name. */
+  readonly lock: string;
+  /**
+   * $1 ids, $2 exchanges, $3 routing keys, $4 bodies, $5 typed headers, $6 properties, each an array
+   * literal (see `pgArray`); $7 channel.
+   */
   readonly add: string;
   /** $1 owner, $2 limit, $3 lease in milliseconds. */
   readonly claim: string;
@@ -191,10 +202,12 @@ export function pgOutboxStatements(names: PgOutboxNames): PgOutboxStatements {
   const t = names.qualifiedTable;
   const lockKey = quoteLiteral(`tidings_outbox:${names.schema}.${names.table}`);
   return {
-    ensureSchema: `SELECT pg_advisory_xact_lock(hashtext(${lockKey}));\n${schemaSql(names)}`,
+    schema: schemaStatements(names),
+    lock: `SELECT pg_advisory_xact_lock(hashtext(${lockKey}))`,
 
     // One statement, so one round trip for any number of messages: the rows come in as parallel arrays
-    // (no limit on their length, unlike bind parameters). pg_notify is transactional: the hint is
+    // (no limit on their length, unlike bind parameters), each bound as one array literal so that every
+    // driver and ORM passes it as it is (Knex would expand a JS array into a list). pg_notify is transactional: the hint is
     // delivered on commit, and never for a rollback. The INSERT runs although nothing reads it.
     add: `WITH added AS (
   INSERT INTO ${t} (id, exchange, routing_key, body, typed_headers, properties)
@@ -214,7 +227,7 @@ SELECT pg_notify($7, '')`,
     AND available_at <= now()
     AND (lease_expires_at IS NULL OR lease_expires_at <= now())
   ORDER BY available_at, id
-  LIMIT $2
+  LIMIT $2::integer
   FOR UPDATE SKIP LOCKED
 ), claimed AS (
   UPDATE ${t}
@@ -268,7 +281,7 @@ WHERE id = ANY (ARRAY(
   SELECT id FROM ${t}
   WHERE published_at < $1::timestamptz
   ORDER BY published_at
-  LIMIT $2
+  LIMIT $2::integer
   FOR UPDATE SKIP LOCKED
 ))`,
 

@@ -1,4 +1,5 @@
-import type { ClientBase, Pool, PoolClient } from 'pg';
+import type { Pool, PoolClient } from 'pg';
+import type { SqlUnitOfWork } from '../../deferred/sql-unit-of-work.js';
 import { InvalidArgumentError } from '../../errors/invalid-argument-error.js';
 import { Backoff, type BackoffOptions } from '../../internal/backoff.js';
 import { assertKnownOptions, describeValue, integerOption } from '../../internal/options.js';
@@ -10,6 +11,8 @@ import type {
   OutboxStats,
 } from '../../messaging/outbox/outbox.js';
 import { asError, assertDate, assertLease, assertOwner, isArray, truncate } from './pg-outbox-checks.js';
+import { pgArray } from './pg-array.js';
+import { pgExecutor, unitOfWorkOption, type PgExecutor } from './pg-executor.js';
 import { addParameters, toClaimedRow, type ClaimedRecord } from './pg-outbox-rows.js';
 import { PgListener } from './pg-listener.js';
 import {
@@ -20,12 +23,26 @@ import {
   type PgOutboxStatements,
 } from './pg-outbox-sql.js';
 
-export interface PgOutboxOptions extends PgOutboxNameOptions {
+export interface PgOutboxOptions<Tx = PoolClient> extends PgOutboxNameOptions {
   /**
-   * A `pg` `Pool` you create and manage (tidings never ends it). Relay operations use `pool.query`;
-   * each `watch()` keeps one client of it checked out while it listens, so size `max` accordingly.
+   * The unit of work whose transactions `add` writes in: a `PgUnitOfWork`, or an ORM's `SqlUnitOfWork`
+   * of dialect `'postgres'` (`tidings/knex`, `tidings/kysely`, `tidings/drizzle`, `tidings/typeorm`,
+   * `tidings/mikro-orm`, `tidings/prisma`). The outbox runs its own statements (claims, marks) through it
+   * too, each in a transaction of its own — over its pool when it is a `PgUnitOfWork`.
+   *
+   * LISTEN/NOTIFY needs a `pg` pool: with a `PgUnitOfWork` (or `pool`) `watch()` wakes relays up when
+   * rows are committed; with an ORM's unit of work it never calls back, and relays find new rows by
+   * polling (`OutboxRelay`'s `pollIntervalMs`). Give this or `pool`.
+   * @defaultValue a `PgUnitOfWork` over `pool`
    */
-  pool: Pool;
+  unitOfWork?: SqlUnitOfWork<Tx>;
+  /**
+   * A `pg` `Pool` you create and manage (tidings never ends it): the shorthand for
+   * `unitOfWork: new PgUnitOfWork({ pool })`. Each `watch()` keeps one client of it checked out while it
+   * listens, so size `max` accordingly. Give this or `unitOfWork`.
+   * @defaultValue none
+   */
+  pool?: Pool;
   /**
    * Delays between attempts to restore a lost LISTEN connection of `watch()`.
    * @defaultValue `{ initialDelayMs: 100, maxDelayMs: 10000, factor: 2, jitter: 0.5 }`
@@ -64,11 +81,14 @@ interface StatsRecord {
  * leaves the row to be published again when its lease expires. The row id is the AMQP message id, so
  * consumers can recognise the copy.
  *
+ * Every statement goes through the unit of work (`SqlUnitOfWork.query`), so the outbox works with any
+ * of them: `add` in the caller's transaction, each relay operation in a transaction of its own.
+ *
  * @example
  * const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL });
- * const outbox = new PgOutbox({ pool });
+ * const unitOfWork = new PgUnitOfWork({ pool });
+ * const outbox = new PgOutbox({ unitOfWork });
  * await outbox.ensureSchema(); // or apply pgOutboxSchemaSql() in a migration
- * const unitOfWork = new PgUnitOfWork(pool);
  * await unitOfWork.transaction(async (client) => {
  *   await client.query('UPDATE orders SET status = $2 WHERE id = $1', [order.id, 'placed']);
  *   // Encoded as Publisher.send would send it; its id (a UUIDv7) becomes the AMQP message id.
@@ -78,30 +98,37 @@ interface StatsRecord {
  * const rows = await outbox.claim('relay-1', 100, 30_000);
  * // ...publish each with confirms, then:
  * await outbox.markPublished('relay-1', confirmedRows);
+ *
+ * @example
+ * // In a Knex transaction (any ORM's unit of work is the same); relays poll.
+ * const unitOfWork = new KnexUnitOfWork(db);
+ * const outbox = new PgOutbox({ unitOfWork });
+ * await unitOfWork.transaction(async (trx) => {
+ *   await trx('orders').where({ id: order.id }).update({ status: 'placed' });
+ *   await outbox.add([encodeOutboxMessage({ orderId: order.id }, 'order.placed')], trx);
+ * });
  */
-export class PgOutbox implements Outbox<PoolClient> {
-  readonly #pool: Pool;
+export class PgOutbox<Tx = PoolClient> implements Outbox<Tx> {
+  readonly #unitOfWork: SqlUnitOfWork<Tx>;
+  readonly #executor: PgExecutor;
   readonly #names: PgOutboxNames;
   readonly #sql: PgOutboxStatements;
   readonly #backoff: Backoff;
   readonly #onError: (error: Error) => void;
 
-  constructor(options: PgOutboxOptions) {
+  constructor(options: PgOutboxOptions<Tx>) {
     assertKnownOptions(
       options,
-      ['pool', 'schema', 'table', 'notifyChannel', 'watchReconnect', 'onError'],
+      ['unitOfWork', 'pool', 'schema', 'table', 'notifyChannel', 'watchReconnect', 'onError'],
       'PgOutbox',
     );
-    const pool = options?.pool as Partial<Pool> | undefined;
-    if (typeof pool?.query !== 'function' || typeof pool.connect !== 'function') {
-      throw new InvalidArgumentError(`PgOutbox: "pool" must be a pg Pool, got ${describeValue(pool)}`);
-    }
+    this.#unitOfWork = unitOfWorkOption(options, 'PgOutbox');
+    this.#executor = pgExecutor(this.#unitOfWork);
     if (options.onError !== undefined && typeof options.onError !== 'function') {
       throw new InvalidArgumentError(
         `PgOutbox: "onError" must be a function, got ${describeValue(options.onError)}`,
       );
     }
-    this.#pool = options.pool;
     this.#names = pgOutboxNames(options);
     this.#sql = pgOutboxStatements(this.#names);
     this.#backoff = new Backoff(options.watchReconnect, 'PgOutbox: watchReconnect');
@@ -119,20 +146,27 @@ export class PgOutbox implements Outbox<PoolClient> {
    * advisory lock.
    */
   async ensureSchema(): Promise<void> {
-    await this.#pool.query(this.#sql.ensureSchema);
+    await this.#executor.transaction(async (query) => {
+      await query(this.#sql.lock);
+      for (const statement of this.#sql.schema) await query(statement);
+    });
   }
 
-  async add(messages: readonly OutboxMessage[], tx: ClientBase): Promise<void> {
+  /**
+   * Writes `messages` in `tx`, the transaction a `transaction()` of the unit of work handed to its work
+   * (a pg client for `PgUnitOfWork`, the ORM's transaction handle otherwise).
+   */
+  async add(messages: readonly OutboxMessage[], tx: Tx): Promise<void> {
     if (!isArray(messages)) {
       throw new InvalidArgumentError(`add: expected an array of messages, got ${describeValue(messages)}`);
     }
-    if (typeof (tx as Partial<ClientBase> | undefined)?.query !== 'function') {
+    if (tx === undefined || tx === null) {
       throw new InvalidArgumentError(
-        `add: expected the pg client of the current transaction, got ${describeValue(tx)}`,
+        `add: expected the transaction of the unit of work (a pg client for PgUnitOfWork), got ${describeValue(tx)}`,
       );
     }
     if (messages.length === 0) return;
-    await tx.query(this.#sql.add, [...addParameters(messages), this.#names.channel]);
+    await this.#unitOfWork.query(tx, this.#sql.add, [...addParameters(messages), this.#names.channel]);
   }
 
   async claim(owner: string, limit: number, leaseMs: number): Promise<ClaimedRow[]> {
@@ -140,8 +174,8 @@ export class PgOutbox implements Outbox<PoolClient> {
     integerOption(limit, 0, 'claim: limit', 0);
     integerOption(leaseMs, 0, 'claim: leaseMs', 1);
     if (limit === 0) return [];
-    const { rows } = await this.#pool.query<ClaimedRecord>(this.#sql.claim, [owner, limit, leaseMs]);
-    return rows.map(toClaimedRow);
+    const { rows } = await this.#executor.run(this.#sql.claim, [owner, limit, leaseMs]);
+    return (rows as unknown as ClaimedRecord[]).map(toClaimedRow);
   }
 
   async markPublished(
@@ -160,8 +194,7 @@ export class PgOutbox implements Outbox<PoolClient> {
       ids.push(row.id);
       tokens.push(row.leaseToken);
     }
-    const result = await this.#pool.query<{ id: string }>(this.#sql.markPublished, [owner, ids, tokens]);
-    return result.rows.map((row) => row.id);
+    return idsOf(await this.#executor.run(this.#sql.markPublished, [owner, pgArray(ids), pgArray(tokens)]));
   }
 
   async markFailed(owner: string, failures: readonly FailedRow[]): Promise<string[]> {
@@ -187,14 +220,15 @@ export class PgOutbox implements Outbox<PoolClient> {
       errors.push(truncate(failure.error.replaceAll('\0', ''), MAX_LAST_ERROR_LENGTH));
       delays.push(failure.retryInMs);
     }
-    const result = await this.#pool.query<{ id: string }>(this.#sql.markFailed, [
-      owner,
-      ids,
-      tokens,
-      errors,
-      delays,
-    ]);
-    return result.rows.map((row) => row.id);
+    return idsOf(
+      await this.#executor.run(this.#sql.markFailed, [
+        owner,
+        pgArray(ids),
+        pgArray(tokens),
+        pgArray(errors),
+        pgArray(delays),
+      ]),
+    );
   }
 
   async extendLease(
@@ -215,32 +249,26 @@ export class PgOutbox implements Outbox<PoolClient> {
       ids.push(row.id);
       tokens.push(row.leaseToken);
     }
-    const result = await this.#pool.query<{ id: string }>(this.#sql.extendLease, [
-      owner,
-      ids,
-      tokens,
-      leaseMs,
-    ]);
-    return result.rows.map((row) => row.id);
+    return idsOf(
+      await this.#executor.run(this.#sql.extendLease, [owner, pgArray(ids), pgArray(tokens), leaseMs]),
+    );
   }
 
   async release(owner: string): Promise<number> {
     assertOwner(owner, 'release');
-    const result = await this.#pool.query(this.#sql.release, [owner]);
-    return result.rowCount ?? 0;
+    return (await this.#executor.run(this.#sql.release, [owner])).rowCount;
   }
 
   async deletePublished(before: Date, limit: number): Promise<number> {
     assertDate(before, 'deletePublished: before');
     integerOption(limit, 0, 'deletePublished: limit', 0);
     if (limit === 0) return 0;
-    const result = await this.#pool.query(this.#sql.deletePublished, [before.toISOString(), limit]);
-    return result.rowCount ?? 0;
+    return (await this.#executor.run(this.#sql.deletePublished, [before.toISOString(), limit])).rowCount;
   }
 
   async stats(): Promise<OutboxStats> {
-    const { rows } = await this.#pool.query<StatsRecord>(this.#sql.stats);
-    const row = rows[0];
+    const { rows } = await this.#executor.run(this.#sql.stats);
+    const row = rows[0] as StatsRecord | undefined;
     return {
       pending: Number(row?.pending ?? 0),
       oldestPendingAgeMs: Math.round(Number(row?.oldest_pending_age_ms ?? 0)),
@@ -254,14 +282,19 @@ export class PgOutbox implements Outbox<PoolClient> {
    * Listens for the NOTIFY that `add` sends on commit, on a client of its own taken from the pool. If
    * that connection dies, it is restored with backoff (errors go to `onError`), and `listener` is called
    * once afterwards, since notifications sent in between are lost. Rejects if the first `LISTEN` fails.
+   *
+   * Only with a `pg` pool (`pool`, or a `PgUnitOfWork`): over an ORM's unit of work the listener is
+   * never called, and relays find new rows by polling (`OutboxRelay`'s `pollIntervalMs`).
    */
   async watch(listener: () => void): Promise<() => Promise<void>> {
     if (typeof listener !== 'function') {
       throw new InvalidArgumentError(`watch: expected a function, got ${describeValue(listener)}`);
     }
+    const pool = this.#executor.pool;
+    if (pool === undefined) return () => Promise.resolve();
     const onError = this.#onError;
     const watcher = new PgListener({
-      pool: this.#pool,
+      pool,
       channel: this.#names.channel,
       listenSql: this.#sql.listen,
       unlistenSql: this.#sql.unlisten,
@@ -277,4 +310,8 @@ export class PgOutbox implements Outbox<PoolClient> {
     let stopping: Promise<void> | undefined;
     return () => (stopping ??= watcher.stop());
   }
+}
+
+function idsOf(result: { rows: Record<string, unknown>[] }): string[] {
+  return result.rows.map((row) => String(row.id));
 }
