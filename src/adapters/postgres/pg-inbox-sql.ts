@@ -66,8 +66,10 @@ function schemaSql(names: PgInboxNames): string {
 
 /** Every statement `PgInbox` runs, built once from the validated names. */
 export interface PgInboxStatements {
-  /** The DDL behind a transaction-scoped advisory lock: concurrent first runs do not race. */
-  readonly ensureSchema: string;
+  /** A transaction-scoped advisory lock, taken before the DDL: concurrent first runs do not race. */
+  readonly lock: string;
+  /** The DDL, one statement. */
+  readonly schema: string;
   /** $1 consumer, $2 message id; inserts one row, or none when it is there. */
   readonly record: string;
 }
@@ -75,7 +77,8 @@ export interface PgInboxStatements {
 export function pgInboxStatements(names: PgInboxNames): PgInboxStatements {
   const lockKey = quoteLiteral(`tidings_inbox:${names.schema}.${names.table}`);
   return {
-    ensureSchema: `SELECT pg_advisory_xact_lock(hashtext(${lockKey}));\n${schemaSql(names)}`,
+    lock: `SELECT pg_advisory_xact_lock(hashtext(${lockKey}))`,
+    schema: schemaSql(names),
     record: `INSERT INTO ${names.qualifiedTable} (consumer, message_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
   };
 }

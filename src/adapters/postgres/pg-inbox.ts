@@ -1,4 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
+import type { SqlUnitOfWork } from '../../deferred/sql-unit-of-work.js';
 import { assertKnownOptions, optionKeys } from '../../internal/options.js';
 import type { Inbox } from '../../messaging/inbox/inbox.js';
 import {
@@ -8,36 +9,54 @@ import {
   type PgInboxNames,
   type PgInboxStatements,
 } from './pg-inbox-sql.js';
-import { poolOption } from './pg-pool-option.js';
+import { pgExecutor, unitOfWorkOption, type PgExecutor } from './pg-executor.js';
 
-export interface PgInboxOptions extends PgInboxNameOptions {
+export interface PgInboxOptions<Tx = PoolClient> extends PgInboxNameOptions {
   /**
-   * A `pg` `Pool` you create and manage (tidings never ends it). Only `ensureSchema()` uses it:
-   * `record()` writes with the client of the handler's transaction.
+   * The unit of work whose transactions `record()` writes in: a `PgUnitOfWork`, or an ORM's
+   * `SqlUnitOfWork` of dialect `'postgres'`. `ensureSchema()` runs in a transaction of its own. Give
+   * this or `pool`.
+   * @defaultValue a `PgUnitOfWork` over `pool`
    */
-  pool: Pool;
+  unitOfWork?: SqlUnitOfWork<Tx>;
+  /**
+   * A `pg` `Pool` you create and manage (tidings never ends it): the shorthand for
+   * `unitOfWork: new PgUnitOfWork({ pool })`. Give this or `unitOfWork`.
+   * @defaultValue none
+   */
+  pool?: Pool;
 }
 
-const OPTION_KEYS = optionKeys<PgInboxOptions>({ pool: true, schema: true, table: true });
+const OPTION_KEYS = optionKeys<PgInboxOptions>({
+  unitOfWork: true,
+  pool: true,
+  schema: true,
+  table: true,
+});
 
 /**
  * The inbox in PostgreSQL: a `(consumer, message_id)` primary key, written with
  * `INSERT … ON CONFLICT DO NOTHING` in the handler's transaction. A concurrent duplicate waits on the
  * first one's row lock and then finds it (or, if that transaction rolled back, takes its place).
  *
+ * `record()` runs through the unit of work (`SqlUnitOfWork.query`) in the handler's transaction, so the
+ * inbox works with any of them.
+ *
  * @example
  * const inbox = new PgInbox({ pool });
  * await inbox.ensureSchema(); // or apply pgInboxSchemaSql() in a migration
  * consumer.consume(idempotent({ inbox, unitOfWork, consumer: 'billing' }, async (message, tx) => { … }));
  */
-export class PgInbox implements Inbox<PoolClient> {
-  readonly #pool: Pool;
+export class PgInbox<Tx = PoolClient> implements Inbox<Tx> {
+  readonly #unitOfWork: SqlUnitOfWork<Tx>;
+  readonly #executor: PgExecutor;
   readonly #names: PgInboxNames;
   readonly #sql: PgInboxStatements;
 
-  constructor(options: PgInboxOptions) {
+  constructor(options: PgInboxOptions<Tx>) {
     assertKnownOptions(options, OPTION_KEYS, 'PgInbox');
-    this.#pool = poolOption(options?.pool, 'PgInbox');
+    this.#unitOfWork = unitOfWorkOption(options, 'PgInbox');
+    this.#executor = pgExecutor(this.#unitOfWork);
     this.#names = pgInboxNames(options);
     this.#sql = pgInboxStatements(this.#names);
   }
@@ -52,11 +71,14 @@ export class PgInbox implements Inbox<PoolClient> {
    * processes at once: they take turns on an advisory lock.
    */
   async ensureSchema(): Promise<void> {
-    await this.#pool.query(this.#sql.ensureSchema);
+    await this.#executor.transaction(async (query) => {
+      await query(this.#sql.lock);
+      await query(this.#sql.schema);
+    });
   }
 
-  async record(consumer: string, messageId: string, tx: PoolClient): Promise<boolean> {
-    const result = await tx.query(this.#sql.record, [consumer, messageId]);
-    return result.rowCount === 1;
+  async record(consumer: string, messageId: string, tx: Tx): Promise<boolean> {
+    const { rowCount } = await this.#unitOfWork.query(tx, this.#sql.record, [consumer, messageId]);
+    return rowCount === 1;
   }
 }
