@@ -77,7 +77,7 @@ export interface PgInboxStatements {
 export function pgInboxStatements(names: PgInboxNames): PgInboxStatements {
   const lockKey = quoteLiteral(`tidings_inbox:${names.schema}.${names.table}`);
   return {
-    lock: `SELECT pg_advisory_xact_lock(hashtext(${lockKey}))`,
+    lock: `SELECT true AS locked FROM pg_advisory_xact_lock(hashtext(${lockKey}))`,
     schema: schemaSql(names),
     record: `INSERT INTO ${names.qualifiedTable} (consumer, message_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
   };

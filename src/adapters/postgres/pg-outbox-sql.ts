@@ -165,7 +165,7 @@ export interface PgOutboxStatements {
    * once do not race on `CREATE ... IF NOT EXISTS`.
    */
   readonly schema: readonly string[];
-  /** A transaction-scoped advisory lock on the outbox's name. */
+  /** A transaction-scoped advisory lock on the outbox's name (no `void` column: Prisma cannot read one). */
   readonly lock: string;
   /**
    * $1 ids, $2 exchanges, $3 routing keys, $4 bodies, $5 typed headers, $6 properties, each an array
@@ -203,7 +203,7 @@ export function pgOutboxStatements(names: PgOutboxNames): PgOutboxStatements {
   const lockKey = quoteLiteral(`tidings_outbox:${names.schema}.${names.table}`);
   return {
     schema: schemaStatements(names),
-    lock: `SELECT pg_advisory_xact_lock(hashtext(${lockKey}))`,
+    lock: `SELECT true AS locked FROM pg_advisory_xact_lock(hashtext(${lockKey}))`,
 
     // One statement, so one round trip for any number of messages: the rows come in as parallel arrays
     // (no limit on their length, unlike bind parameters), each bound as one array literal so that every
