@@ -20,7 +20,7 @@ describe('PgInbox options', () => {
     expect(() => new PgInbox(undefined as never)).toThrow(/PgInbox: "pool" must be a pg Pool, got undefined/);
     expect(() => new PgInbox({ table: 'inbox' } as never)).toThrow(InvalidArgumentError);
     expect(() => new PgInbox({ pool, tabel: 'inbox' } as never)).toThrow(
-      'PgInbox: unknown option "tabel" (known options: pool, schema, table)',
+      'PgInbox: unknown option "tabel" (known options: unitOfWork, pool, schema, table)',
     );
     expect(() => new PgInbox({ pool, table: 'Inbox"; DROP TABLE x' })).toThrow(
       /PgInbox: table must be 1 to 63 lower-case letters, digits and underscores/,
