@@ -18,7 +18,7 @@ describe('PgInbox options', () => {
 
   it('refuses a missing pool, an unknown option and a bad name, naming the option', () => {
     expect(() => new PgInbox(undefined as never)).toThrow(/PgInbox: "pool" must be a pg Pool, got undefined/);
-    expect(() => new PgInbox({ table: 'inbox' } as never)).toThrow(InvalidArgumentError);
+    expect(() => new PgInbox({ table: 'inbox' })).toThrow(InvalidArgumentError);
     expect(() => new PgInbox({ pool, tabel: 'inbox' } as never)).toThrow(
       'PgInbox: unknown option "tabel" (known options: unitOfWork, pool, schema, table)',
     );
