@@ -179,6 +179,31 @@ export class Flusher<Tx = InMemoryTransaction> {
     return this.#dispatchCommitted(context.roots);
   }
 
+  /**
+   * For a transaction the Flusher does not run itself (an ORM's own flush or transaction, seen through
+   * the ORM's hooks, as `tidings/mikro-orm` and `tidings/typeorm` do): call it inside that transaction,
+   * right before its `COMMIT`, with the roots it saved. Runs the before-commit hooks (the outbox's writes)
+   * in `tx` on their events, which stay recorded; a hook that throws should make the caller roll back.
+   * Then, once committed, `dispatchAfterCommit(roots)`; after a rollback, nothing.
+   */
+  async writeBeforeCommit(roots: Iterable<EventsRoot>, tx: Tx): Promise<void> {
+    const tracked = new Set<EventsRoot>();
+    trackAll(tracked, roots);
+    if (this.#hooks.length > 0) await this.#runHooks(peekAll(tracked), tx);
+  }
+
+  /**
+   * The second half of `writeBeforeCommit`, once the transaction committed: runs the after-commit hooks,
+   * releases the roots' events and dispatches them in record order (listeners' further events in later
+   * rounds, as `transaction` does). Errors are `AfterCommitError`s: the write must not be retried.
+   */
+  async dispatchAfterCommit(roots: Iterable<EventsRoot>): Promise<object[]> {
+    const tracked = new Set<EventsRoot>();
+    trackAll(tracked, roots);
+    this.#afterCommit();
+    return this.#dispatchCommitted(tracked);
+  }
+
   async #dispatchCommitted(roots: Set<EventsRoot>): Promise<object[]> {
     const dispatched: object[] = [];
     let events = releaseAll(roots);
