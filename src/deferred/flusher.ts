@@ -6,6 +6,7 @@ import { assertKnownOptions, describeValue, integerOption, optionKeys } from '..
 import { isEventsRoot, type EventsRoot } from './events-root.js';
 import { InMemoryUnitOfWork, type InMemoryTransaction } from './in-memory-unit-of-work.js';
 import { sortByRecordOrder } from './record-sequence.js';
+import { collectRecordingRoots } from './recording-scope.js';
 import type { UnitOfWork } from './unit-of-work.js';
 import { InstanceContext } from '../internal/instance-context.js';
 
@@ -142,8 +143,9 @@ export class Flusher<Tx = InMemoryTransaction> {
   }
 
   /**
-   * Runs `work` in a transaction of the unit of work; `work` does its writes with `tx` and returns (or
-   * `scope.track`s) the roots whose events are released after commit. Resolves to the dispatched events.
+   * Runs `work` in a transaction of the unit of work; `work` does its writes with `tx`. The roots whose
+   * events are released after commit are those that record an event while `work` runs, and those it
+   * returns or `scope.track`s (a root that recorded before). Resolves to the dispatched events.
    *
    * Nested calls (inside another `transaction` or `flush`) run in the unit of work's nested transaction
    * (a savepoint where supported); their roots join the outermost flush, which alone releases events.
@@ -161,7 +163,8 @@ export class Flusher<Tx = InMemoryTransaction> {
     if (outer !== undefined) {
       await this.#unitOfWork.transaction(async (tx) => {
         const nested = new Set<EventsRoot>();
-        trackAll(nested, await work(tx, scopeOf(nested)));
+        // Roots recording in here join the outer flush only if this nested transaction commits.
+        await collectRecordingRoots(nested, async () => trackAll(nested, await work(tx, scopeOf(nested))));
         for (const root of nested) outer.roots.add(root);
       });
       return [];
@@ -170,7 +173,9 @@ export class Flusher<Tx = InMemoryTransaction> {
     const context: FlushContext = { roots: new Set() };
     await this.#unitOfWork.transaction((tx) =>
       this.#context.run(context, async () => {
-        trackAll(context.roots, await work(tx, scopeOf(context.roots)));
+        await collectRecordingRoots(context.roots, async () =>
+          trackAll(context.roots, await work(tx, scopeOf(context.roots))),
+        );
         if (this.#hooks.length > 0) await this.#runHooks(peekAll(context.roots), tx);
       }),
     );

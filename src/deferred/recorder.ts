@@ -2,6 +2,7 @@ import { InvalidArgumentError } from '../errors/invalid-argument-error.js';
 import { describeValue } from '../internal/options.js';
 import type { EventsRoot } from './events-root.js';
 import { stampRecordOrder } from './record-sequence.js';
+import { noteRecordingRoot } from './recording-scope.js';
 
 // Recorded events live beside the instance, not on it: an ORM or JSON.stringify never sees them.
 const recorded = new WeakMap<object, object[]>();
@@ -14,7 +15,10 @@ export type Constructor<T = object> = abstract new (...args: any[]) => T;
 
 /** The methods that `Recorder` and `AggregateRoot` add. */
 export interface RecordsEvents extends EventsRoot {
-  /** Records an event to be released (and dispatched) after the transaction commits. */
+  /**
+   * Records an event to be released (and dispatched) after the transaction commits. Inside a
+   * `Flusher.transaction` callback, the root joins that flush by recording.
+   */
   recordEvent(event: object): void;
   releaseEvents(): object[];
   peekEvents(): readonly object[];
@@ -35,6 +39,7 @@ export function Recorder<TBase extends Constructor>(Base: TBase) {
         throw new InvalidArgumentError(`recordEvent: expected an event object, got ${describeValue(event)}`);
       }
       stampRecordOrder(event);
+      noteRecordingRoot(this);
       const list = recorded.get(this);
       if (list === undefined) recorded.set(this, [event]);
       else list.push(event);

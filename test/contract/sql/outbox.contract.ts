@@ -178,6 +178,25 @@ export function describeSqlOutbox<Tx>(
       await bridge.close();
     });
 
+    it('events recorded during the callback, not returned, are written in its transaction and dispatched after commit', async () => {
+      const { flusher, relay, bridge, dispatched, received } = await shop();
+      const before = await rowCount();
+      let seenInside: number | undefined;
+      await flusher.transaction(async (tx) => {
+        new Order('recorded-inside').place();
+        // Not yet written: the outbox row goes in with the commit, through this same tx.
+        seenInside = Number(
+          (await unitOfWork.query<{ n: unknown }>(tx, `SELECT COUNT(*) AS n FROM ${table}`)).rows[0]?.n,
+        );
+      });
+      expect(seenInside).toBe(before);
+      expect(await rowCount()).toBe(before + 1);
+      expect(dispatched).toEqual(['recorded-inside']);
+      expect(await relay.relayOnce()).toBe(1);
+      expect(await received()).toEqual(['recorded-inside']);
+      await bridge.close();
+    });
+
     wireIdentityScenarios(`${name} on ${dialect} + MemoryTransport`, () =>
       Promise.resolve({ transport: transport, unitOfWork, outbox }),
     );
