@@ -32,10 +32,11 @@ const relay = new OutboxRelay({ outbox, transport, pollIntervalMs: 200 }); // My
 bridge.useOutbox(flusher, outbox, relay);
 relay.start();
 
-const order = Order.place('o-1', 42);
+// flusher.transaction runs prisma.$transaction(async (tx) => …): events recorded in it (Order.place
+// records OrderPlaced) go into example_prisma_outbox through tx, and are dispatched after the commit.
 await flusher.transaction(async (tx) => {
+  const order = Order.place('o-1', 42);
   await tx.order.create({ data: { id: order.id, total: order.total } });
-  return [order]; // its OrderPlaced goes into example_prisma_outbox in this same transaction
 });
 // #endregion
 
@@ -45,7 +46,6 @@ await flusher
     const declined = Order.place('o-2', 5000);
     await tx.order.create({ data: { id: declined.id, total: declined.total } });
     if (declined.total > 1000) throw new Error('card declined');
-    return [declined];
   })
   .catch((error: Error) => console.log(`rolled back: ${error.message}`));
 
