@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from '../errors/invalid-argument-error.js';
-import { TransactionStateError } from '../errors/transaction-state-error.js';
 import { InstanceContext } from './instance-context.js';
+import { parentBusyError, parentEndedError } from './nesting-errors.js';
 import { describeValue } from './options.js';
 
 /** One transaction level of a unit of work: the outermost (depth 0) or one nested in it. */
@@ -51,22 +51,8 @@ export class TransactionScope<Tx> {
       }
     };
     if (parent === undefined) return begin(run);
-    if (parent.ended) {
-      return Promise.reject(
-        new TransactionStateError(
-          'transaction: the transaction this call is nested in has already ended (was a promise inside ' +
-            'it left un-awaited, or a timer or callback started from it?)',
-        ),
-      );
-    }
-    if (parent.busy) {
-      return Promise.reject(
-        new TransactionStateError(
-          'transaction: another nested transaction is still running on this connection; savepoints ' +
-            'nest but cannot run side by side, so await each nested transaction before starting the next',
-        ),
-      );
-    }
+    if (parent.ended) return Promise.reject(parentEndedError());
+    if (parent.busy) return Promise.reject(parentBusyError());
     parent.busy = true;
     let nested: Promise<T>;
     try {

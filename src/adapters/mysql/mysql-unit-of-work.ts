@@ -1,9 +1,8 @@
 import type { Pool, PoolConnection } from 'mysql2/promise';
 import type { SqlDialect, SqlResult, SqlUnitOfWork } from '../../deferred/sql-unit-of-work.js';
 import { InvalidArgumentError } from '../../errors/invalid-argument-error.js';
-import { TransactionStateError } from '../../errors/transaction-state-error.js';
-import { InstanceContext } from '../../internal/instance-context.js';
 import { assertKnownOptions, describeValue, optionKeys } from '../../internal/options.js';
+import { SavepointFrames, type SavepointFrame } from '../../internal/savepoint-frames.js';
 import { toSqlResult } from './mysql-result.js';
 import { Connection, rollback, rollbackTo, transactionLost } from './mysql-connection.js';
 
@@ -38,8 +37,6 @@ const ISOLATION: Readonly<Record<MysqlIsolationLevel, string>> = {
   serializable: 'SERIALIZABLE',
 };
 
-const noop = (): void => {};
-
 /** The pool behind each MysqlUnitOfWork, for the outbox and the inbox of this folder (not exported). */
 const pools = new WeakMap<object, Pool>();
 
@@ -61,16 +58,6 @@ export function promisePool(pool: unknown, where: string): Pool {
     );
   }
   return pool as Pool;
-}
-
-/** One transaction level: the outermost transaction (depth 0) or a savepoint nested in it. */
-interface Frame {
-  readonly connection: Connection;
-  readonly depth: number;
-  /** Set once the level has committed or rolled back: a nested call that escaped it is refused. */
-  ended: boolean;
-  /** The nested transaction running at this level, settled (never rejects). */
-  child: Promise<void> | undefined;
 }
 
 /**
@@ -115,7 +102,7 @@ export class MysqlUnitOfWork implements SqlUnitOfWork<PoolConnection> {
   readonly dialect: SqlDialect = 'mysql';
   readonly #pool: Pool;
   readonly #begin: readonly string[];
-  readonly #frames = new InstanceContext<Frame>(this);
+  readonly #frames = new SavepointFrames<Connection>(this);
 
   constructor(options: MysqlUnitOfWorkOptions) {
     assertKnownOptions(options, MYSQL_UNIT_OF_WORK_OPTION_KEYS, 'MysqlUnitOfWork');
@@ -137,8 +124,7 @@ export class MysqlUnitOfWork implements SqlUnitOfWork<PoolConnection> {
 
   /** Whether the caller runs inside a transaction of this unit of work (any depth). */
   get inTransaction(): boolean {
-    const frame = this.#frames.getStore();
-    return frame !== undefined && !frame.ended;
+    return this.#frames.inTransaction;
   }
 
   /**
@@ -160,43 +146,18 @@ export class MysqlUnitOfWork implements SqlUnitOfWork<PoolConnection> {
       const [result] = await connection.query(sql, params as unknown[]);
       return toSqlResult<Row>(result);
     } catch (error) {
-      const frame = this.#frames.getStore();
+      const frame = this.#frames.current;
       if (frame?.connection.connection === connection) frame.connection.noteFailure(error);
       throw error;
     }
   }
 
   transaction<T>(work: (connection: PoolConnection) => Promise<T>): Promise<T> {
-    if (typeof work !== 'function') {
-      return Promise.reject(
-        new InvalidArgumentError(`transaction: expected a function, got ${describeValue(work)}`),
-      );
-    }
-    const parent = this.#frames.getStore();
-    if (parent === undefined) return this.#outermost(work);
-    // Checked and claimed synchronously, so two nested calls started in the same tick cannot both pass.
-    if (parent.ended) {
-      return Promise.reject(
-        new TransactionStateError(
-          'transaction: the transaction this call is nested in has already ended (was a promise inside ' +
-            'it left un-awaited, or a timer or callback started from it?)',
-        ),
-      );
-    }
-    if (parent.child !== undefined) {
-      return Promise.reject(
-        new TransactionStateError(
-          'transaction: another nested transaction is still running on this connection; savepoints ' +
-            'nest but cannot run side by side, so await each nested transaction before starting the next',
-        ),
-      );
-    }
-    const running = this.#nested(parent, work);
-    const child = running.then(noop, noop);
-    parent.child = child;
-    return running.finally(() => {
-      if (parent.child === child) parent.child = undefined;
-    });
+    return this.#frames.transaction(
+      work,
+      (outermost) => this.#outermost(outermost),
+      (parent, nested) => this.#nested(parent, nested),
+    );
   }
 
   async #outermost<T>(work: (connection: PoolConnection) => Promise<T>): Promise<T> {
@@ -209,19 +170,15 @@ export class MysqlUnitOfWork implements SqlUnitOfWork<PoolConnection> {
       connection.release();
       throw error;
     }
-    const frame: Frame = { connection, depth: 0, ended: false, child: undefined };
+    const frame: SavepointFrame<Connection> = { connection, depth: 0, ended: false, child: undefined };
     let result: T;
     try {
-      result = await this.#frames.run(frame, () => work(raw));
-      await assertNoChildRunning(frame);
+      result = await this.#frames.runLevel(frame, () => work(raw));
     } catch (error) {
-      await waitForChild(frame);
-      frame.ended = true;
       await rollback(connection);
       connection.release();
       throw error;
     }
-    frame.ended = true;
     const lost = transactionLost(connection);
     if (lost !== undefined) {
       await rollback(connection);
@@ -242,7 +199,7 @@ export class MysqlUnitOfWork implements SqlUnitOfWork<PoolConnection> {
     return result;
   }
 
-  async #nested<T>(parent: Frame, work: (connection: PoolConnection) => Promise<T>): Promise<T> {
+  async #nested<T>(parent: SavepointFrame<Connection>, work: (connection: PoolConnection) => Promise<T>): Promise<T> {
     const { connection } = parent;
     const raw = connection.connection;
     const depth = parent.depth + 1;
@@ -254,18 +211,14 @@ export class MysqlUnitOfWork implements SqlUnitOfWork<PoolConnection> {
       connection.noteFailure(error);
       throw error;
     }
-    const frame: Frame = { connection, depth, ended: false, child: undefined };
+    const frame: SavepointFrame<Connection> = { connection, depth, ended: false, child: undefined };
     let result: T;
     try {
-      result = await this.#frames.run(frame, () => work(raw));
-      await assertNoChildRunning(frame);
+      result = await this.#frames.runLevel(frame, () => work(raw));
     } catch (error) {
-      await waitForChild(frame);
-      frame.ended = true;
       await rollbackTo(connection, savepoint);
       throw error;
     }
-    frame.ended = true;
     const lost = transactionLost(connection);
     if (lost !== undefined) throw lost;
     try {
@@ -276,23 +229,5 @@ export class MysqlUnitOfWork implements SqlUnitOfWork<PoolConnection> {
       throw error;
     }
     return result;
-  }
-}
-
-/** Waits for a nested transaction still running at this level to settle. */
-async function waitForChild(frame: Frame): Promise<boolean> {
-  const child = frame.child;
-  if (child === undefined) return false;
-  await child;
-  return true;
-}
-
-/** A callback that resolves while its nested transaction runs has forgotten an `await`. */
-async function assertNoChildRunning(frame: Frame): Promise<void> {
-  if (await waitForChild(frame)) {
-    throw new TransactionStateError(
-      'transaction: the callback resolved while a nested transaction it started was still running ' +
-        '(missing await?); the transaction was rolled back',
-    );
   }
 }

@@ -4,7 +4,7 @@ import { InvalidArgumentError } from '../../errors/invalid-argument-error.js';
 import { TransactionStateError } from '../../errors/transaction-state-error.js';
 import { pgDriverResult } from '../../internal/driver-result.js';
 import { assertKnownOptions, describeValue, optionKeys } from '../../internal/options.js';
-import { InstanceContext } from '../../internal/instance-context.js';
+import { SavepointFrames, type SavepointFrame } from '../../internal/savepoint-frames.js';
 import { looksLikePool, poolOption } from './pg-pool-option.js';
 
 /** PostgreSQL isolation levels (`read uncommitted` behaves as `read committed` there, so it is left out). */
@@ -35,8 +35,6 @@ const BEGIN: Readonly<Record<PgIsolationLevel, string>> = {
 
 /** SQLSTATE 25P02: "current transaction is aborted, commands ignored until end of transaction block". */
 const IN_FAILED_TRANSACTION = '25P02';
-
-const noop = (): void => {};
 
 /** The pool of each PgUnitOfWork, for the adapters that also need one (PgOutbox's LISTEN). */
 const pools = new WeakMap<object, Pool>();
@@ -75,16 +73,6 @@ class Connection {
     const broken = this.#broken;
     this.client.release(broken === undefined ? undefined : broken instanceof Error ? broken : true);
   }
-}
-
-/** One transaction level: the outermost transaction (depth 0) or a savepoint nested in it. */
-interface Frame {
-  readonly connection: Connection;
-  readonly depth: number;
-  /** Set once the level has committed or rolled back: a nested call that escaped it is refused. */
-  ended: boolean;
-  /** The nested transaction running at this level, settled (never rejects). */
-  child: Promise<void> | undefined;
 }
 
 /**
@@ -128,7 +116,7 @@ export class PgUnitOfWork implements SqlUnitOfWork<PoolClient> {
   readonly dialect = 'postgres' as const;
   readonly #pool: Pool;
   readonly #begin: string;
-  readonly #frames = new InstanceContext<Frame>(this);
+  readonly #frames = new SavepointFrames<Connection>(this);
 
   constructor(options: PgUnitOfWorkOptions) {
     if (looksLikePool(options)) {
@@ -151,8 +139,7 @@ export class PgUnitOfWork implements SqlUnitOfWork<PoolClient> {
 
   /** Whether the caller runs inside a transaction of this unit of work (any depth). */
   get inTransaction(): boolean {
-    const frame = this.#frames.getStore();
-    return frame !== undefined && !frame.ended;
+    return this.#frames.inTransaction;
   }
 
   /**
@@ -178,36 +165,11 @@ export class PgUnitOfWork implements SqlUnitOfWork<PoolClient> {
   }
 
   transaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
-    if (typeof work !== 'function') {
-      return Promise.reject(
-        new InvalidArgumentError(`transaction: expected a function, got ${describeValue(work)}`),
-      );
-    }
-    const parent = this.#frames.getStore();
-    if (parent === undefined) return this.#outermost(work);
-    // Checked and claimed synchronously, so two nested calls started in the same tick cannot both pass.
-    if (parent.ended) {
-      return Promise.reject(
-        new TransactionStateError(
-          'transaction: the transaction this call is nested in has already ended (was a promise inside ' +
-            'it left un-awaited, or a timer or callback started from it?)',
-        ),
-      );
-    }
-    if (parent.child !== undefined) {
-      return Promise.reject(
-        new TransactionStateError(
-          'transaction: another nested transaction is still running on this connection; savepoints ' +
-            'nest but cannot run side by side, so await each nested transaction before starting the next',
-        ),
-      );
-    }
-    const running = this.#nested(parent, work);
-    const child = running.then(noop, noop);
-    parent.child = child;
-    return running.finally(() => {
-      if (parent.child === child) parent.child = undefined;
-    });
+    return this.#frames.transaction(
+      work,
+      (outermost) => this.#outermost(outermost),
+      (parent, nested) => this.#nested(parent, nested),
+    );
   }
 
   async #outermost<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
@@ -220,14 +182,11 @@ export class PgUnitOfWork implements SqlUnitOfWork<PoolClient> {
       connection.release();
       throw error;
     }
-    const frame: Frame = { connection, depth: 0, ended: false, child: undefined };
+    const frame: SavepointFrame<Connection> = { connection, depth: 0, ended: false, child: undefined };
     let result: T;
     try {
-      result = await this.#frames.run(frame, () => work(client));
-      await assertNoChildRunning(frame);
+      result = await this.#frames.runLevel(frame, () => work(client));
     } catch (error) {
-      await waitForChild(frame);
-      frame.ended = true;
       if (!connection.broken) {
         try {
           await client.query('ROLLBACK');
@@ -240,7 +199,6 @@ export class PgUnitOfWork implements SqlUnitOfWork<PoolClient> {
       connection.release();
       throw error;
     }
-    frame.ended = true;
     let command: string;
     try {
       ({ command } = await client.query('COMMIT'));
@@ -261,25 +219,21 @@ export class PgUnitOfWork implements SqlUnitOfWork<PoolClient> {
     return result;
   }
 
-  async #nested<T>(parent: Frame, work: (client: PoolClient) => Promise<T>): Promise<T> {
+  async #nested<T>(parent: SavepointFrame<Connection>, work: (client: PoolClient) => Promise<T>): Promise<T> {
     const { connection } = parent;
     const { client } = connection;
     const depth = parent.depth + 1;
     // One name per depth is enough: at most one savepoint is open at each depth (see transaction()).
     const savepoint = `tidings_savepoint_${depth}`;
     await client.query(`SAVEPOINT ${savepoint}`);
-    const frame: Frame = { connection, depth, ended: false, child: undefined };
+    const frame: SavepointFrame<Connection> = { connection, depth, ended: false, child: undefined };
     let result: T;
     try {
-      result = await this.#frames.run(frame, () => work(client));
-      await assertNoChildRunning(frame);
+      result = await this.#frames.runLevel(frame, () => work(client));
     } catch (error) {
-      await waitForChild(frame);
-      frame.ended = true;
       await this.#rollbackTo(connection, savepoint);
       throw error;
     }
-    frame.ended = true;
     try {
       await client.query(`RELEASE SAVEPOINT ${savepoint}`);
     } catch (error) {
@@ -306,23 +260,5 @@ export class PgUnitOfWork implements SqlUnitOfWork<PoolClient> {
       // discarded at the end.
       connection.markBroken(error);
     }
-  }
-}
-
-/** Waits for a nested transaction still running at this level to settle. */
-async function waitForChild(frame: Frame): Promise<boolean> {
-  const child = frame.child;
-  if (child === undefined) return false;
-  await child;
-  return true;
-}
-
-/** A callback that resolves while its nested transaction runs has forgotten an `await`. */
-async function assertNoChildRunning(frame: Frame): Promise<void> {
-  if (await waitForChild(frame)) {
-    throw new TransactionStateError(
-      'transaction: the callback resolved while a nested transaction it started was still running ' +
-        '(missing await?); the transaction was rolled back',
-    );
   }
 }
