@@ -3,24 +3,14 @@
 import { describe, expect, it } from 'vitest';
 import {
   AfterCommitError,
-  AggregateRoot,
   EventDispatcher,
   Flusher,
   InMemoryUnitOfWork,
   InvalidArgumentError,
   type InMemoryTransaction,
 } from '../../src/index.js';
+import { Named, Root } from './named-events.js';
 
-class Named {
-  constructor(readonly name: string) {}
-}
-
-class Root extends AggregateRoot {
-  record(name: string) {
-    this.recordEvent(new Named(name));
-    return this;
-  }
-}
 
 function setup() {
   const dispatcher = new EventDispatcher();

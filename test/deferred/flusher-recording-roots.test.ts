@@ -2,20 +2,9 @@
 // returned: committed, their events are dispatched; rolled back (or in a nested transaction rolled back),
 // they are not, and stay recorded.
 import { describe, expect, it } from 'vitest';
-import { AggregateRoot, EventDispatcher, Flusher, InMemoryUnitOfWork } from '../../src/index.js';
+import { EventDispatcher, Flusher, InMemoryUnitOfWork } from '../../src/index.js';
+import { Named, names, Root } from './named-events.js';
 
-class Named {
-  constructor(readonly name: string) {}
-}
-
-class Root extends AggregateRoot {
-  record(name: string) {
-    this.recordEvent(new Named(name));
-    return this;
-  }
-}
-
-const names = (events: readonly object[]) => events.map((event) => (event as Named).name);
 
 function setup() {
   const dispatcher = new EventDispatcher();

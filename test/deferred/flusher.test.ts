@@ -1,7 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import {
   AfterCommitError,
-  AggregateRoot,
   EventDispatcher,
   FlushLoopLimitError,
   Flusher,
@@ -11,17 +10,8 @@ import {
   type InMemoryTransaction,
   type UnitOfWork,
 } from '../../src/index.js';
+import { Named, Root } from './named-events.js';
 
-class Named {
-  constructor(readonly name: string) {}
-}
-
-class Root extends AggregateRoot {
-  record(name: string) {
-    this.recordEvent(new Named(name));
-    return this;
-  }
-}
 
 function setup(options: { unitOfWork?: InMemoryUnitOfWork; maxRounds?: number } = {}) {
   const dispatcher = new EventDispatcher();
