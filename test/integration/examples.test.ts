@@ -30,6 +30,13 @@ const expectations: Record<string, (out: string) => void> = {
   'typeorm.ts': outboxOnMysql,
   'mikro-orm.ts': outboxOnMysql,
   'prisma.ts': outboxOnMysql,
+  'mikro-orm-flush.ts': (out) => {
+    expect(out).toContain('rolled back: o-1 exists; 1 event(s) still recorded\n');
+    expect(out.match(/warehouse got/g)).toEqual(['warehouse got']);
+    expect(out).toContain('warehouse got o-1 (42)\n');
+    expect(out).toContain('orders: o-1 (42)\n');
+    expect(out).toContain('outbox: 0 pending, 1 published\n');
+  },
   'postgres-dead-letter-archive.ts': (out) => {
     expect(out).toContain('{ scanned: 2, archived: 2, duplicates: 0, skipped: 0, failed: [] }');
     expect(out).toMatch(/#\d+ non-retryable: card declined for o-1 \{"orderId":"o-1"\}/);
