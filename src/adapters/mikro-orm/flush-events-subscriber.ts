@@ -78,8 +78,10 @@ interface Collected {
  * em.persist(Order.place('o-1', 42));
  * await em.flush(); // the order row and its OrderPlaced outbox row commit together, then dispatch
  */
-export class FlushEventsSubscriber implements EventSubscriber {
-  readonly #flusher: Flusher<EntityManager>;
+// EM: the EntityManager type of the Flusher's MikroOrmUnitOfWork (`SqlEntityManager` of a driver package,
+// say); the forks this subscriber hands the Flusher are of the same ORM, so of that type.
+export class FlushEventsSubscriber<EM extends EntityManager = EntityManager> implements EventSubscriber {
+  readonly #flusher: Flusher<EM>;
   readonly #onAfterCommitError: ((error: AfterCommitError) => void) | undefined;
   /** Roots of flushes outside a transaction: their implicit transaction starts after `onFlush`. */
   readonly #implicit = new WeakMap<MikroUnitOfWork, readonly EventsRoot[]>();
@@ -94,8 +96,8 @@ export class FlushEventsSubscriber implements EventSubscriber {
   /** The forks this subscriber writes through, so its own writes are not taken for the Flusher's. */
   readonly #ownForks = new WeakSet<EntityManager>();
 
-  constructor(flusher: Flusher<EntityManager>, options: FlushEventsSubscriberOptions = {}) {
-    const candidate = flusher as Partial<Flusher<EntityManager>> | undefined;
+  constructor(flusher: Flusher<EM>, options: FlushEventsSubscriberOptions = {}) {
+    const candidate = flusher as Partial<Flusher<EM>> | undefined;
     if (
       typeof candidate?.writeBeforeCommit !== 'function' ||
       typeof candidate.dispatchAfterCommit !== 'function' ||
@@ -156,7 +158,7 @@ export class FlushEventsSubscriber implements EventSubscriber {
     this.#ownForks.add(em);
     this.#written.set(transaction, roots);
     // A hook that throws rejects this event, and MikroORM rolls the transaction back.
-    await this.#flusher.writeBeforeCommit(roots, em);
+    await this.#flusher.writeBeforeCommit(roots, em as EM);
   }
 
   async afterTransactionCommit(args: TransactionEventArgs): Promise<void> {
