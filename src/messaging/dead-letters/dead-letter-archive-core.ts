@@ -170,7 +170,9 @@ export class DeadLetterArchiveCore {
     assertKnownOptions(options, PURGE_KEYS, 'purge');
     const olderThan = options?.olderThan as unknown;
     if (!(olderThan instanceof Date) || Number.isNaN(olderThan.getTime())) {
-      throw new InvalidArgumentError(`purge: olderThan must be a valid Date, got ${describeValue(olderThan)}`);
+      throw new InvalidArgumentError(
+        `purge: olderThan must be a valid Date, got ${describeValue(olderThan)}`,
+      );
     }
     return this.#store.purge(this.appId, olderThan, options.includePending === true);
   }
