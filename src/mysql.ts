@@ -3,7 +3,7 @@
 
 /**
  * The parts of tidings that use MySQL 8 or MariaDB 10.6+ through `mysql2` (an optional peer
- * dependency): the unit of work, the outbox and the inbox.
+ * dependency): the unit of work, the outbox, the inbox and the dead-letter archive.
  *
  * @module tidings/mysql
  */
@@ -21,3 +21,22 @@ export type { MysqlOutboxNameOptions, MysqlOutboxNames } from './adapters/mysql/
 // Inbox (idempotent consumers)
 export { MysqlInbox, mysqlInboxSchemaSql } from './adapters/mysql/mysql-inbox.js';
 export type { MysqlInboxNameOptions, MysqlInboxOptions } from './adapters/mysql/mysql-inbox.js';
+
+// Dead-letter archive
+export { MysqlDeadLetterArchive } from './adapters/mysql/mysql-dead-letter-archive.js';
+export type { MysqlDeadLetterArchiveOptions } from './adapters/mysql/mysql-dead-letter-archive.js';
+export { mysqlDeadLetterArchiveSchemaSql } from './adapters/mysql/mysql-dead-letter-archive-sql.js';
+export type {
+  MysqlDeadLetterArchiveNameOptions,
+  MysqlDeadLetterArchiveNames,
+} from './adapters/mysql/mysql-dead-letter-archive-sql.js';
+export type {
+  ArchivedFilter,
+  ArchivedListFilter,
+  ArchiveOptions,
+  ArchivePurgeOptions,
+  ArchiveReplayOptions,
+  ArchiveReplaySummary,
+  ArchiveSummary,
+} from './messaging/dead-letters/dead-letter-archive-options.js';
+export type { ArchivedDeadLetter, ArchivedStatus } from './messaging/dead-letters/archived-dead-letter.js';

@@ -27,6 +27,7 @@ export type { PgInboxNameOptions, PgInboxNames } from './adapters/postgres/pg-in
 
 // Dead-letter archive
 export { PgDeadLetterArchive } from './adapters/postgres/pg-dead-letter-archive.js';
+export type { PgDeadLetterArchiveOptions } from './adapters/postgres/pg-dead-letter-archive-options.js';
 export type {
   ArchivedFilter,
   ArchivedListFilter,
@@ -35,8 +36,7 @@ export type {
   ArchiveReplayOptions,
   ArchiveReplaySummary,
   ArchiveSummary,
-  PgDeadLetterArchiveOptions,
-} from './adapters/postgres/pg-dead-letter-archive-options.js';
+} from './messaging/dead-letters/dead-letter-archive-options.js';
 export type { ArchivedDeadLetter, ArchivedStatus } from './messaging/dead-letters/archived-dead-letter.js';
 export { pgDeadLetterArchiveSchemaSql } from './adapters/postgres/pg-dead-letter-archive-sql.js';
 export type {

@@ -1,17 +1,23 @@
 import type { Pool } from 'pg';
+import type { SqlUnitOfWork } from '../../deferred/sql-unit-of-work.js';
 import { optionKeys } from '../../internal/options.js';
-import type {
-  ArchivedDeadLetter,
-  ArchivedStatus,
-} from '../../messaging/dead-letters/archived-dead-letter.js';
-import type { DeadLetter, DeadLetterFilter } from '../../messaging/dead-letters/dead-letters.js';
 import type { DeadLetterNames } from '../../messaging/names.js';
 import type { Transport } from '../../messaging/transport.js';
 import type { PgDeadLetterArchiveNameOptions } from './pg-dead-letter-archive-sql.js';
 
-export interface PgDeadLetterArchiveOptions extends PgDeadLetterArchiveNameOptions {
-  /** A `pg` `Pool` you create and manage (tidings never ends it). */
-  pool: Pool;
+export interface PgDeadLetterArchiveOptions<Tx = unknown> extends PgDeadLetterArchiveNameOptions {
+  /**
+   * A `pg` `Pool` you create and manage (tidings never ends it). Give this or `unitOfWork`.
+   * @defaultValue none
+   */
+  pool?: Pool;
+  /**
+   * A PostgreSQL `SqlUnitOfWork` (a `PgUnitOfWork`, or an ORM's of dialect `'postgres'`) the archive runs
+   * its statements through, each operation in a transaction of its own (over a `PgUnitOfWork`'s pool, a
+   * lone statement goes straight to the pool). Give this or `pool`.
+   * @defaultValue a `PgUnitOfWork` over `pool`
+   */
+  unitOfWork?: SqlUnitOfWork<Tx>;
   /** The broker: `archive` takes dead letters from it, `replay` sends them back through it. */
   transport: Transport;
   /** Whose dead-letter queue is archived; rows are kept per application. @defaultValue process.env.TIDINGS_APP_ID ?? 'tidings' */
@@ -20,120 +26,13 @@ export interface PgDeadLetterArchiveOptions extends PgDeadLetterArchiveNameOptio
   deadLetter?: Partial<DeadLetterNames>;
 }
 
-export interface ArchiveOptions extends DeadLetterFilter {
-  /** Called after each matching dead letter. `id` is its row (absent when it failed). */
-  onProgress?: (progress: {
-    done: number;
-    /** An upper bound: the messages in the queue when the run began, or the limit. */
-    total: number;
-    deadLetter: DeadLetter;
-    outcome: 'archived' | 'duplicate' | 'failed';
-    id: string | undefined;
-  }) => void;
-}
-
-export interface ArchiveSummary {
-  /** Messages looked at. */
-  scanned: number;
-  archived: number;
-  /** Messages that already had their row (a run that died before the ack): removed from the queue. */
-  duplicates: number;
-  /** Messages that did not match the filter (left in the queue). */
-  skipped: number;
-  /** Messages PostgreSQL refused (left in the queue), with why. */
-  failed: { messageId: string; error: string }[];
-}
-
-/** Which archived dead letters an operation applies to; every given criterion must hold. */
-export interface ArchivedFilter {
-  /** Only these rows. */
-  ids?: readonly string[];
-  /** Only dead letters that came from this queue. */
-  queue?: string;
-  /** Only this reason. */
-  reason?: string;
-  /** At most this many rows. */
-  limit?: number;
-}
-
-export interface ArchivedListFilter extends ArchivedFilter {
-  /** @defaultValue 'pending' */
-  status?: ArchivedStatus | 'all';
-  /** Only rows after this id: the last id of the previous page. */
-  afterId?: string;
-  /** @defaultValue 100 */
-  limit?: number;
-}
-
-export interface ArchiveReplayOptions extends ArchivedFilter {
-  /** Say what would be replayed, change nothing. @defaultValue false */
-  dryRun?: boolean;
-  /** Rows locked and published together (their confirms are awaited together). @defaultValue 100 */
-  batchSize?: number;
-  onProgress?: (progress: {
-    done: number;
-    total: number;
-    row: ArchivedDeadLetter;
-    outcome: 'replayed' | 'failed' | 'dry-run';
-  }) => void;
-}
-
-/** What `PgDeadLetterArchive.purge` deletes. */
-export interface ArchivePurgeOptions {
-  /** Rows archived before this time. */
-  olderThan: Date;
-  /** Pending rows too, not only replayed and discarded ones. @defaultValue false */
-  includePending?: boolean;
-}
-
-export interface ArchiveReplaySummary {
-  /** Pending rows the replay took up: replayed, failed, or (in a dry run) would have been replayed. */
-  selected: number;
-  replayed: number;
-  /** Rows whose copy was not confirmed (still pending), with why. */
-  failed: { id: string; messageId: string; error: string }[];
-  /** Of the `ids` asked for, those that were not pending (unknown, replayed, discarded, or being replayed). */
-  notPending: string[];
-  dryRun: boolean;
-}
-
-// The option keys of the archive and of each of its operations; unknown keys are refused, naming them.
-
+/** Checked by the compiler against PgDeadLetterArchiveOptions: a key added there must be added here. */
 export const OPTION_KEYS = optionKeys<PgDeadLetterArchiveOptions>({
   pool: true,
+  unitOfWork: true,
   transport: true,
   appId: true,
   deadLetter: true,
   schema: true,
   table: true,
 });
-
-export const ARCHIVE_KEYS = optionKeys<ArchiveOptions>({
-  queue: true,
-  reason: true,
-  limit: true,
-  onProgress: true,
-});
-
-export const LIST_KEYS = optionKeys<ArchivedListFilter>({
-  ids: true,
-  queue: true,
-  reason: true,
-  limit: true,
-  status: true,
-  afterId: true,
-});
-
-export const REPLAY_KEYS = optionKeys<ArchiveReplayOptions>({
-  ids: true,
-  queue: true,
-  reason: true,
-  limit: true,
-  dryRun: true,
-  batchSize: true,
-  onProgress: true,
-});
-
-export const DISCARD_KEYS = optionKeys<ArchivedFilter>({ ids: true, queue: true, reason: true, limit: true });
-
-export const PURGE_KEYS = optionKeys<ArchivePurgeOptions>({ olderThan: true, includePending: true });

@@ -1,4 +1,5 @@
 import { assertKnownOptions, optionKeys } from '../../internal/options.js';
+import { ARCHIVE_COLUMNS, type ArchiveColumn } from '../../messaging/dead-letters/archive-row.js';
 import {
   DEFAULT_PG_SCHEMA,
   MAX_IDENTIFIER_LENGTH,
@@ -57,15 +58,18 @@ export function pgDeadLetterArchiveNames(
  */
 export function pgDeadLetterArchiveSchemaSql(options: PgDeadLetterArchiveNameOptions = {}): string {
   assertKnownOptions(options, NAME_OPTION_KEYS, 'pgDeadLetterArchiveSchemaSql');
-  return schemaSql(pgDeadLetterArchiveNames(options, 'pgDeadLetterArchiveSchemaSql'));
+  return schemaStatements(pgDeadLetterArchiveNames(options, 'pgDeadLetterArchiveSchemaSql'))
+    .map((statement) => `${statement};\n`)
+    .join('');
 }
 
-function schemaSql(names: PgDeadLetterArchiveNames): string {
+function schemaStatements(names: PgDeadLetterArchiveNames): string[] {
   const t = names.qualifiedTable;
   const named = (suffix: string): string => quoteIdentifier(names.table + suffix);
   // The unique key is what makes archiving safe to repeat: a dead letter whose row committed but whose
   // ack was lost comes back from the queue and meets its own row (see deadLetterFingerprint).
-  return `CREATE TABLE IF NOT EXISTS ${t} (
+  return [
+    `CREATE TABLE IF NOT EXISTS ${t} (
   id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
   app_id text NOT NULL,
   dead_letter_queue text NOT NULL,
@@ -92,15 +96,17 @@ function schemaSql(names: PgDeadLetterArchiveNames): string {
   replayed_at timestamptz,
   discarded_at timestamptz,
   CONSTRAINT ${named('_fingerprint_key')} UNIQUE (app_id, fingerprint)
-);
-CREATE INDEX IF NOT EXISTS ${named('_status_idx')} ON ${t} (app_id, status, id);
-`;
+)`,
+    `CREATE INDEX IF NOT EXISTS ${named('_status_idx')} ON ${t} (app_id, status, id)`,
+  ];
 }
 
 /** Every statement `PgDeadLetterArchive` runs, built once from the validated names. */
 export interface PgDeadLetterArchiveStatements {
-  /** The DDL behind a transaction-scoped advisory lock: concurrent first runs do not race. */
-  readonly ensureSchema: string;
+  /** A transaction-scoped advisory lock, taken before the DDL: concurrent first runs do not race. */
+  readonly lock: string;
+  /** The DDL, one statement each (an ORM's unit of work may refuse several in one). */
+  readonly schema: readonly string[];
   /** $1…$19 the columns of `INSERT_COLUMNS`; returns `id` and `added` (false: the row was there). */
   readonly insert: string;
   /** Rows matching `SELECTION` ($1…$7), oldest first. */
@@ -119,29 +125,10 @@ export interface PgDeadLetterArchiveStatements {
   readonly counts: string;
 }
 
-export const INSERT_COLUMNS = [
-  'app_id',
-  'dead_letter_queue',
-  'fingerprint',
-  'message_id',
-  'source_queue',
-  'exchange',
-  'routing_key',
-  'reason',
-  'attempts',
-  'error_name',
-  'error_message',
-  'error_stack',
-  'consumer_app',
-  'first_failure_at',
-  'dead_lettered_at',
-  'headers',
-  'properties',
-  'content_type',
-  'body',
-] as const;
+/** The insert's columns, in the order of its parameters (the neutral row's). */
+export const INSERT_COLUMNS = ARCHIVE_COLUMNS;
 
-const CASTS: Partial<Record<(typeof INSERT_COLUMNS)[number], string>> = {
+const CASTS: Partial<Record<ArchiveColumn, string>> = {
   attempts: '::integer',
   first_failure_at: '::timestamptz',
   dead_lettered_at: '::timestamptz',
@@ -182,7 +169,8 @@ export function pgDeadLetterArchiveStatements(
   const lockKey = quoteLiteral(`tidings_dead_letters:${names.schema}.${names.table}`);
   const values = INSERT_COLUMNS.map((column, index) => `$${index + 1}${CASTS[column] ?? ''}`).join(', ');
   return {
-    ensureSchema: `SELECT pg_advisory_xact_lock(hashtext(${lockKey}));\n${schemaSql(names)}`,
+    lock: `SELECT pg_advisory_xact_lock(hashtext(${lockKey}))`,
+    schema: schemaStatements(names),
 
     // The existing row's id is read in the same statement when the insert met the unique key. (When the
     // conflicting row was committed by a concurrent archiver after this statement began, it is not

@@ -1,6 +1,7 @@
 import type { Pool } from 'pg';
 import { InvalidArgumentError } from '../../errors/invalid-argument-error.js';
 import { describeValue } from '../../internal/options.js';
+import { redactUrl } from '../../internal/redact.js';
 
 /**
  * The `pool` option every PostgreSQL adapter takes first: a `pg` `Pool` the application creates and
@@ -8,7 +9,9 @@ import { describeValue } from '../../internal/options.js';
  */
 export function poolOption(pool: unknown, where: string): Pool {
   if (!looksLikePool(pool)) {
-    throw new InvalidArgumentError(`${where}: "pool" must be a pg Pool, got ${describeValue(pool)}`);
+    throw new InvalidArgumentError(
+      `${where}: "pool" must be a pg Pool, got ${describeValue(typeof pool === 'string' ? redactUrl(pool) : pool)}`,
+    );
   }
   return pool;
 }

@@ -1,23 +1,37 @@
 import { InvalidArgumentError } from '../../errors/invalid-argument-error.js';
 import { describeValue } from '../../internal/options.js';
-import type { ArchivedStatus } from '../../messaging/dead-letters/archived-dead-letter.js';
-import type { ArchivedFilter } from './pg-dead-letter-archive-options.js';
+import type { ArchivedStatus } from './archived-dead-letter.js';
+import type { ArchivedFilter } from './dead-letter-archive-options.js';
 
 const ID = /^[1-9][0-9]{0,18}$/;
-/** The largest bigint: ids are `GENERATED ALWAYS AS IDENTITY` bigints. */
+/** The largest signed 64-bit integer: archive ids are bigints on every database. */
 const MAX_ID = 2n ** 63n - 1n;
 
 /**
- * The parameters of `SELECTION` (pg-dead-letter-archive-sql.ts), each checked: $1 app, $2 ids, $3 queue,
- * $4 reason, $5 status, $6 after id, $7 limit.
+ * Which rows of the archive a statement applies to, every field checked: each store turns it into its
+ * own SQL and parameters. A `null` criterion matches any row.
  */
+export interface ArchiveSelection {
+  readonly appId: string;
+  /** Only these rows (an empty list matches none). */
+  readonly ids: readonly string[] | null;
+  readonly queue: string | null;
+  readonly reason: string | null;
+  readonly status: ArchivedStatus | null;
+  /** Only rows with a larger id: `'0'` from the start. */
+  readonly afterId: string;
+  /** At most this many rows, oldest first; `null` for all. */
+  readonly limit: number | null;
+}
+
+/** Checks a filter given by the caller and makes it a selection; throws an `InvalidArgumentError` naming the field. */
 export function archiveSelection(
   appId: string,
   filter: ArchivedFilter,
   status: ArchivedStatus | null,
   afterId: string,
   limit: number | null = null,
-): unknown[] {
+): ArchiveSelection {
   const { ids, queue, reason } = filter;
   if (ids !== undefined) {
     if (!Array.isArray(ids)) {
@@ -33,7 +47,15 @@ export function archiveSelection(
       throw new InvalidArgumentError(`${name} must be a string, got ${describeValue(value)}`);
     }
   }
-  return [appId, ids ?? null, queue ?? null, reason ?? null, status, afterId, limit];
+  return {
+    appId,
+    ids: ids ?? null,
+    queue: queue ?? null,
+    reason: reason ?? null,
+    status,
+    afterId,
+    limit: limit === Infinity ? null : limit,
+  };
 }
 
 /** Checks an archive id (a positive bigint, as a string) and returns it. */
