@@ -66,9 +66,10 @@ interface RunnerState {
  * transaction are left to it (written and dispatched once); the other entities saved there are the
  * subscriber's, as in any transaction.
  *
- * Not seen: a `save()` that changes no column (TypeORM writes, and reports, nothing), writes outside
- * any transaction (`{ transaction: false }` outside one), query-builder and `insert()`/`update()`
- * calls given plain values. Their events stay recorded on the entities.
+ * Not seen: a `save()` that changes no column (TypeORM writes, and reports, nothing), `{ listeners:
+ * false }`, query-builder and `insert()`/`update()` calls given plain values: their events stay
+ * recorded on the entities. Refused (`TransactionStateError`, before the write): a root with events
+ * written in no transaction (`{ transaction: false }` with none open).
  *
  * @example
  * import { RecordedEventsSubscriber } from 'tidings/typeorm';
@@ -117,6 +118,26 @@ export class RecordedEventsSubscriber implements EntitySubscriberInterface {
     const state = this.#runners.get(event.queryRunner);
     if (state === undefined) this.#runners.set(event.queryRunner, { levels: [new Set()] });
     else state.levels.push(new Set());
+  }
+
+  beforeInsert(event: InsertEvent<unknown>): void {
+    refuseOutsideTransaction(event.queryRunner, event.entity);
+  }
+
+  beforeUpdate(event: UpdateEvent<unknown>): void {
+    refuseOutsideTransaction(event.queryRunner, event.entity);
+  }
+
+  beforeRemove(event: RemoveEvent<unknown>): void {
+    refuseOutsideTransaction(event.queryRunner, event.entity);
+  }
+
+  beforeSoftRemove(event: SoftRemoveEvent<unknown>): void {
+    refuseOutsideTransaction(event.queryRunner, event.entity);
+  }
+
+  beforeRecover(event: RecoverEvent<unknown>): void {
+    refuseOutsideTransaction(event.queryRunner, event.entity);
   }
 
   afterInsert(event: InsertEvent<unknown>): void {
@@ -204,9 +225,8 @@ export class RecordedEventsSubscriber implements EntitySubscriberInterface {
   }
 
   #collect(runner: QueryRunner | undefined, entity: unknown): void {
-    if (runner === undefined || !isEventsRoot(entity)) return;
-    // A write outside any transaction has already committed: there is no commit to write the events in.
-    if (!runner.isTransactionActive) return;
+    // Outside a transaction, beforeInsert & co. refused the roots with events.
+    if (runner === undefined || !isEventsRoot(entity) || !runner.isTransactionActive) return;
     this.#stateOf(runner).levels.at(-1)!.add(entity);
   }
 
@@ -228,4 +248,19 @@ export class RecordedEventsSubscriber implements EntitySubscriberInterface {
     }
     return state;
   }
+}
+
+/**
+ * A write of a root with events outside any transaction (`save(…, { transaction: false })` with none
+ * open) would commit on its own, with no `COMMIT` to write the events before: refused before the write,
+ * as an entity with events must not be saved without them.
+ */
+function refuseOutsideTransaction(runner: QueryRunner | undefined, entity: unknown): void {
+  if (runner === undefined || runner.isTransactionActive || !isEventsRoot(entity)) return;
+  if (typeof entity.peekEvents === 'function' && entity.peekEvents().length === 0) return;
+  throw new TransactionStateError(
+    'RecordedEventsSubscriber: this write of an entity with recorded events runs in no transaction ' +
+      "({ transaction: false }), so its events' outbox rows could not commit with it; save it in a " +
+      'transaction (the default) or dataSource.transaction()',
+  );
 }

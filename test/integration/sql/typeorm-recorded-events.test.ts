@@ -16,6 +16,7 @@ import {
   MemoryBroker,
   MemoryTransport,
   OutboxRelay,
+  TransactionStateError,
   type Delivery,
 } from '../../../src/index.js';
 import { MysqlOutbox } from '../../../src/mysql.js';
@@ -224,6 +225,21 @@ for (const dialect of ['postgres', 'mysql'] as const satisfies readonly SqlDiale
       expect(dispatched).toEqual([first.id]);
       expect(pending(again)).toEqual([first.id]);
       expect(await relayed()).toEqual([first.id]);
+    });
+
+    it('refuses to write an entity with events in no transaction, before the write', async () => {
+      const { dispatched } = await shop();
+      const order = Order.place(id('no-tx'));
+      await expect(source.manager.save(order, { transaction: false })).rejects.toBeInstanceOf(
+        TransactionStateError,
+      );
+      expect(await committedIds([order.id])).toEqual([]);
+      expect(pending(order)).toEqual([order.id]);
+      // Without events there is nothing to lose: such a write goes through.
+      order.releaseEvents();
+      await source.manager.save(order, { transaction: false });
+      expect(await committedIds([order.id])).toEqual([order.id]);
+      expect(dispatched).toEqual([]);
     });
 
     if (dialect === 'postgres') {
