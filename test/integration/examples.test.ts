@@ -28,6 +28,10 @@ const expectations: Record<string, (out: string) => void> = {
   'kysely.ts': outboxOnMysql,
   'drizzle.ts': outboxOnMysql,
   'typeorm.ts': outboxOnMysql,
+  'typeorm-subscriber.ts': (out) => {
+    outboxOnMysql(out);
+    expect(out).toContain('still recorded on o-2: 1\n');
+  },
   'mikro-orm.ts': outboxOnMysql,
   'prisma.ts': outboxOnMysql,
   'mikro-orm-flush.ts': (out) => {
