@@ -16,6 +16,15 @@ function outboxOnMysql(out: string): void {
   expect(out).toContain('outbox: 0 pending, 1 published\n');
 }
 
+/** The dead-letter archive examples: two archived, one replayed and handled, one discarded. */
+function archivedAndReplayed(out: string): void {
+  expect(out).toContain('{ scanned: 2, archived: 2, duplicates: 0, skipped: 0, failed: [] }');
+  expect(out).toMatch(/#\d+ non-retryable: card declined for o-1 \{"orderId":"o-1"\}/);
+  expect(out).toContain('{ selected: 1, replayed: 1, failed: [], notPending: [], dryRun: false }');
+  expect(out).toContain('{ pending: 0, replayed: 1, discarded: 1 }');
+  expect(out).toContain('replayed and handled: dead-lettered, dead-lettered, acked\n');
+}
+
 const expectations: Record<string, (out: string) => void> = {
   'redis-repeat-counter.ts': (out) =>
     expect(out).toBe('repeated on attempt 1\nrepeated on attempt 2\ndead-lettered on attempt 3\n'),
@@ -41,13 +50,8 @@ const expectations: Record<string, (out: string) => void> = {
     expect(out).toContain('orders: o-1 (42)\n');
     expect(out).toContain('outbox: 0 pending, 1 published\n');
   },
-  'postgres-dead-letter-archive.ts': (out) => {
-    expect(out).toContain('{ scanned: 2, archived: 2, duplicates: 0, skipped: 0, failed: [] }');
-    expect(out).toMatch(/#\d+ non-retryable: card declined for o-1 \{"orderId":"o-1"\}/);
-    expect(out).toContain('{ selected: 1, replayed: 1, failed: [], notPending: [], dryRun: false }');
-    expect(out).toContain('{ pending: 0, replayed: 1, discarded: 1 }');
-    expect(out).toContain('replayed and handled: dead-lettered, dead-lettered, acked\n');
-  },
+  'mysql-dead-letter-archive.ts': (out) => archivedAndReplayed(out),
+  'postgres-dead-letter-archive.ts': (out) => archivedAndReplayed(out),
 };
 
 const withServers = readdirSync(new URL('../../examples', import.meta.url))
