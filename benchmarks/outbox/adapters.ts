@@ -291,6 +291,11 @@ export function statementKind(tables: { readonly orders?: string; readonly outbo
       if (tables.orders !== undefined && text.includes(tables.orders)) return 'business INSERT';
     }
     if (/^UPDATE\b[^]*\bSET published_at = /i.test(text)) return 'markPublished';
+    // MysqlOutbox's claim: a transaction of its own (MySQL has no UPDATE … RETURNING).
+    if (/^SET (SESSION )?TRANSACTION\b/i.test(text)) return 'SET TRANSACTION';
+    if (/^SELECT\b[^]*\bFOR UPDATE SKIP LOCKED\s*$/i.test(text)) return 'claim: SELECT … SKIP LOCKED';
+    if (/^UPDATE\b[^]*\bSET v = LAST_INSERT_ID/i.test(text)) return 'claim: next token';
+    if (/^UPDATE\b[^]*\bSET lease_owner = /i.test(text)) return 'claim: lease';
     return text
       .slice(0, 40)
       .replaceAll(/\s+/g, ' ')
