@@ -296,9 +296,10 @@ export function statementKind(tables: { readonly orders?: string; readonly outbo
     if (/^SELECT\b[^]*\bFOR UPDATE SKIP LOCKED\s*$/i.test(text)) return 'claim: SELECT … SKIP LOCKED';
     if (/^UPDATE\b[^]*\bSET v = LAST_INSERT_ID/i.test(text)) return 'claim: next token';
     if (/^UPDATE\b[^]*\bSET lease_owner = /i.test(text)) return 'claim: lease';
+    // The outbox's name first: cut at 40 characters, it would no longer be found.
     return text
+      .replaceAll(tables.outbox ?? '\0', '<outbox>')
       .slice(0, 40)
-      .replaceAll(/\s+/g, ' ')
-      .replaceAll(tables.outbox ?? '\0', '<outbox>');
+      .replaceAll(/\s+/g, ' ');
   };
 }

@@ -90,7 +90,9 @@ function pgKind(chunk: Buffer): Request | undefined {
     return { sql: cString(chunk, nameEnd + 1), name: 'parse' };
   }
   if (type === 'B') return { name: 'execute (prepared)' };
-  // The startup message has no type byte: int32 length, then the protocol version.
+  // The startup message has no type byte (its int32 length starts with 0); 'p' answers the password
+  // request: both are connecting, not a statement.
+  if (chunk[0] === 0 || type === 'p') return { name: 'connect' };
   return { name: `pg message ${JSON.stringify(type)}` };
 }
 
@@ -100,7 +102,7 @@ function mysqlKind(chunk: Buffer): Request | undefined {
   const sequence = chunk[3]!;
   const command = chunk[4]!;
   // A reply within the handshake (sequence > 0) is part of connecting, not a command.
-  if (sequence !== 0) return { name: 'mysql handshake' };
+  if (sequence !== 0) return { name: 'connect' };
   if (MYSQL_NO_REPLY.has(command)) return undefined;
   const length = chunk.readUIntLE(0, 3);
   const text = () => chunk.toString('utf8', 5, Math.min(chunk.length, 4 + length));
