@@ -10,6 +10,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import pg from 'pg';
 import type { Pool, PoolClient } from 'pg';
 import type { Admin, Names } from '../amqp/harness.js';
+import type { MysqlSide } from './adapters.js';
 
 export const DATABASE_URL = process.env['DATABASE_URL'] ?? 'postgresql://postgres@127.0.0.1:5432/test';
 
@@ -22,6 +23,8 @@ export interface RunOptions {
   readonly batchSizes: readonly number[];
   /** Relays of the extra case that runs several in one process (1: no such case). */
   readonly relays: number;
+  /** `--adapters`: the adapter scenario's selection (see adapters.ts); undefined for all. */
+  readonly adapters?: readonly string[];
 }
 
 /** Names of the tables, queues and exchanges a scenario created (plain JSON, for its children). */
@@ -34,6 +37,8 @@ export interface ParentContext {
   readonly admin: Admin;
   /** The harness's own pool (DDL, filling, checks), never one a case is measured on. */
   readonly adminPool: Pool;
+  /** MariaDB/MySQL, for the scenarios that compare it with PostgreSQL (opened on first use). */
+  readonly mysql: MysqlSide;
   readonly options: RunOptions;
   log(line: string): void;
 }
@@ -127,9 +132,13 @@ export interface ScenarioResult {
   readonly per: string;
   /** Label of the row every other row is compared with. */
   readonly baseline: string;
+  /** Header of the ratio column, after the `×` (default: `no outbox` for flushes, `send` otherwise). */
+  readonly ratioTo?: string;
   readonly rows: readonly Row[];
   readonly goals: readonly GoalVerdict[];
   readonly machine: MachineReport;
+  /** Lines printed after the table (e.g. a per-adapter comparison). */
+  readonly summary?: readonly string[];
 }
 
 export function newRow(testCase: CaseSpec): Row {

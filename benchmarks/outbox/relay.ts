@@ -215,7 +215,7 @@ export const scenario: Scenario = {
   },
 };
 
-async function connectedTransport(name: string): Promise<InstanceType<typeof AmqpTransport>> {
+export async function connectedTransport(name: string): Promise<InstanceType<typeof AmqpTransport>> {
   const transport = new AmqpTransport({ url: AMQP_URL, connectionName: name });
   transport.on('error', () => {});
   await transport.connect();
@@ -313,7 +313,12 @@ async function measureRelay(
 }
 
 /** Empties the outbox table and writes `total` rows the way an application does: flushes via useOutbox. */
-async function fillOutbox(pool: Pool, table: string, routingKey: string, total: number): Promise<void> {
+export async function fillOutbox(
+  pool: Pool,
+  table: string,
+  routingKey: string,
+  total: number,
+): Promise<void> {
   await pool.query(`TRUNCATE "${table}"`);
   const outbox = new PgOutbox({ pool, table, notifyChannel: table });
   const app = shop(pool, { outbox, routingKey });

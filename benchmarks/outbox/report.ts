@@ -17,7 +17,7 @@ export function formatScenario(result: ScenarioResult, index: number, verdicts: 
       `median ${result.unit}`,
       'min – max',
       'n',
-      `×${flush ? 'no outbox' : 'send'}`,
+      `×${result.ratioTo ?? (flush ? 'no outbox' : 'send')}`,
       flush ? 'ms/flush' : 'µs/msg',
       flush ? 'overhead ms' : '',
       `CPU µs/${result.per}`,
@@ -80,6 +80,9 @@ export function formatScenario(result: ScenarioResult, index: number, verdicts: 
       ]);
     }
     lines.push(...alignTable(phases).map((line) => `     ${line}`));
+  }
+  if (result.summary !== undefined && result.summary.length > 0) {
+    lines.push('', ...result.summary.map((line) => `   ${line}`));
   }
   for (const goal of result.goals) {
     const text = `${goal.description}: ${goal.met ? 'MET' : 'MISSED'} (${goal.detail})`;

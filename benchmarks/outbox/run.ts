@@ -17,7 +17,10 @@
 // deleted at the end, also on failure or Ctrl-C.
 //
 // Options:
-//   --only <ids>          comma-separated scenarios: flush, relay
+//   --only <ids>          comma-separated scenarios: flush, relay, flush-adapters, relay-mysql
+//   --adapters <list>     flush-adapters: adapters (pg, mysql2, knex, kysely, drizzle, typeorm,
+//                         mikro-orm, prisma), one on one database (mysql/knex) or databases
+//                         (postgres, mysql); default all
 //   --filter <text>       only cases whose label contains the text
 //   --rows <n>            messages per relay repetition (default 20000)
 //   --batch-sizes <list>  the relay's batch sizes, the default first (default 500,100,1000)
@@ -53,9 +56,10 @@ import {
   type ScenarioResult,
   type Setup,
 } from './harness.js';
+import { MysqlSide } from './adapters.js';
 import { formatScenario } from './report.js';
 
-const SCENARIO_IDS = ['flush', 'relay'];
+const SCENARIO_IDS = ['flush', 'relay', 'flush-adapters', 'relay-mysql'];
 
 // As in bench:amqp: tsx turns on source-mapped stack traces, which production code runs without.
 process.setSourceMapsEnabled(false);
@@ -63,6 +67,7 @@ process.setSourceMapsEnabled(false);
 const { values: args } = parseArgs({
   options: {
     only: { type: 'string' },
+    adapters: { type: 'string' },
     filter: { type: 'string' },
     rows: { type: 'string' },
     'batch-sizes': { type: 'string', default: '500,100,1000' },
@@ -113,6 +118,7 @@ async function runParent(): Promise<void> {
   const names = new Names();
   const pgNames = new PgNames(names);
   const adminPool = createPool('bench-outbox-admin');
+  const mysql = new MysqlSide();
   let child: ChildProcess | undefined;
   let cleaning: Promise<void> | undefined;
   const cleanUp = (): Promise<void> =>
@@ -120,6 +126,7 @@ async function runParent(): Promise<void> {
       child?.kill();
       await Admin.cleanUp(names, log);
       await pgNames.dropAll(adminPool, log);
+      await mysql.dropAll(log);
       await adminPool.end().catch(() => {});
     })());
 
@@ -214,6 +221,9 @@ async function runParent(): Promise<void> {
       rows: positiveIntegers(args.rows ?? (args.quick ? '2000' : '20000'), '--rows')[0]!,
       batchSizes: positiveIntegers(args['batch-sizes'], '--batch-sizes'),
       relays: positiveIntegers(args.relays, '--relays')[0]!,
+      ...(args.adapters === undefined
+        ? {}
+        : { adapters: args.adapters.split(',').map((item) => item.trim()) }),
     };
     const rounds = positiveIntegers(args.rounds ?? (args.quick ? '1' : '5'), '--rounds')[0]!;
 
@@ -233,12 +243,16 @@ async function runParent(): Promise<void> {
     const admin = await Admin.open();
     const server = (await adminPool.query<{ server_version: string }>('SHOW server_version')).rows[0]!
       .server_version;
-    const context: ParentContext = { names, pgNames, admin, adminPool, options, log };
+    // Asked only when a scenario uses MySQL: the others run without a MySQL server.
+    const mysqlServer = ids.some((id) => id === 'flush-adapters' || id === 'relay-mysql')
+      ? `, MySQL ${String(((await mysql.pool.query('SELECT VERSION() AS v'))[0] as { v: unknown }[])[0]?.v)}`
+      : '';
+    const context: ParentContext = { names, pgNames, admin, adminPool, mysql, options, log };
     control.printReport = () => {
       const cpu = cpus();
       const header = [
         `tidings outbox benchmarks: Node ${process.version}, ${process.platform}/${process.arch}, ${cpu.length} cores ` +
-          `(${cpu[0]?.model.trim() ?? 'unknown CPU'}), ${admin.server}, PostgreSQL ${server}, ` +
+          `(${cpu[0]?.model.trim() ?? 'unknown CPU'}), ${admin.server}, PostgreSQL ${server}${mysqlServer}, ` +
           new Date().toISOString().slice(0, 10) +
           (args.quick ? '  [--quick: numbers are not meaningful]' : ''),
         `load average ${loadAtStart.toFixed(2)} when measuring began, ${loadavg()[0]!.toFixed(2)} at the end ` +
