@@ -2,7 +2,6 @@
 // process, RabbitMQ, PostgreSQL, everything else, from /proc) and the load average.
 import { readdirSync, readFileSync } from 'node:fs';
 
-
 export interface MachineReport {
   readonly loadAtStart: number;
   readonly loadAtEnd: number;
