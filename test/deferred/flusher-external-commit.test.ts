@@ -11,7 +11,6 @@ import {
 } from '../../src/index.js';
 import { Named, Root } from './named-events.js';
 
-
 function setup() {
   const dispatcher = new EventDispatcher();
   const flusher = new Flusher({ dispatcher, unitOfWork: new InMemoryUnitOfWork() });

@@ -5,7 +5,6 @@ import { describe, expect, it } from 'vitest';
 import { EventDispatcher, Flusher, InMemoryUnitOfWork } from '../../src/index.js';
 import { Named, names, Root } from './named-events.js';
 
-
 function setup() {
   const dispatcher = new EventDispatcher();
   const flusher = new Flusher({ dispatcher, unitOfWork: new InMemoryUnitOfWork() });

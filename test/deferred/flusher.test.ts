@@ -12,7 +12,6 @@ import {
 } from '../../src/index.js';
 import { Named, Root } from './named-events.js';
 
-
 function setup(options: { unitOfWork?: InMemoryUnitOfWork; maxRounds?: number } = {}) {
   const dispatcher = new EventDispatcher();
   const unitOfWork = options.unitOfWork ?? new InMemoryUnitOfWork();

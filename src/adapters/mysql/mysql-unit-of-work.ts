@@ -200,7 +200,10 @@ export class MysqlUnitOfWork implements SqlUnitOfWork<PoolConnection> {
     return result;
   }
 
-  async #nested<T>(parent: SavepointFrame<Connection>, work: (connection: PoolConnection) => Promise<T>): Promise<T> {
+  async #nested<T>(
+    parent: SavepointFrame<Connection>,
+    work: (connection: PoolConnection) => Promise<T>,
+  ): Promise<T> {
     const { connection } = parent;
     const raw = connection.connection;
     const depth = parent.depth + 1;
