@@ -16,8 +16,12 @@ export interface ForwardRoute<E extends object = object> {
   event: EventClass<E>;
   /** At least two dot-separated parts; the first names the exchange (`order.placed` → `order`). */
   routingKey: string;
-  /** The JSON payload of the event. @defaultValue the event itself (its own enumerable properties) */
-  toPayload?: (event: E) => unknown;
+  /**
+   * The JSON payload of the event. (A method signature: a route of `OrderPlaced` with its own typed
+   * `toPayload` fits in the list of `forward` next to routes of other classes.)
+   * @defaultValue the event itself (its own enumerable properties)
+   */
+  toPayload?(event: E): unknown;
   /** Priority of the forwarding listener. @defaultValue 0 */
   priority?: number;
 }
@@ -55,7 +59,7 @@ export interface TidingsModuleOptions {
   /** @defaultValue `defaultDeadLetterNames(appId)`: `<appId>.dead-letter` and `<appId>.dead-letters` */
   deadLetter?: Partial<DeadLetterNames>;
   /** Event classes the `Bridge` publishes to the broker when they are dispatched. @defaultValue [] */
-  forward?: readonly ForwardRoute<never>[];
+  forward?: readonly ForwardRoute[];
   /**
    * A transactional outbox: forwarded events dispatched by a `Flusher` flush are written to it in the
    * transaction (`Bridge.useOutbox`), and `relay` publishes them.
@@ -92,7 +96,7 @@ export interface ResolvedTidingsModuleOptions {
   readonly maxFlushRounds: number;
   readonly repeatCounter: RepeatCounter | undefined;
   readonly deadLetter: Partial<DeadLetterNames> | undefined;
-  readonly forward: readonly ForwardRoute<never>[];
+  readonly forward: readonly ForwardRoute[];
   readonly outbox: Outbox<unknown> | undefined;
   readonly relay: OutboxRelay | undefined;
   readonly closeTransport: boolean;
