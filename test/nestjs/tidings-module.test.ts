@@ -1,6 +1,6 @@
 // TidingsModule's configuration, compiled by @nestjs/testing as a user's test would: what it provides
 // and to whom, forRootAsync, and every bad option named in a typed error before anything starts.
-import { Inject, Injectable, Module } from '@nestjs/common';
+import { Inject, Injectable, Module, Scope } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -166,6 +166,56 @@ describe('what TidingsModule provides', () => {
     expect(settled[0]).toMatchObject({ outcome: 'acked', queue: 'nest-unit.warehouse' });
     expect(module.get(Journal).entries).toEqual(['ship o-1 (42)']);
     expect(await outbox.stats()).toMatchObject({ pending: 0 });
+  });
+});
+
+describe('providers resolved per event', () => {
+  it('a durable provider without a ContextIdStrategy is resolved anew for each event, as a request-scoped one', async () => {
+    const instances = new Set<object>();
+    @Injectable({ scope: Scope.REQUEST, durable: true })
+    class TenantAudit {
+      constructor(readonly journal: Journal) {
+        instances.add(this);
+      }
+      @OnEvent(OrderPlaced)
+      record(event: OrderPlaced) {
+        this.journal.add(`audit ${event.orderId}`);
+      }
+    }
+    const module = await start({
+      imports: [TidingsModule.forRoot({ transport: new MemoryTransport({ broker }) })],
+      providers: [TenantAudit, Journal],
+    });
+    const dispatcher = module.get(EventDispatcher);
+    await dispatcher.dispatch(new OrderPlaced('o-1', 1));
+    await dispatcher.dispatch(new OrderPlaced('o-2', 2));
+    expect(module.get(Journal).entries).toEqual(['audit o-1', 'audit o-2']);
+    expect(instances.size).toBe(2);
+  });
+
+  it('the same class provided by two modules is registered once per module, each with its own dependencies', async () => {
+    @Injectable({ scope: Scope.REQUEST })
+    class Greeter {
+      constructor(
+        @Inject('NAME') readonly name: string,
+        readonly journal: Journal,
+      ) {}
+      @OnEvent(OrderPlaced)
+      greet(event: OrderPlaced) {
+        this.journal.add(`${this.name} ${event.orderId}`);
+      }
+    }
+    @Module({ providers: [Journal], exports: [Journal] })
+    class Shared {}
+    @Module({ imports: [Shared], providers: [Greeter, { provide: 'NAME', useValue: 'a' }] })
+    class A {}
+    @Module({ imports: [Shared], providers: [Greeter, { provide: 'NAME', useValue: 'b' }] })
+    class B {}
+    const module = await start({
+      imports: [TidingsModule.forRoot({ transport: new MemoryTransport({ broker }) }), A, B, Shared],
+    });
+    await module.get(EventDispatcher).dispatch(new OrderPlaced('o-1', 1));
+    expect(module.get(Journal).entries.sort()).toEqual(['a o-1', 'b o-1']);
   });
 });
 
