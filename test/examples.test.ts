@@ -108,11 +108,13 @@ const expectations: Record<string, (out: string) => void> = {
       'mailer: confirmation for o-1 sent\n',
       'mailer: confirmation for o-2 sent\n',
       'billing: charged 42 for o-1 (attempt 1)\n',
+      'receipts: receipt for o-1 (message on shop-receipts.orders)\n',
+      'receipts: receipt for o-2 (message on shop-receipts.orders)\n',
     ])
       expect(out).toContain(line);
     expect(out).not.toContain('charged 25000');
     expect(out).toMatch(
-      /shop-billing.orders: acked on attempt 1\nshop-billing.orders: dead-lettered \(non-retryable\) on attempt 1\nclosed\n$/,
+      /shop-billing.orders: acked on attempt 1\nshop-billing.orders: dead-lettered \(non-retryable\) on attempt 1\n(shop-receipts.orders: acked on attempt 1\n){2}closed\n$/,
     );
   },
 };

@@ -5,6 +5,7 @@ import { TidingsModule } from 'tidings/nestjs';
 import { Billing } from './billing.consumer.js';
 import { OrderPlaced } from './events.js';
 import { Mailer, OrdersService } from './orders.service.js';
+import { Receipts } from './receipts.consumer.js';
 
 // #region module
 const transport = new MemoryTransport(); // createTransport() from 'tidings/rabbitmq' for RabbitMQ
@@ -20,7 +21,7 @@ const outbox = new MemoryOutbox(); // new PgOutbox({ pool }) with a PgUnitOfWork
       relay: new OutboxRelay({ outbox, transport }),
     }),
   ],
-  providers: [OrdersService, Mailer, Billing],
+  providers: [OrdersService, Mailer, Billing, Receipts],
 })
 export class AppModule {}
 // #endregion

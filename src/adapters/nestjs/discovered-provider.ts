@@ -1,4 +1,5 @@
 import { ContextIdFactory, ModuleRef, type DiscoveryService } from '@nestjs/core';
+import type { ConsumedMessage } from '../../messaging/consumer/consumed-message.js';
 
 /** What discovery hands out for each provider (Nest's `InstanceWrapper`, a deep import we avoid naming). */
 type InstanceWrapper = ReturnType<DiscoveryService['getProviders']>[number];
@@ -7,7 +8,8 @@ type InstanceWrapper = ReturnType<DiscoveryService['getProviders']>[number];
  * What a per-event or per-message context registers as Nest's `REQUEST` there: a provider of the
  * context can `@Inject(REQUEST)` it to see what it runs for.
  */
-export type TidingsRequest<P = unknown> = { readonly event: object } | { readonly message: P };
+export type TidingsRequest<P = unknown> =
+  { readonly event: object } | { readonly message: ConsumedMessage<P> };
 
 /**
  * A provider or controller found by discovery, with the way to get the instance a call runs on. A
