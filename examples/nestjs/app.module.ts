@@ -1,4 +1,5 @@
 // The application module: tidings with an in-memory broker and outbox, and the example's providers.
+// #region module
 import { Module } from '@nestjs/common';
 import { MemoryOutbox, MemoryTransport, OutboxRelay } from 'tidings';
 import { TidingsModule } from 'tidings/nestjs';
@@ -7,7 +8,6 @@ import { OrderPlaced } from './events.js';
 import { Mailer, OrdersService } from './orders.service.js';
 import { Receipts } from './receipts.consumer.js';
 
-// #region module
 const transport = new MemoryTransport(); // createTransport() from 'tidings/rabbitmq' for RabbitMQ
 const outbox = new MemoryOutbox(); // new PgOutbox({ pool }) with a PgUnitOfWork in production
 

@@ -1,10 +1,10 @@
 // A queue consumer: one tidings Consumer for the decorated method, started with the application.
+// #region consume
 import { Injectable } from '@nestjs/common';
 import { NonRetryableError, type ConsumedMessage } from 'tidings';
 import { Consume } from 'tidings/nestjs';
 import { OrderPlaced } from './events.js';
 
-// #region consume
 @Injectable()
 export class Billing {
   @Consume({

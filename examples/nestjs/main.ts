@@ -3,12 +3,12 @@
 // OrderPlaced, an @Consume handler bills it (a declined card is dead-lettered and the application
 // goes on) and a request-scoped one, resolved per message, sends a receipt. Then the application
 // shuts down: consumers, relay, transport, in that order.
+// #region main
 import { NestFactory } from '@nestjs/core';
 import { Bridge, type SettledOutcome } from 'tidings';
 import { AppModule } from './app.module.js';
 import { OrdersService } from './orders.service.js';
 
-// #region main
 const app = await NestFactory.createApplicationContext(AppModule, { logger: ['error'] });
 app.enableShutdownHooks(); // SIGTERM: consumers drain, the relay stops, the transport closes
 

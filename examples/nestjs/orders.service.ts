@@ -3,12 +3,12 @@
 // Constructor parameters name their token with @Inject(...): tsx and esbuild, which run this example,
 // do not emit decorator metadata. Compiled by `nest build` (tsc or SWC with emitDecoratorMetadata),
 // `constructor(private readonly flusher: Flusher)` is enough.
+// #region service
 import { Inject, Injectable } from '@nestjs/common';
 import { Flusher } from 'tidings';
 import { OnEvent } from 'tidings/nestjs';
 import { Order, OrderPlaced } from './events.js';
 
-// #region flusher
 @Injectable()
 export class OrdersService {
   constructor(@Inject(Flusher) private readonly flusher: Flusher) {}
@@ -22,9 +22,7 @@ export class OrdersService {
     });
   }
 }
-// #endregion
 
-// #region on-event
 @Injectable()
 export class Mailer {
   @OnEvent(OrderPlaced, { priority: 10 })

@@ -1,11 +1,11 @@
 // A request-scoped consumer: Nest resolves a new instance (and new request-scoped dependencies) for
 // each message, with the message as its REQUEST. (@Inject names the token: see orders.service.ts.)
+// #region request-scoped
 import { Inject, Injectable, Scope } from '@nestjs/common';
 import { REQUEST } from '@nestjs/core';
 import { Consume, type TidingsRequest } from 'tidings/nestjs';
 import { OrderPlaced } from './events.js';
 
-// #region request-scoped
 @Injectable({ scope: Scope.REQUEST })
 export class Receipts {
   constructor(@Inject(REQUEST) private readonly request: TidingsRequest) {}
