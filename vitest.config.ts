@@ -16,6 +16,7 @@ const entryPoints = {
   'tidings/drizzle': 'drizzle.ts',
   'tidings/kysely': 'kysely.ts',
   'tidings/knex': 'knex.ts',
+  'tidings/nestjs': 'nestjs.ts',
 };
 const alias = Object.entries(entryPoints).map(([name, file]) => ({
   find: new RegExp(`^${name}$`),

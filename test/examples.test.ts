@@ -1,7 +1,7 @@
 // Every example in examples/ runs as a user would run it (through tsx), to its exit, and prints what it
 // promises. Examples that need a server (a `// requires:` line) run in test/integration/examples.test.ts.
 // The README's and docs/' TypeScript snippets are regions of these files (checked in docs.test.ts).
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { EXAMPLE_TIMEOUT_MS, requiredServers, runExample } from './helpers/run-example.js';
 
@@ -102,10 +102,32 @@ const expectations: Record<string, (out: string) => void> = {
   },
   'idempotent-consumer.ts': (out) => expect(out).toBe('invoice for o-1\n1 invoice(s)\n'),
   'graceful-shutdown.ts': (out) => expect(out).toBe('handled o-1, then acked\nstopped cleanly\n'),
+  'nestjs/main.ts': (out) => {
+    // The relay publishes o-1 while o-2 is being placed: the two mails and the charge may interleave.
+    for (const line of [
+      'mailer: confirmation for o-1 sent\n',
+      'mailer: confirmation for o-2 sent\n',
+      'billing: charged 42 for o-1 (attempt 1)\n',
+      'receipts: receipt for o-1 (message on shop-receipts.orders)\n',
+      'receipts: receipt for o-2 (message on shop-receipts.orders)\n',
+    ])
+      expect(out).toContain(line);
+    expect(out).not.toContain('charged 25000');
+    expect(out).toMatch(
+      /shop-billing.orders: acked on attempt 1\nshop-billing.orders: dead-lettered \(non-retryable\) on attempt 1\n(shop-receipts.orders: acked on attempt 1\n){2}closed\n$/,
+    );
+  },
 };
 
-const serverless = readdirSync(new URL('../examples', import.meta.url))
-  .filter((name) => name.endsWith('.ts'))
+// Each example file, and each example application: a folder with a main.ts (examples/nestjs/main.ts).
+const serverless = readdirSync(new URL('../examples', import.meta.url), { withFileTypes: true })
+  .flatMap((entry) =>
+    entry.isFile() && entry.name.endsWith('.ts')
+      ? [entry.name]
+      : entry.isDirectory() && existsSync(new URL(`../examples/${entry.name}/main.ts`, import.meta.url))
+        ? [`${entry.name}/main.ts`]
+        : [],
+  )
   .filter(
     (name) =>
       requiredServers(readFileSync(new URL(`../examples/${name}`, import.meta.url), 'utf8')).length === 0,

@@ -25,7 +25,7 @@ export function subscriberName(subscriber: object): string {
   return typeof ctor?.name === 'string' && ctor.name !== '' ? ctor.name : '(anonymous subscriber)';
 }
 
-function decoratedSubscriptions(subscriber: object): Subscription[] {
+export function decoratedSubscriptions(subscriber: object): Subscription[] {
   const found: Subscription[] = [];
   const seen = new Set<string | symbol>();
   for (

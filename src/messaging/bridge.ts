@@ -19,7 +19,7 @@ import { Publisher } from './publisher.js';
 import { MemoryRepeatCounter } from './repeat/memory-repeat-counter.js';
 import type { RepeatCounter } from './repeat/repeat-counter.js';
 import { assertRoutingKey } from './routing.js';
-import { describeIssues, type StandardSchemaV1 } from './standard-schema.js';
+import { isStandardSchema, validatePayload, type StandardSchemaV1 } from './standard-schema.js';
 import {
   Consumer,
   type ConsumedMessage,
@@ -271,13 +271,7 @@ export class Bridge extends EventEmitter<BridgeEvents> {
     }
     let payload = message.payload;
     const validator = schemaFor(schema, key);
-    if (validator !== undefined) {
-      const result = await validator['~standard'].validate(payload);
-      if (result.issues !== undefined) {
-        throw new InvalidContentError(`The payload of "${key}" is invalid: ${describeIssues(result.issues)}`);
-      }
-      payload = result.value;
-    }
+    if (validator !== undefined) payload = await validatePayload(validator, payload, `"${key}"`);
     const event = hydrate(events[key]!, payload);
     this.#consumed.add(event);
     await this.#dispatcher.dispatch(event);
@@ -327,11 +321,6 @@ function assertSchema(
       );
     }
   }
-}
-
-function isStandardSchema(value: unknown): value is StandardSchemaV1 {
-  const standard = (value as { '~standard'?: { validate?: unknown } } | null)?.['~standard'];
-  return typeof standard === 'object' && standard !== null && typeof standard.validate === 'function';
 }
 
 function schemaFor(schema: BridgeConsumeOptions['schema'], key: string): StandardSchemaV1 | undefined {

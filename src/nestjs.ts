@@ -1,0 +1,25 @@
+// The public API of tidings/nestjs: the Nest module (@nestjs/common and @nestjs/core are optional peer
+// dependencies). Only this entry point imports them.
+
+/**
+ * tidings in a NestJS application: `TidingsModule.forRoot()` provides the dispatcher, the flusher, the
+ * bridge and the transport; `@OnEvent` methods of providers are registered and `@Consume` methods
+ * consume their queue, found by discovery at bootstrap; consumers, the outbox relay and the transport
+ * start with the application and stop with it, in order.
+ *
+ * @module tidings/nestjs
+ */
+
+export { TidingsModule } from './adapters/nestjs/tidings-module.js';
+export type {
+  ForwardRoute,
+  TidingsModuleAsyncOptions,
+  TidingsModuleOptions,
+} from './adapters/nestjs/tidings-module-options.js';
+export { Consume } from './adapters/nestjs/consume.js';
+export type { ConsumeDecorator, ConsumeQueueOptions } from './adapters/nestjs/consume.js';
+export type { TidingsRequest } from './adapters/nestjs/discovered-provider.js';
+export { TIDINGS_TRANSPORT } from './adapters/nestjs/tokens.js';
+// The same decorator as `tidings`' own, re-exported so that a Nest service needs one import.
+export { OnEvent } from './dispatcher/on-event.js';
+export type { OnEventDecorator, OnEventOptions } from './dispatcher/on-event.js';
