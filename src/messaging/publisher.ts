@@ -5,6 +5,7 @@ import { beforeDeadline } from '../internal/signal.js';
 import { defaultAppId, DEFAULT_PUBLISH_TIMEOUT_MS } from './defaults.js';
 import { encodeOutgoing, type MessageOptions } from './encode-outgoing.js';
 import { assertRoutingKey } from './routing.js';
+import { publishTraced } from './telemetry/producer-spans.js';
 import type { PublishOptions, Transport } from './transport.js';
 
 export interface PublisherOptions {
@@ -85,9 +86,10 @@ export class Publisher {
         () => new PublishTimeoutError(exchange, routingKey, message.properties.messageId, timeoutMs),
       );
       this.#ready.add(exchange);
-      await this.#transport.publish(message, { timeoutMs: Math.max(1, timeoutMs - (Date.now() - started)) });
+      const left = Math.max(1, timeoutMs - (Date.now() - started));
+      await publishTraced(this.#transport, message, { timeoutMs: left }, 'direct');
     } else {
-      await this.#transport.publish(message, { timeoutMs });
+      await publishTraced(this.#transport, message, { timeoutMs }, 'direct');
     }
     return { messageId: message.properties.messageId };
   }

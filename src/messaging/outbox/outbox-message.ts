@@ -5,6 +5,7 @@ import { HeadersTooLargeError } from '../../errors/headers-too-large-error.js';
 import { InvalidArgumentError } from '../../errors/invalid-argument-error.js';
 import { assertKnownOptions, describeValue } from '../../internal/options.js';
 import type { ClaimedRow, OutboxMessage } from './outbox.js';
+import { traceCreation } from '../telemetry/producer-spans.js';
 
 export interface OutboxMessageOptions extends MessageOptions {
   // messageId (from MessageOptions) is the row id as well: PgOutbox requires a UUID. @defaultValue a new UUIDv7
@@ -38,7 +39,11 @@ export function encodeOutboxMessage(
   const appId = options.appId ?? process.env['TIDINGS_APP_ID'];
   const { exchange, content, properties } = encodeOutgoing(payload, routingKey, options, appId, where);
   const { messageId, ...rest } = properties;
-  return { id: messageId, exchange, routingKey, content, properties: rest };
+  const message = { id: messageId, exchange, routingKey, content, properties: rest };
+  // Encoded inside the business transaction: the row carries the trace context of the request (when an
+  // OpenTelemetry SDK is registered), and the relay publishes it with the rest of the headers.
+  traceCreation(message, messageId, rest.headers);
+  return message;
 }
 
 /**

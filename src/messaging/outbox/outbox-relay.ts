@@ -8,6 +8,7 @@ import { assertKnownOptions, describeValue, integerOption } from '../../internal
 import { sleep } from '../../internal/signal.js';
 import type { ClaimedRow, FailedRow, Outbox, OutboxStats } from './outbox.js';
 import { messageOfRow } from './outbox-message.js';
+import { publishTraced } from '../telemetry/producer-spans.js';
 
 export interface OutboxRelayOptions {
   outbox: Outbox<never>;
@@ -362,11 +363,8 @@ export class OutboxRelay extends EventEmitter<OutboxRelayEvents> {
 
   /** Sends the row as the outbox stored it: the bytes and properties the direct path would have sent. */
   async #publish(row: ClaimedRow): Promise<void> {
-    await this.#transport.publish({
-      exchange: row.exchange,
-      routingKey: row.routingKey,
-      ...messageOfRow(row),
-    });
+    const message = { exchange: row.exchange, routingKey: row.routingKey, ...messageOfRow(row) };
+    await publishTraced(this.#transport, message, undefined, 'outbox');
   }
 
   /**

@@ -1,0 +1,128 @@
+import type { Attributes, Context, Link } from '@opentelemetry/api';
+import type { OutgoingMessage, PublishOptions, Transport } from '../transport.js';
+import { carriesContext, headerGetter, headerSetter } from './header-carrier.js';
+import { activeOtel, type Otel } from './otel-api.js';
+import { ATTR, errorType, MESSAGING_SYSTEM, TRACER_NAME, type OperationType } from './semconv.js';
+
+/** What a producer span describes: a message on its way to an exchange. */
+interface ProducedMessage {
+  readonly exchange: string;
+  readonly routingKey: string;
+  readonly content: Uint8Array;
+  readonly properties: {
+    readonly messageId?: string | undefined;
+    readonly correlationId?: string | undefined;
+    readonly headers?: Record<string, unknown> | undefined;
+  };
+}
+
+/**
+ * The `create` span of a message written to the outbox, when an SDK is registered: a child of the
+ * context active while the row is encoded (inside the business transaction: the request's), ended at
+ * once, and injected into the message's headers, so that the row carries it and whoever consumes the
+ * message, however late, continues the request's trace. `headers` must be the message's own object
+ * (it is written to). Does nothing without an SDK, or when the headers carry a trace context already.
+ */
+export function traceCreation(message: ProducedMessage, id: string, headers: Record<string, unknown>): void {
+  const otel = activeOtel();
+  if (otel === undefined || carriesContext(otel, headers)) return;
+  const active = otel.context.active();
+  const span = otel.trace
+    .getTracer(TRACER_NAME)
+    .startSpan(
+      `create ${message.exchange}`,
+      { kind: otel.SpanKind.PRODUCER, attributes: producerAttributes('create', message, id) },
+      active,
+    );
+  otel.propagation.inject(otel.trace.setSpan(active, span), headers, headerSetter);
+  span.end();
+}
+
+/**
+ * Publishes `message` in a `send` span when an SDK is registered (else it is `transport.publish`, with
+ * nothing allocated).
+ *
+ * - `direct` (`Publisher.send`): the span is a child of the active context and, as no `create` span was
+ *   made, its context is the message's creation context: injected into the headers (unless they carry
+ *   one already).
+ * - `outbox` (the relay): the message goes out unchanged, as the outbox stored it. The relay runs in the
+ *   background with no context of its own, so the span's parent is the creation context the row carries
+ *   (the `create` span): the hop through the outbox shows in the request's trace. It also links to it, as
+ *   the conventions ask of a `send` span whose messages were created earlier.
+ */
+export function publishTraced(
+  transport: Transport,
+  message: OutgoingMessage,
+  options: PublishOptions | undefined,
+  from: 'direct' | 'outbox',
+): Promise<void> {
+  const otel = activeOtel();
+  if (otel === undefined) {
+    return options === undefined ? transport.publish(message) : transport.publish(message, options);
+  }
+  return publishInSpan(otel, transport, message, options, from);
+}
+
+async function publishInSpan(
+  otel: Otel,
+  transport: Transport,
+  message: OutgoingMessage,
+  options: PublishOptions | undefined,
+  from: 'direct' | 'outbox',
+): Promise<void> {
+  const headers = message.properties.headers ?? {};
+  let parent: Context;
+  const links: Link[] = [];
+  if (from === 'outbox') {
+    parent = otel.propagation.extract(otel.ROOT_CONTEXT, headers, headerGetter);
+    const created = otel.trace.getSpanContext(parent);
+    if (created !== undefined && otel.trace.isSpanContextValid(created)) links.push({ context: created });
+  } else {
+    parent = otel.context.active();
+  }
+  const span = otel.trace.getTracer(TRACER_NAME).startSpan(
+    `send ${message.exchange}`,
+    {
+      kind: otel.SpanKind.PRODUCER,
+      attributes: producerAttributes('send', message, message.properties.messageId),
+      links,
+    },
+    parent,
+  );
+  if (from === 'direct' && !carriesContext(otel, headers)) {
+    // The message's own headers object (encodeOutgoing made it for this message).
+    message.properties.headers = headers;
+    otel.propagation.inject(otel.trace.setSpan(parent, span), headers, headerSetter);
+  }
+  try {
+    await (options === undefined ? transport.publish(message) : transport.publish(message, options));
+  } catch (error) {
+    span.setAttribute(ATTR.errorType, errorType(error));
+    span.setStatus({
+      code: otel.SpanStatusCode.ERROR,
+      message: error instanceof Error ? error.message : String(error),
+    });
+    throw error;
+  } finally {
+    span.end();
+  }
+}
+
+function producerAttributes(
+  operation: OperationType,
+  message: ProducedMessage,
+  messageId: string | undefined,
+): Attributes {
+  const attributes: Attributes = {
+    [ATTR.system]: MESSAGING_SYSTEM,
+    [ATTR.operationType]: operation,
+    [ATTR.operationName]: operation,
+    [ATTR.destination]: message.exchange,
+    [ATTR.bodySize]: message.content.byteLength,
+  };
+  if (message.routingKey !== '') attributes[ATTR.routingKey] = message.routingKey;
+  if (messageId !== undefined) attributes[ATTR.messageId] = messageId;
+  const { correlationId } = message.properties;
+  if (correlationId !== undefined) attributes[ATTR.conversationId] = correlationId;
+  return attributes;
+}
