@@ -15,6 +15,7 @@ import {
   type ConsumerOptions,
 } from './consumer-options.js';
 import { consumerTopology } from './consumer-topology.js';
+import { startProcessTrace, type ProcessTrace } from '../telemetry/process-span.js';
 import type { TransportConsumer, Delivery, Transport } from '../transport.js';
 
 export type { ConsumedMessage, MessageHandler } from './consumed-message.js';
@@ -119,7 +120,10 @@ export class Consumer<P = unknown> extends EventEmitter<ConsumerEvents> {
     // crashes the process cannot leave both in the queue and multiply the message.
     const settling = this.#settler.settling(identity.messageId);
     if (settling !== undefined) await settling;
-    await this.#process(delivery, handler, payload, refusal, identity);
+    // A `process` span when an OpenTelemetry SDK is registered; otherwise nothing is allocated here.
+    const trace = startProcessTrace(delivery, identity, this.queue);
+    if (trace === undefined) return this.#process(delivery, handler, payload, refusal, identity);
+    return trace.run(() => this.#process(delivery, handler, payload, refusal, identity, trace));
   }
 
   async #process(
@@ -128,10 +132,14 @@ export class Consumer<P = unknown> extends EventEmitter<ConsumerEvents> {
     payload: unknown,
     refusal: DeliveryRefusal | undefined,
     identity: MessageIdentity,
+    trace?: ProcessTrace,
   ): Promise<void> {
     // Its outcome was decided on an earlier delivery, which could not complete it: complete it now.
     const remembered = delivery.redelivered ? this.#settler.takeRemembered(identity) : undefined;
-    if (remembered !== undefined) return this.#settler.completeRemembered(delivery, identity, remembered);
+    if (remembered !== undefined) {
+      trace?.completingEarlier();
+      return this.#settler.completeRemembered(delivery, identity, remembered);
+    }
     const counted = await this.#counter.count(repeatCounterId(identity));
     const facts = {
       redelivered: delivery.redelivered,
@@ -142,14 +150,30 @@ export class Consumer<P = unknown> extends EventEmitter<ConsumerEvents> {
       refusal: refusal?.error,
     };
     const before = decideSettlement({ ...facts, handler: NOT_RUN });
-    if (before.kind !== 'handle') return this.#settle(delivery, identity, before, refusal);
+    if (before.kind !== 'handle') return this.#settleTraced(delivery, identity, before, trace, refusal);
     let result: HandlerResult = { ran: true, threw: false };
     try {
       await handler(this.#message(delivery, identity, payload, before.attempt));
     } catch (error) {
       result = { ran: true, threw: true, error };
     }
-    return this.#settle(delivery, identity, decideSettlement({ ...facts, handler: result }));
+    const after = decideSettlement({ ...facts, handler: result });
+    return this.#settleTraced(delivery, identity, after, trace);
+  }
+
+  /** `#settle`, its decision recorded on the `process` span and run in a `settle` span, when traced. */
+  #settleTraced(
+    delivery: Delivery,
+    identity: MessageIdentity,
+    settlement: Settlement,
+    trace: ProcessTrace | undefined,
+    refusal?: DeliveryRefusal,
+  ): Promise<void> {
+    if (trace === undefined || settlement.kind === 'handle') {
+      return this.#settle(delivery, identity, settlement, refusal);
+    }
+    trace.decided(settlement);
+    return trace.settle(settlement, () => this.#settle(delivery, identity, settlement, refusal));
   }
 
   #message(
