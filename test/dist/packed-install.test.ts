@@ -1,8 +1,8 @@
 // The package as a user gets it: `npm pack` of the built package (the dist/ this run built), installed from
 // the tarball into new projects in the OS temp directory, compiled by tsc with `strict` and
 // `skipLibCheck: false`, and run with node:
-// - `tidings` in a project WITHOUT amqplib, ioredis, pg and @types/pg (optional peers): it must compile and
-//   run without them — dispatch, flush, and the bridge on the in-memory transport;
+// - `tidings` in a project WITHOUT amqplib, ioredis, pg, @types/pg and @opentelemetry/api (optional peers):
+//   it must compile and run without them — dispatch, flush, and the bridge on the in-memory transport;
 // - `tidings/rabbitmq`, `tidings/postgres` and `tidings/redis` in a project with the drivers.
 // Each program is compiled as an ES module and as CommonJS with module nodenext (the "import" and "require"
 // conditions of "exports"), and as CommonJS with module commonjs + moduleResolution node10 (which reads
@@ -367,13 +367,15 @@ describe('the packed tarball, installed into a new project', () => {
   });
 
   test('the drivers are optional peers: not installed with tidings, and no declaration of `tidings` imports one', () => {
-    for (const driver of ['amqplib', 'ioredis', 'pg', '@types/pg']) {
+    for (const driver of ['amqplib', 'ioredis', 'pg', '@types/pg', '@opentelemetry/api']) {
       expect(existsSync(join(core, 'node_modules', driver)), driver).toBe(false);
     }
     const dist = join(core, 'node_modules/tidings/dist');
     for (const build of ['esm', 'cjs']) {
       const { packages } = declarationClosure(join(dist, build, 'index.d.ts'));
-      for (const driver of ['amqplib', 'ioredis', 'pg']) expect([...packages], build).not.toContain(driver);
+      for (const driver of ['amqplib', 'ioredis', 'pg', '@opentelemetry/api']) {
+        expect([...packages], build).not.toContain(driver);
+      }
       expect([...packages], build).toContain('eventemitter3'); // the walk does reach the imports
       expect([...declarationClosure(join(dist, build, 'postgres.d.ts')).packages], build).toContain('pg');
     }
