@@ -57,6 +57,20 @@ const expectations: Record<string, (out: string) => void> = {
     expect(out).toBe(
       "BEGIN\nINSERT INTO orders VALUES ('o-1')\nINSERT INTO audit ... -- 1 event(s), inside the transaction\nCOMMIT\n-- after commit: mail for o-1\n",
     ),
+  'tracing.ts': (out) =>
+    expect(out).toBe(
+      [
+        '1 trace, 7 spans',
+        'POST /orders',
+        '  create order',
+        '    send order',
+        '    process billing.orders repeated attempt 1 error.type=Error',
+        '      ack billing.orders repeated',
+        '    process billing.orders acked attempt 2',
+        '      ack billing.orders acked',
+        '',
+      ].join('\n'),
+    ),
   'bridge.ts': (out) =>
     expect(out).toBe(
       [
