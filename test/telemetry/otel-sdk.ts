@@ -1,6 +1,6 @@
 // An OpenTelemetry SDK registered globally, as a service would register it (no tidings option), with
 // spans kept in memory. `uninstall()` resets the global state, so that no other test file sees it.
-import { context, propagation, trace } from '@opentelemetry/api';
+import { context, metrics, propagation, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import {
@@ -63,6 +63,7 @@ export function installOtel(): InstalledOtel {
 
 /** No SDK: every global OpenTelemetry registration removed. */
 export function resetOtel(): void {
+  metrics.disable();
   trace.disable();
   context.disable();
   propagation.disable();

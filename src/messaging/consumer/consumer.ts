@@ -15,7 +15,7 @@ import {
   type ConsumerOptions,
 } from './consumer-options.js';
 import { consumerTopology } from './consumer-topology.js';
-import { startProcessTrace, type ProcessTrace } from '../telemetry/process-span.js';
+import { observeProcess, type ProcessObservation } from '../telemetry/observe-process.js';
 import type { TransportConsumer, Delivery, Transport } from '../transport.js';
 
 export type { ConsumedMessage, MessageHandler } from './consumed-message.js';
@@ -120,10 +120,11 @@ export class Consumer<P = unknown> extends EventEmitter<ConsumerEvents> {
     // crashes the process cannot leave both in the queue and multiply the message.
     const settling = this.#settler.settling(identity.messageId);
     if (settling !== undefined) await settling;
-    // A `process` span when an OpenTelemetry SDK is registered; otherwise nothing is allocated here.
-    const trace = startProcessTrace(delivery, identity, this.queue);
-    if (trace === undefined) return this.#process(delivery, handler, payload, refusal, identity);
-    return trace.run(() => this.#process(delivery, handler, payload, refusal, identity, trace));
+    // A `process` span and the consumer metrics when an OpenTelemetry SDK is registered; else nothing is
+    // allocated here.
+    const observed = observeProcess(delivery, identity, this.queue);
+    if (observed === undefined) return this.#process(delivery, handler, payload, refusal, identity);
+    return observed.run(() => this.#process(delivery, handler, payload, refusal, identity, observed));
   }
 
   async #process(
@@ -132,12 +133,12 @@ export class Consumer<P = unknown> extends EventEmitter<ConsumerEvents> {
     payload: unknown,
     refusal: DeliveryRefusal | undefined,
     identity: MessageIdentity,
-    trace?: ProcessTrace,
+    observed?: ProcessObservation,
   ): Promise<void> {
     // Its outcome was decided on an earlier delivery, which could not complete it: complete it now.
     const remembered = delivery.redelivered ? this.#settler.takeRemembered(identity) : undefined;
     if (remembered !== undefined) {
-      trace?.completingEarlier();
+      observed?.completingEarlier();
       return this.#settler.completeRemembered(delivery, identity, remembered);
     }
     const counted = await this.#counter.count(repeatCounterId(identity));
@@ -150,7 +151,7 @@ export class Consumer<P = unknown> extends EventEmitter<ConsumerEvents> {
       refusal: refusal?.error,
     };
     const before = decideSettlement({ ...facts, handler: NOT_RUN });
-    if (before.kind !== 'handle') return this.#settleTraced(delivery, identity, before, trace, refusal);
+    if (before.kind !== 'handle') return this.#settleObserved(delivery, identity, before, observed, refusal);
     let result: HandlerResult = { ran: true, threw: false };
     try {
       await handler(this.#message(delivery, identity, payload, before.attempt));
@@ -158,22 +159,22 @@ export class Consumer<P = unknown> extends EventEmitter<ConsumerEvents> {
       result = { ran: true, threw: true, error };
     }
     const after = decideSettlement({ ...facts, handler: result });
-    return this.#settleTraced(delivery, identity, after, trace);
+    return this.#settleObserved(delivery, identity, after, observed);
   }
 
   /** `#settle`, its decision recorded on the `process` span and run in a `settle` span, when traced. */
-  #settleTraced(
+  #settleObserved(
     delivery: Delivery,
     identity: MessageIdentity,
     settlement: Settlement,
-    trace: ProcessTrace | undefined,
+    observed: ProcessObservation | undefined,
     refusal?: DeliveryRefusal,
   ): Promise<void> {
-    if (trace === undefined || settlement.kind === 'handle') {
+    if (observed === undefined || settlement.kind === 'handle') {
       return this.#settle(delivery, identity, settlement, refusal);
     }
-    trace.decided(settlement);
-    return trace.settle(settlement, () => this.#settle(delivery, identity, settlement, refusal));
+    observed.decided(settlement);
+    return observed.settle(settlement, () => this.#settle(delivery, identity, settlement, refusal));
   }
 
   #message(

@@ -15,6 +15,7 @@ const GLOBAL_KEY = Symbol.for('opentelemetry.js.api.1');
 interface Registered {
   trace?: unknown;
   propagation?: unknown;
+  metrics?: unknown;
 }
 
 /** `undefined`: not tried yet; `null`: registered globals but no loadable `@opentelemetry/api`. */
@@ -27,11 +28,21 @@ let loaded: Otel | null | undefined;
  * the registration is read on every call, so that an SDK started after tidings was imported (or
  * `trace.disable()`) takes effect at once.
  */
-export function activeOtel(): Otel | undefined {
+export function tracingOtel(): Otel | undefined {
   const registered = (globalThis as { [GLOBAL_KEY]?: Registered })[GLOBAL_KEY];
   if (registered === undefined || (registered.trace === undefined && registered.propagation === undefined)) {
     return undefined;
   }
+  return load();
+}
+
+/** The OpenTelemetry API when an SDK registered a meter provider globally, else `undefined` (as above). */
+export function meteringOtel(): Otel | undefined {
+  const registered = (globalThis as { [GLOBAL_KEY]?: Registered })[GLOBAL_KEY];
+  return registered?.metrics === undefined ? undefined : load();
+}
+
+function load(): Otel | undefined {
   // Not `??=`: a failed load (null) is not tried again on every message.
   if (loaded === undefined) loaded = isOtelApi(requireOptional('@opentelemetry/api')) ?? null;
   return loaded ?? undefined;

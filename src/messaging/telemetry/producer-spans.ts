@@ -1,7 +1,8 @@
-import type { Attributes, Context, Link } from '@opentelemetry/api';
+import type { Attributes, Context, Link, Span } from '@opentelemetry/api';
 import type { OutgoingMessage, PublishOptions, Transport } from '../transport.js';
 import { carriesContext, headerGetter, headerSetter } from './header-carrier.js';
-import { activeOtel, type Otel } from './otel-api.js';
+import { countSent, messagingMetrics, type MessagingMetrics } from './messaging-metrics.js';
+import { tracingOtel, type Otel } from './otel-api.js';
 import { ATTR, errorType, MESSAGING_SYSTEM, TRACER_NAME, type OperationType } from './semconv.js';
 
 /** What a producer span describes: a message on its way to an exchange. */
@@ -24,7 +25,7 @@ interface ProducedMessage {
  * (it is written to). Does nothing without an SDK, or when the headers carry a trace context already.
  */
 export function traceCreation(message: ProducedMessage, id: string, headers: Record<string, unknown>): void {
-  const otel = activeOtel();
+  const otel = tracingOtel();
   if (otel === undefined || carriesContext(otel, headers)) return;
   const active = otel.context.active();
   const span = otel.trace
@@ -39,8 +40,9 @@ export function traceCreation(message: ProducedMessage, id: string, headers: Rec
 }
 
 /**
- * Publishes `message` in a `send` span when an SDK is registered (else it is `transport.publish`, with
- * nothing allocated).
+ * Publishes `message` in a `send` span when an SDK is registered, and counts it
+ * (`messaging.client.sent.messages`) when a meter provider is; else it is `transport.publish`, with
+ * nothing allocated.
  *
  * - `direct` (`Publisher.send`): the span is a child of the active context and, as no `create` span was
  *   made, its context is the message's creation context: injected into the headers (unless they carry
@@ -56,20 +58,42 @@ export function publishTraced(
   options: PublishOptions | undefined,
   from: 'direct' | 'outbox',
 ): Promise<void> {
-  const otel = activeOtel();
-  if (otel === undefined) {
+  const otel = tracingOtel();
+  const metrics = messagingMetrics();
+  if (otel === undefined && metrics === undefined) {
     return options === undefined ? transport.publish(message) : transport.publish(message, options);
   }
-  return publishInSpan(otel, transport, message, options, from);
+  return publishObserved(otel, metrics, transport, message, options, from);
 }
 
-async function publishInSpan(
-  otel: Otel,
+async function publishObserved(
+  otel: Otel | undefined,
+  metrics: MessagingMetrics | undefined,
   transport: Transport,
   message: OutgoingMessage,
   options: PublishOptions | undefined,
   from: 'direct' | 'outbox',
 ): Promise<void> {
+  const span = otel === undefined ? undefined : startSendSpan(otel, message, from);
+  try {
+    await (options === undefined ? transport.publish(message) : transport.publish(message, options));
+  } catch (error) {
+    if (metrics !== undefined) countSent(metrics, message.exchange, { error });
+    if (otel !== undefined && span !== undefined) {
+      span.setAttribute(ATTR.errorType, errorType(error));
+      span.setStatus({
+        code: otel.SpanStatusCode.ERROR,
+        message: error instanceof Error ? error.message : String(error),
+      });
+    }
+    throw error;
+  } finally {
+    span?.end();
+  }
+  if (metrics !== undefined) countSent(metrics, message.exchange);
+}
+
+function startSendSpan(otel: Otel, message: OutgoingMessage, from: 'direct' | 'outbox'): Span {
   const headers = message.properties.headers ?? {};
   let parent: Context;
   const links: Link[] = [];
@@ -94,18 +118,7 @@ async function publishInSpan(
     message.properties.headers = headers;
     otel.propagation.inject(otel.trace.setSpan(parent, span), headers, headerSetter);
   }
-  try {
-    await (options === undefined ? transport.publish(message) : transport.publish(message, options));
-  } catch (error) {
-    span.setAttribute(ATTR.errorType, errorType(error));
-    span.setStatus({
-      code: otel.SpanStatusCode.ERROR,
-      message: error instanceof Error ? error.message : String(error),
-    });
-    throw error;
-  } finally {
-    span.end();
-  }
+  return span;
 }
 
 function producerAttributes(
