@@ -1,3 +1,4 @@
+import { redactUrl } from './redact.js';
 import { InvalidArgumentError } from '../errors/invalid-argument-error.js';
 
 /**
@@ -59,12 +60,18 @@ export function integerOption(
   return value;
 }
 
-/** A short, safe description of any value for an error message. */
+/**
+ * A short, safe description of any value for an error message. A string is shown with any password it
+ * holds as a URL masked: a connection URL passed where an object was expected (`new PgUnitOfWork(url)`,
+ * `{ transport: process.env.AMQP_URL }`) must not put its password in the error, or in a boot log.
+ */
 export function describeValue(value: unknown): string {
   if (value === null) return 'null';
   if (value === undefined) return 'undefined';
-  if (typeof value === 'string')
-    return JSON.stringify(value.length > 60 ? value.slice(0, 57) + '...' : value);
+  if (typeof value === 'string') {
+    const shown = redactUrl(value);
+    return JSON.stringify(shown.length > 60 ? shown.slice(0, 57) + '...' : shown);
+  }
   if (typeof value === 'function') return `function ${value.name || '(anonymous)'}`;
   if (typeof value === 'object') {
     const ctor = (value as { constructor?: unknown }).constructor;

@@ -3,7 +3,6 @@ import type { SqlDialect, SqlResult, SqlUnitOfWork } from '../../deferred/sql-un
 import { InvalidArgumentError } from '../../errors/invalid-argument-error.js';
 import { assertKnownOptions, describeValue, optionKeys } from '../../internal/options.js';
 import { SavepointFrames, type SavepointFrame } from '../../internal/savepoint-frames.js';
-import { redactUrl } from '../../internal/redact.js';
 import { toSqlResult } from './mysql-result.js';
 import { Connection, rollback, rollbackTo, transactionLost } from './mysql-connection.js';
 
@@ -55,7 +54,7 @@ export function promisePool(pool: unknown, where: string): Pool {
   }
   if (typeof candidate?.getConnection !== 'function' || typeof candidate.query !== 'function') {
     throw new InvalidArgumentError(
-      `${where}: "pool" must be a mysql2 Pool (from mysql2/promise createPool), got ${describeValue(typeof pool === 'string' ? redactUrl(pool) : pool)}`,
+      `${where}: "pool" must be a mysql2 Pool (from mysql2/promise createPool), got ${describeValue(pool)}`,
     );
   }
   return pool as Pool;

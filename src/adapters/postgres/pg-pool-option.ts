@@ -1,7 +1,6 @@
 import type { Pool } from 'pg';
 import { InvalidArgumentError } from '../../errors/invalid-argument-error.js';
 import { describeValue } from '../../internal/options.js';
-import { redactUrl } from '../../internal/redact.js';
 
 /**
  * The `pool` option every PostgreSQL adapter takes first: a `pg` `Pool` the application creates and
@@ -10,7 +9,7 @@ import { redactUrl } from '../../internal/redact.js';
 export function poolOption(pool: unknown, where: string): Pool {
   if (!looksLikePool(pool)) {
     throw new InvalidArgumentError(
-      `${where}: "pool" must be a pg Pool, got ${describeValue(typeof pool === 'string' ? redactUrl(pool) : pool)}`,
+      `${where}: "pool" must be a pg Pool, got ${describeValue(pool)}`,
     );
   }
   return pool;
