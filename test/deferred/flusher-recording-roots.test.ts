@@ -113,3 +113,27 @@ describe('Flusher: roots recording inside the transaction callback', () => {
     expect(names(right)).toEqual(['right']);
   });
 });
+
+describe('Flusher: a task the callback left running', () => {
+  it('does not add a root recording after the callback settled to that flush, even while it dispatches', async () => {
+    const { dispatcher, flusher, dispatched } = setup();
+    const late = new Root();
+    let recordLater: Promise<void> | undefined;
+    // The flush is still dispatching (this listener waits) when the left-over task records.
+    dispatcher.on(Named, async (event) => {
+      if (event.name === 'inside') await recordLater;
+    });
+    await flusher.transaction(async () => {
+      new Root().record('inside');
+      // Left running on purpose: it keeps the callback's async context.
+      recordLater = new Promise((resolve) =>
+        setTimeout(() => {
+          late.record('late');
+          resolve();
+        }, 20),
+      );
+    });
+    expect(dispatched).toEqual(['inside']);
+    expect(names(late.peekEvents())).toEqual(['late']);
+  });
+});
