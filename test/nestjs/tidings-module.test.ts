@@ -169,6 +169,60 @@ describe('what TidingsModule provides', () => {
   });
 });
 
+describe('the outbox relay in the module', () => {
+  it('logs a failing database instead of ending the process, and goes on relaying once it answers', async () => {
+    const transport = new MemoryTransport({ broker });
+    const outbox = new MemoryOutbox();
+    let claimsToFail = 2;
+    const claim = outbox.claim.bind(outbox);
+    outbox.claim = async (...args) => {
+      if (claimsToFail > 0) {
+        claimsToFail--;
+        throw new Error('connection terminated');
+      }
+      return claim(...args);
+    };
+    const relay = new OutboxRelay({
+      outbox,
+      transport,
+      pollIntervalMs: 20,
+      retry: { initialDelayMs: 20, maxDelayMs: 50 },
+    });
+    const errors: string[] = [];
+    const module = await Test.createTestingModule({
+      imports: [
+        TidingsModule.forRoot({
+          transport,
+          appId: 'nest-relay',
+          forward: [{ event: OrderPlaced, routingKey: 'nest-relay.placed' }],
+          outbox,
+          relay,
+        }),
+      ],
+    })
+      .setLogger({ log() {}, warn() {}, error: (message: unknown) => void errors.push(String(message)) })
+      .compile();
+    modules.push(module);
+    await module.init();
+    // A queue for the event, so that the relayed message is routed (unroutable, it would count as failing).
+    await transport.declare({
+      exchanges: [{ name: 'nest-relay', type: 'topic' }],
+      queues: [{ name: 'nest-relay.q' }],
+      bindings: [{ queue: 'nest-relay.q', exchange: 'nest-relay', pattern: 'nest-relay.placed' }],
+    });
+    const order = new Order('o-1');
+    order.place();
+    await module.get(Flusher).transaction(async () => [order]);
+    await waitFor(
+      async () => (await outbox.stats()).pending === 0,
+      5000,
+      'the row relayed after the failures',
+    );
+    expect(claimsToFail).toBe(0);
+    expect(errors.some((message) => message.includes('Outbox relay: connection terminated'))).toBe(true);
+  });
+});
+
 describe('providers resolved per event', () => {
   it('a durable provider without a ContextIdStrategy is resolved anew for each event, as a request-scoped one', async () => {
     const instances = new Set<object>();

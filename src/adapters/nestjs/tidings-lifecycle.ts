@@ -65,8 +65,15 @@ export class TidingsLifecycle
 
   async onApplicationBootstrap(): Promise<void> {
     await this.#options.transport.connect();
-    this.#options.relay?.start();
-    await this.#bridge.start();
+    const relay = this.#options.relay;
+    relay?.start();
+    try {
+      await this.#bridge.start();
+    } catch (error) {
+      // The application will not boot: a relay left running would keep publishing behind its back.
+      if (relay !== undefined) await this.#step('stopping the outbox relay', () => relay.stop());
+      throw error;
+    }
     if (this.queues.length > 0) this.#logger.log(`Consuming ${this.queues.join(', ')}`);
   }
 

@@ -161,6 +161,15 @@ function createBridge(
   });
   for (const { event, ...route } of options.forward) bridge.forward(event, route);
   if (options.outbox !== undefined) bridge.useOutbox(flusher, options.outbox, options.relay);
+  const relay = options.relay;
+  if (relay !== undefined) {
+    // An 'error' nobody listens to throws inside the relay's loop and ends the process; here it is
+    // logged and the relay goes on (it retries the database and the broker by itself).
+    relay.on('error', (error) => logger.error(`Outbox relay: ${error.message}`, error.stack));
+    relay.on('failed', ({ id, attempts, error }) =>
+      logger.warn(`Outbox relay: row ${id} not published (attempt ${attempts}): ${describeError(error)}`),
+    );
+  }
   // A handler's failure is the consumer's to settle (repeat, dead letter); the log says where it went.
   bridge.on('settled', (settled) => {
     if (settled.outcome === 'repeated') {
