@@ -26,6 +26,12 @@ interface Frame<Tx> extends TransactionFrame<Tx> {
 export class TransactionScope<Tx> {
   readonly #frames = new InstanceContext<Frame<Tx>>(this);
 
+  /** Whether the caller runs inside a transaction of this scope that has not ended (any depth). */
+  get inTransaction(): boolean {
+    const frame = this.#frames.getStore();
+    return frame !== undefined && !frame.ended;
+  }
+
   /**
    * Runs `work` through `begin` (no transaction around the caller) or `nest` (inside `parent`), each
    * given `run`: what the ORM's callback must call with the handle of the transaction it opened.

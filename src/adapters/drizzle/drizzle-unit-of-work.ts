@@ -74,6 +74,11 @@ export class DrizzleUnitOfWork<Tx extends DrizzleTransaction<Tx>> implements Sql
     this.dialect = dialect;
   }
 
+  /** Whether the caller runs inside a transaction of this unit of work (any depth). */
+  get inTransaction(): boolean {
+    return this.#scope.inTransaction;
+  }
+
   transaction<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
     return this.#scope.transaction(
       work,

@@ -65,6 +65,11 @@ export class KnexUnitOfWork implements SqlUnitOfWork<Knex.Transaction> {
     this.dialect = dialect;
   }
 
+  /** Whether the caller runs inside a transaction of this unit of work (any depth). */
+  get inTransaction(): boolean {
+    return this.#scope.inTransaction;
+  }
+
   transaction<T>(work: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
     return this.#scope.transaction(
       work,

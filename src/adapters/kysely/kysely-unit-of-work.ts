@@ -68,6 +68,11 @@ export class KyselyUnitOfWork<DB = unknown> implements SqlUnitOfWork<Transaction
     this.dialect = dialect;
   }
 
+  /** Whether the caller runs inside a transaction of this unit of work (any depth). */
+  get inTransaction(): boolean {
+    return this.#scope.inTransaction;
+  }
+
   transaction<T>(work: (trx: Transaction<DB>) => Promise<T>): Promise<T> {
     return this.#scope.transaction(
       work,

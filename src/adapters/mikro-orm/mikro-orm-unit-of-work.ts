@@ -70,6 +70,11 @@ export class MikroOrmUnitOfWork<EM extends EntityManager = EntityManager> implem
     this.dialect = dialect;
   }
 
+  /** Whether the caller runs inside a transaction of this unit of work (any depth). */
+  get inTransaction(): boolean {
+    return this.#scope.inTransaction;
+  }
+
   transaction<T>(work: (em: EM) => Promise<T>): Promise<T> {
     return this.#scope.transaction(
       work,

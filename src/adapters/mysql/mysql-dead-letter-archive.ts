@@ -181,6 +181,6 @@ function executorOf<Tx>(options: MysqlDeadLetterArchiveOptions<Tx>): MysqlExecut
   assertSqlUnitOfWork(unitOfWork, 'mysql', 'MysqlDeadLetterArchive');
   const ownPool = poolOfUnitOfWork(unitOfWork);
   return ownPool === undefined
-    ? unitOfWorkExecutor(unitOfWork, 'MysqlDeadLetterArchive.ensureSchema')
+    ? unitOfWorkExecutor(unitOfWork, 'MysqlDeadLetterArchive.ensureSchema', 'MysqlDeadLetterArchive')
     : poolExecutor(ownPool);
 }

@@ -1,4 +1,5 @@
 import type { Pool } from 'mysql2/promise';
+import { callerTransactionError, inCallerTransaction } from '../../deferred/caller-transaction.js';
 import type { SqlResult, SqlUnitOfWork } from '../../deferred/sql-unit-of-work.js';
 import { TransactionStateError } from '../../errors/transaction-state-error.js';
 import { toSqlResult } from './mysql-result.js';
@@ -46,9 +47,21 @@ export function poolExecutor(pool: Pool): MysqlExecutor {
   };
 }
 
-export function unitOfWorkExecutor<Tx>(unitOfWork: SqlUnitOfWork<Tx>, where: string): MysqlExecutor {
-  const transaction = <T>(work: (query: Query) => Promise<T>): Promise<T> =>
-    unitOfWork.transaction((tx) => work((sql, params) => unitOfWork.query(tx, sql, params)));
+/**
+ * `ownTransactionsFor` (the component's name, for the error): the component must commit by itself, so
+ * it is refused inside the caller's transaction (see `callerTransactionError`).
+ */
+export function unitOfWorkExecutor<Tx>(
+  unitOfWork: SqlUnitOfWork<Tx>,
+  where: string,
+  ownTransactionsFor?: string,
+): MysqlExecutor {
+  const transaction = <T>(work: (query: Query) => Promise<T>): Promise<T> => {
+    if (ownTransactionsFor !== undefined && inCallerTransaction(unitOfWork)) {
+      return Promise.reject(callerTransactionError(ownTransactionsFor));
+    }
+    return unitOfWork.transaction((tx) => work((sql, params) => unitOfWork.query(tx, sql, params)));
+  };
   return {
     run: (sql, params) => transaction((query) => query(sql, params)),
     transaction,

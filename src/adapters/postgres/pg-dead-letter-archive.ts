@@ -55,7 +55,7 @@ export class PgDeadLetterArchive<Tx = unknown> {
     assertKnownOptions(options, OPTION_KEYS, 'PgDeadLetterArchive');
     // Its own executor, not the caller's transaction: a replay started inside one of the application's
     // transactions must still commit its marks by itself, right after the confirms.
-    const executor = pgExecutor(unitOfWorkOption(options, 'PgDeadLetterArchive'));
+    const executor = pgExecutor(unitOfWorkOption(options, 'PgDeadLetterArchive'), 'PgDeadLetterArchive');
     if (typeof (options.transport as Partial<Transport> | undefined)?.publish !== 'function') {
       throw new InvalidArgumentError(
         `PgDeadLetterArchive: "transport" must be a Transport, got ${describeValue(options.transport)}`,

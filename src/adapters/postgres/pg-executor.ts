@@ -1,5 +1,6 @@
 import type { Pool } from 'pg';
 import { assertSqlUnitOfWork } from '../../deferred/assert-sql-unit-of-work.js';
+import { callerTransactionError, inCallerTransaction } from '../../deferred/caller-transaction.js';
 import type { SqlResult, SqlUnitOfWork } from '../../deferred/sql-unit-of-work.js';
 import { InvalidArgumentError } from '../../errors/invalid-argument-error.js';
 import { pgDriverResult } from '../../internal/driver-result.js';
@@ -24,7 +25,11 @@ export interface PgExecutor {
   readonly pool: Pool | undefined;
 }
 
-export function pgExecutor<Tx>(unitOfWork: SqlUnitOfWork<Tx>): PgExecutor {
+/**
+ * `ownTransactionsFor` (the component's name, for the error): the component must commit by itself, so
+ * over an ORM's unit of work it is refused inside the caller's transaction (see `callerTransactionError`).
+ */
+export function pgExecutor<Tx>(unitOfWork: SqlUnitOfWork<Tx>, ownTransactionsFor?: string): PgExecutor {
   const pool = poolOfPgUnitOfWork(unitOfWork);
   if (pool !== undefined) {
     // A unit of work of its own, not the caller's: a claim called inside a business transaction must not
@@ -37,8 +42,12 @@ export function pgExecutor<Tx>(unitOfWork: SqlUnitOfWork<Tx>): PgExecutor {
         own.transaction((client) => work((sql, params) => own.query(client, sql, params))),
     };
   }
-  const transaction = <T>(work: (query: Query) => Promise<T>): Promise<T> =>
-    unitOfWork.transaction((tx) => work((sql, params) => unitOfWork.query(tx, sql, params)));
+  const transaction = <T>(work: (query: Query) => Promise<T>): Promise<T> => {
+    if (ownTransactionsFor !== undefined && inCallerTransaction(unitOfWork)) {
+      return Promise.reject(callerTransactionError(ownTransactionsFor));
+    }
+    return unitOfWork.transaction((tx) => work((sql, params) => unitOfWork.query(tx, sql, params)));
+  };
   return { pool, run: (sql, params) => transaction((query) => query(sql, params)), transaction };
 }
 

@@ -106,6 +106,11 @@ export class PrismaUnitOfWork<Tx extends PrismaTransactionClient<Tx>> implements
     this.dialect = dialect;
   }
 
+  /** Whether the caller runs inside a transaction of this unit of work (any depth). */
+  get inTransaction(): boolean {
+    return this.#scope.inTransaction;
+  }
+
   transaction<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
     return this.#scope.transaction(
       work,

@@ -69,6 +69,11 @@ export class TypeOrmUnitOfWork implements SqlUnitOfWork<EntityManager> {
     this.dialect = dialect;
   }
 
+  /** Whether the caller runs inside a transaction of this unit of work (any depth). */
+  get inTransaction(): boolean {
+    return this.#scope.inTransaction;
+  }
+
   transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
     return this.#scope.transaction(
       work,

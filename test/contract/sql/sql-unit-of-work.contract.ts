@@ -88,6 +88,18 @@ export function describeSqlUnitOfWork<Tx>(
       expect(uow.dialect).toBe(dialect);
     });
 
+    it('says whether the caller runs inside one of its transactions, at any depth', async () => {
+      const inTransaction = () => (uow as unknown as { inTransaction: boolean }).inTransaction;
+      expect(inTransaction()).toBe(false);
+      const seen = await uow.transaction(async () => {
+        const outer = inTransaction();
+        const nested = await uow.transaction(async () => inTransaction());
+        return [outer, nested, inTransaction()];
+      });
+      expect(seen).toEqual([true, true, true]);
+      expect(inTransaction()).toBe(false);
+    });
+
     it('runs a statement in the transaction it handed out, which sees its own writes', async () => {
       const result = await uow.transaction(async (tx) => {
         await insert(tx, 'a', 1);

@@ -1,7 +1,10 @@
 // PgDeadLetterArchive against RabbitMQ and PostgreSQL: the archive contract (archive-contract.ts), and
 // what is PostgreSQL's own (its options, a unit of work instead of a pool).
 import { afterEach, describe, expect, it } from 'vitest';
-import { InvalidArgumentError } from '../../../src/index.js';
+import knex from 'knex';
+import { InvalidArgumentError, TransactionStateError } from '../../../src/index.js';
+import { KnexUnitOfWork } from '../../../src/knex.js';
+import { DATABASE_URL } from '../servers.js';
 import { PgUnitOfWork } from '../../../src/postgres.js';
 import { Cleanups } from '../faults/fault-helpers.js';
 import { archiveContract, type ArchiveUnderTest, type SqlRow } from './archive-contract.js';
@@ -40,6 +43,22 @@ describe('PgDeadLetterArchive', () => {
     expect(() => s.archive({ unitOfWork: new PgUnitOfWork({ pool: s.pool }) })).toThrow(
       /give either "unitOfWork" or "pool"/,
     );
+  });
+
+  it("over an ORM's unit of work, refuses to run inside the caller's transaction, where its commit would be a savepoint", async () => {
+    const s = await scene(cleanups, 'knex');
+    const db = knex({ client: 'pg', connection: DATABASE_URL, pool: { min: 0, max: 2 } });
+    cleanups.add(() => db.destroy());
+    const unitOfWork = new KnexUnitOfWork(db);
+    const archive = s.archive({ pool: undefined, unitOfWork });
+    await archive.ensureSchema();
+    const [messageId] = await s.deadLetter({ n: 1 });
+    await unitOfWork.transaction(async () => {
+      await expect(archive.archive()).rejects.toBeInstanceOf(TransactionStateError);
+    });
+    // Outside, it archives: the message was left in the queue by the refused run.
+    expect(await archive.archive()).toMatchObject({ archived: 1 });
+    expect((await archive.list()).map((row) => row.messageId)).toEqual([messageId]);
   });
 
   it('rejects bad options and ids with InvalidArgumentError', async () => {
