@@ -1,5 +1,6 @@
 import type { Notification, Pool, PoolClient } from 'pg';
 import type { Backoff } from '../../internal/backoff.js';
+import { checkOut, type CheckedOutClient } from './pg-checkout.js';
 
 export interface PgListenerOptions {
   pool: Pool;
@@ -28,11 +29,11 @@ class ListenSession {
   readonly #handleEnd = (): void => this.#lose(new Error('The LISTEN connection ended'));
   readonly #handleNotification: (message: Notification) => void;
 
-  constructor(
-    readonly client: PoolClient,
-    channel: string,
-    onNotify: () => void,
-  ) {
+  readonly client: PoolClient;
+
+  constructor(checkedOut: CheckedOutClient, channel: string, onNotify: () => void) {
+    const client = checkedOut.client;
+    this.client = client;
     this.#handleNotification = (message) => {
       if (message.channel === channel) onNotify();
     };
@@ -41,6 +42,8 @@ class ListenSession {
     client.on('error', this.#handleError);
     client.on('end', this.#handleEnd);
     client.on('notification', this.#handleNotification);
+    const early = checkedOut.takeEarlyError();
+    if (early !== undefined) this.#lose(early);
   }
 
   /** Starts reporting the loss of the connection; false if it is already lost. */
@@ -125,7 +128,7 @@ export class PgListener {
 
   async #open(): Promise<ListenSession> {
     const { pool, channel, listenSql } = this.#options;
-    const session = new ListenSession(await pool.connect(), channel, () => this.#notify());
+    const session = new ListenSession(await checkOut(pool), channel, () => this.#notify());
     try {
       await session.client.query(listenSql);
     } catch (error) {

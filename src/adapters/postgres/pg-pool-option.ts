@@ -8,9 +8,7 @@ import { describeValue } from '../../internal/options.js';
  */
 export function poolOption(pool: unknown, where: string): Pool {
   if (!looksLikePool(pool)) {
-    throw new InvalidArgumentError(
-      `${where}: "pool" must be a pg Pool, got ${describeValue(pool)}`,
-    );
+    throw new InvalidArgumentError(`${where}: "pool" must be a pg Pool, got ${describeValue(pool)}`);
   }
   return pool;
 }

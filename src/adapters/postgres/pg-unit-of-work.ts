@@ -5,6 +5,7 @@ import { TransactionStateError } from '../../errors/transaction-state-error.js';
 import { pgDriverResult } from '../../internal/driver-result.js';
 import { assertKnownOptions, describeValue, optionKeys } from '../../internal/options.js';
 import { SavepointFrames, type SavepointFrame } from '../../internal/savepoint-frames.js';
+import { checkOut, type CheckedOutClient } from './pg-checkout.js';
 import { looksLikePool, poolOption } from './pg-pool-option.js';
 
 /** PostgreSQL isolation levels (`read uncommitted` behaves as `read committed` there, so it is left out). */
@@ -55,8 +56,13 @@ class Connection {
     this.#broken ??= error;
   };
 
-  constructor(readonly client: PoolClient) {
-    client.on('error', this.#onError);
+  readonly client: PoolClient;
+
+  constructor(checkedOut: CheckedOutClient) {
+    this.client = checkedOut.client;
+    this.client.on('error', this.#onError);
+    const early = checkedOut.takeEarlyError();
+    if (early !== undefined) this.#broken = early;
   }
 
   get broken(): boolean {
@@ -173,7 +179,7 @@ export class PgUnitOfWork implements SqlUnitOfWork<PoolClient> {
   }
 
   async #outermost<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
-    const connection = new Connection(await this.#pool.connect());
+    const connection = new Connection(await checkOut(this.#pool));
     const { client } = connection;
     try {
       await client.query(this.#begin);
