@@ -21,7 +21,9 @@ export interface TransactionHostUnitOfWorkOptions<Tx> {
    * Whether `tx`, the transaction the host holds, is still open. `@nestjs-cls/transactional` clears
    * it only once the ORM's commit has returned, so what the ORM runs after its `COMMIT` (the listeners
    * `RecordedEventsSubscriber` dispatches) still sees a transaction "active": this tells that committed
-   * one, in which a new transaction may start, from one a `@Transactional()` method is running.
+   * one, in which a new transaction may start, from one a `@Transactional()` method is running. (With
+   * TidingsModule's `dispatchContext: (dispatch) => txHost.withoutTransaction(dispatch)`, listeners
+   * see no transaction at all.)
    * @defaultValue `tx.queryRunner.isTransactionActive` when `tx` has a query runner (TypeORM's
    * `EntityManager`), else `true`
    */
@@ -55,6 +57,7 @@ const NESTED = 'NESTED';
  *   useFactory: (dataSource: DataSource, txHost: TransactionHost<TransactionalAdapterTypeOrm>) => ({
  *     transport: createTransport(),
  *     unitOfWork: new TransactionHostUnitOfWork(txHost),
+ *     dispatchContext: (dispatch) => txHost.withoutTransaction(dispatch),
  *     outbox: new PgOutbox({ unitOfWork: new TypeOrmUnitOfWork(dataSource) }),
  *   }),
  * })
