@@ -162,6 +162,8 @@ export async function createApp(tables: Tables, broker: MemoryBroker) {
             transport,
             appId: 'nest-tx',
             unitOfWork: new TransactionHostUnitOfWork(txHost),
+            // Listeners run with no transaction of the host, even when dispatched from TypeORM's commit.
+            dispatchContext: (dispatch) => txHost.withoutTransaction(dispatch),
             forward: [{ event: OrderPlaced, routingKey: `${tables.exchange}.placed` }],
             outbox,
             relay: new OutboxRelay({ outbox, transport, pollIntervalMs: 50 }),

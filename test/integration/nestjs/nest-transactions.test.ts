@@ -2,8 +2,10 @@
 // @nestjs-cls/transactional's TypeORM adapter) against the local PostgreSQL: the events of the aggregates
 // they save are written to the outbox in their transaction (RecordedEventsSubscriber), dispatched after
 // its commit and relayed once; a rollback, of the method or of a nested savepoint, writes and dispatches
-// nothing of what it undid. flusher.transaction() through TransactionHostUnitOfWork: the services it
-// calls join its transaction; inside a @Transactional() method it is refused (see that class).
+// nothing of what it undid. Listeners run outside the committed transaction (dispatchContext), so the
+// @Transactional() methods they call begin their own. flusher.transaction() through
+// TransactionHostUnitOfWork: the services it calls join its transaction; inside a @Transactional()
+// method it is refused (see that class).
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { INestApplicationContext } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
@@ -176,24 +178,46 @@ describe('NestJS @Transactional() methods and the outbox, on PostgreSQL', () => 
     expect(order.peekEvents()).toHaveLength(1);
   });
 
-  it('a listener dispatched after the commit of a @Transactional() method may run flusher.transaction()', async () => {
+  it('a listener calling a @Transactional() method: its own transaction, rolled back when it throws', async () => {
     const first = Order.place(id('first'));
     const followUp = Order.place(id('follow'));
+    const declined = Order.place(id('declined'));
+    const txids: string[] = [];
     seen.onEvent = async (event) => {
       if (event.orderId !== first.id) return;
-      // The host still holds the committed transaction here (nestjs-cls clears it after TypeORM's
-      // commit returns): a new transaction, not a refusal.
-      await flusher.transaction(async (manager) => {
-        await manager.save(followUp);
-      });
+      // RecordedEventsSubscriber dispatches from inside TypeORM's commit, where the host still holds the
+      // committed transaction; dispatchContext (txHost.withoutTransaction) is why these begin their own.
+      txids.push(await orders.place(followUp));
+      await orders.placeThenFail(declined).catch(() => undefined);
     };
-    await orders.place(first);
-    expect(await committed([first.id, followUp.id])).toEqual({
+    txids.push(await orders.place(first));
+    expect(new Set(txids).size).toBe(2);
+    const ids = [first.id, followUp.id, declined.id];
+    expect(await committed(ids)).toEqual({
       orders: [first.id, followUp.id].sort(),
       outbox: [first.id, followUp.id].sort(),
     });
     expect(seen.events.map((event) => event.orderId)).toEqual([first.id, followUp.id]);
+    expect(declined.peekEvents()).toHaveLength(1);
     expect(await relayed(2)).toEqual([first.id, followUp.id].sort());
+    await nothingMoreRelayed();
+  });
+
+  it('a listener dispatched after the commit of a @Transactional() method may run flusher.transaction()', async () => {
+    const first = Order.place(id('first'));
+    let followUp: Order | undefined;
+    seen.onEvent = async (event) => {
+      if (event.orderId !== first.id) return;
+      await flusher.transaction(async (manager) => {
+        followUp = Order.place(id('follow'));
+        await manager.save(followUp);
+      });
+    };
+    await orders.place(first);
+    const ids = [first.id, followUp!.id].sort();
+    expect(await committed(ids)).toEqual({ orders: ids, outbox: ids });
+    expect(seen.events.map((event) => event.orderId)).toEqual([first.id, followUp!.id]);
+    expect(await relayed(2)).toEqual(ids);
     await nothingMoreRelayed();
   });
 });
