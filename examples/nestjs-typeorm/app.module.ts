@@ -45,6 +45,9 @@ import { RecordedEvents } from './recorded-events.provider.js';
           appId: 'shop',
           // flusher.transaction() in a transaction of the TransactionHost: the services it calls join it.
           unitOfWork: new TransactionHostUnitOfWork(txHost),
+          // Listeners run outside the committed transaction: the @Transactional() methods they call begin
+          // their own (RecordedEventsSubscriber dispatches from inside TypeORM's commit).
+          dispatchContext: (dispatch) => txHost.withoutTransaction(dispatch),
           forward: [{ event: OrderPlaced, routingKey: 'order.placed' }],
           outbox,
           relay: new OutboxRelay({ outbox, transport, pollIntervalMs: 200 }), // no pg pool: it polls
