@@ -20,6 +20,11 @@ export { Consume } from './adapters/nestjs/consume.js';
 export type { ConsumeDecorator, ConsumeQueueOptions } from './adapters/nestjs/consume.js';
 export type { TidingsRequest } from './adapters/nestjs/discovered-provider.js';
 export { TIDINGS_TRANSPORT } from './adapters/nestjs/tokens.js';
+export { TransactionHostUnitOfWork } from './adapters/nestjs/transaction-host-unit-of-work.js';
+export type {
+  TransactionHostLike,
+  TransactionHostUnitOfWorkOptions,
+} from './adapters/nestjs/transaction-host-unit-of-work.js';
 // The same decorator as `tidings`' own, re-exported so that a Nest service needs one import.
 export { OnEvent } from './dispatcher/on-event.js';
 export type { OnEventDecorator, OnEventOptions } from './dispatcher/on-event.js';

@@ -1,9 +1,8 @@
 // Every example in examples/ runs as a user would run it (through tsx), to its exit, and prints what it
 // promises. Examples that need a server (a `// requires:` line) run in test/integration/examples.test.ts.
 // The README's and docs/' TypeScript snippets are regions of these files (checked in docs.test.ts).
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { EXAMPLE_TIMEOUT_MS, requiredServers, runExample } from './helpers/run-example.js';
+import { EXAMPLE_TIMEOUT_MS, listExamples, runExample } from './helpers/run-example.js';
 
 // As a user runs them at first: in memory. AMQP_URL, DATABASE_URL or MESSAGE_BROKER in the environment of
 // the test run would move them to the servers (test/integration/demo.test.ts runs the demo that way).
@@ -134,18 +133,9 @@ const expectations: Record<string, (out: string) => void> = {
 };
 
 // Each example file, and each example application: a folder with a main.ts (examples/nestjs/main.ts).
-const serverless = readdirSync(new URL('../examples', import.meta.url), { withFileTypes: true })
-  .flatMap((entry) =>
-    entry.isFile() && entry.name.endsWith('.ts')
-      ? [entry.name]
-      : entry.isDirectory() && existsSync(new URL(`../examples/${entry.name}/main.ts`, import.meta.url))
-        ? [`${entry.name}/main.ts`]
-        : [],
-  )
-  .filter(
-    (name) =>
-      requiredServers(readFileSync(new URL(`../examples/${name}`, import.meta.url), 'utf8')).length === 0,
-  );
+const serverless = listExamples()
+  .filter(({ servers }) => servers.length === 0)
+  .map(({ name }) => name);
 
 describe('examples', () => {
   it('every expectation names an example that needs no server', () => {

@@ -6,9 +6,11 @@
  * - two nested transactions ran at the same time on one connection (`Promise.all` of savepoints), or a
  *   callback resolved while a nested transaction it started was still running (a missing `await`);
  * - a statement failed inside the transaction and its error was caught, so the database had already
- *   aborted the transaction: PostgreSQL answers `COMMIT` with a rollback. Nothing was committed.
+ *   aborted the transaction: PostgreSQL answers `COMMIT` with a rollback. Nothing was committed;
+ * - `flusher.transaction()` over a `TransactionHostUnitOfWork` (tidings/nestjs) was called inside a
+ *   transaction the host runs for someone else (a `@Transactional()` method): refused before it began.
  *
- * In every case the transaction (or savepoint) was rolled back; `cause` holds the database's error
+ * In every case the transaction (or savepoint) was rolled back, or never began; `cause` holds the database's error
  * when there is one.
  */
 export class TransactionStateError extends Error {

@@ -297,6 +297,7 @@ describe('bad configuration', () => {
     ],
     [{ transport, maxFlushRounds: 0 }, 'maxFlushRounds must be an integer >= 1'],
     [{ transport, closeTransport: 'yes' }, '"closeTransport" must be a boolean'],
+    [{ transport, dispatchContext: 'cls' }, '"dispatchContext" must be a function'],
   ])('forRoot(%o) is an InvalidArgumentError naming the option', (options, message) => {
     const error = forRootError(options);
     expect(error).toBeInstanceOf(InvalidArgumentError);

@@ -1,3 +1,4 @@
+import { types } from 'node:util';
 import { ContextIdFactory, ModuleRef, type DiscoveryService } from '@nestjs/core';
 import type { ConsumedMessage } from '../../messaging/consumer/consumed-message.js';
 
@@ -46,7 +47,10 @@ export class DiscoveredProvider {
    * registered in two modules is one object), and the class of each provider resolved per context
    * (once per module that declares it, as Nest keeps one provider per module).
    * Aliases (`useExisting`) are skipped: their target is scanned itself. A factory provider resolved per
-   * context is skipped too: what its factory returns is unknown until it runs.
+   * context is skipped too: what its factory returns is unknown until it runs. So are singletons that
+   * are proxies: nestjs-cls's proxy providers (`CLS_REQ`, `@InjectTransaction()`'s transaction) stand
+   * for a value that exists only inside a CLS context, and throw when a member is read outside one, as
+   * at bootstrap; a listener bound to such a proxy would not have a fixed instance either.
    */
   static discover(discovery: DiscoveryService, moduleRef: ModuleRef): DiscoveredProvider[] {
     const found: DiscoveredProvider[] = [];
@@ -56,6 +60,7 @@ export class DiscoveredProvider {
       if (wrapper.isDependencyTreeStatic() && !wrapper.isTransient) {
         const instance = wrapper.instance as unknown;
         if (typeof instance !== 'object' || instance === null || seen.has(instance)) continue;
+        if (types.isProxy(instance)) continue;
         seen.add(instance);
         const prototype = Object.getPrototypeOf(instance) as object | null;
         if (prototype === null) continue;

@@ -54,6 +54,15 @@ export interface TidingsModuleOptions {
   unitOfWork?: UnitOfWork<unknown>;
   /** How many dispatch rounds one flush may run (`Flusher` option `maxRounds`). @defaultValue 10 */
   maxFlushRounds?: number;
+  /**
+   * Runs each event the `Flusher` dispatches after a commit, in the async context it makes. With
+   * `@nestjs-cls/transactional`, give `(dispatch) => txHost.withoutTransaction(dispatch)`:
+   * `RecordedEventsSubscriber` dispatches from inside TypeORM's commit, where the host still holds the
+   * committed transaction, so a `@Transactional()` method a listener calls would join that one (its
+   * writes then commit one by one, and its error undoes nothing) instead of beginning its own.
+   * @defaultValue undefined (dispatched in the caller's context)
+   */
+  dispatchContext?: <T>(dispatch: () => Promise<T>) => Promise<T>;
   /** Counts deliveries of every `@Consume` queue outside the message. @defaultValue new MemoryRepeatCounter() */
   repeatCounter?: RepeatCounter;
   /** @defaultValue `defaultDeadLetterNames(appId)`: `<appId>.dead-letter` and `<appId>.dead-letters` */
@@ -94,6 +103,7 @@ export interface ResolvedTidingsModuleOptions {
   readonly dispatcher: EventDispatcherOptions;
   readonly unitOfWork: UnitOfWork<unknown> | undefined;
   readonly maxFlushRounds: number;
+  readonly dispatchContext: (<T>(dispatch: () => Promise<T>) => Promise<T>) | undefined;
   readonly repeatCounter: RepeatCounter | undefined;
   readonly deadLetter: Partial<DeadLetterNames> | undefined;
   readonly forward: readonly ForwardRoute[];
@@ -108,6 +118,7 @@ const OPTION_KEYS = optionKeys<TidingsModuleOptions>({
   dispatcher: true,
   unitOfWork: true,
   maxFlushRounds: true,
+  dispatchContext: true,
   repeatCounter: true,
   deadLetter: true,
   forward: true,
@@ -177,6 +188,11 @@ export function assertTidingsModuleOptions(options: TidingsModuleOptions, where:
     );
   }
   integerOption(options.maxFlushRounds, 10, `${where}: maxFlushRounds`, 1);
+  if (options.dispatchContext !== undefined && typeof options.dispatchContext !== 'function') {
+    throw new InvalidArgumentError(
+      `${where}: "dispatchContext" must be a function, got ${describeValue(options.dispatchContext)}`,
+    );
+  }
 }
 
 /**
@@ -197,6 +213,7 @@ export function resolveTidingsModuleOptions(
     dispatcher: options.dispatcher ?? {},
     unitOfWork: options.unitOfWork,
     maxFlushRounds: integerOption(options.maxFlushRounds, 10, `${where}: maxFlushRounds`, 1),
+    dispatchContext: options.dispatchContext,
     repeatCounter: options.repeatCounter,
     deadLetter: options.deadLetter,
     forward: options.forward ?? [],

@@ -1,7 +1,7 @@
 import { Logger, type DynamicModule, type FactoryProvider, type Provider } from '@nestjs/common';
 import { DiscoveryModule, DiscoveryService, ModuleRef } from '@nestjs/core';
 import { EventDispatcher } from '../../dispatcher/event-dispatcher.js';
-import { Flusher } from '../../deferred/flusher.js';
+import { Flusher, type EventDispatching } from '../../deferred/flusher.js';
 import { InvalidArgumentError } from '../../errors/invalid-argument-error.js';
 import { assertKnownOptions, describeValue, optionKeys } from '../../internal/options.js';
 import { Bridge } from '../../messaging/bridge.js';
@@ -102,7 +102,7 @@ function dynamicModule(
       inject: [TIDINGS_MODULE_OPTIONS, EventDispatcher],
       useFactory: (options: ResolvedTidingsModuleOptions, dispatcher: EventDispatcher) =>
         new Flusher<unknown>({
-          dispatcher,
+          dispatcher: dispatchingIn(options.dispatchContext, dispatcher),
           unitOfWork: options.unitOfWork,
           maxRounds: options.maxFlushRounds,
         }),
@@ -185,6 +185,15 @@ function createBridge(
   bridge.on('warning', (warning) => logger.warn(warning.message));
   bridge.on('error', (error) => logger.error(error.message, error.stack));
   return bridge;
+}
+
+/** The Flusher's dispatcher: each dispatch run through `dispatchContext`, when there is one. */
+function dispatchingIn(
+  context: ResolvedTidingsModuleOptions['dispatchContext'],
+  dispatcher: EventDispatcher,
+): EventDispatching {
+  if (context === undefined) return dispatcher;
+  return { dispatch: (event) => context(() => dispatcher.dispatch(event)) };
 }
 
 function describeError(error: unknown): string {

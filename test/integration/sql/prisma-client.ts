@@ -15,14 +15,17 @@ const root = fileURLToPath(new URL('../../../', import.meta.url));
 const require = createRequire(import.meta.url);
 
 /**
- * Generates a Prisma client for `provider` into test/.tmp/prisma/<provider> (git-ignored) and loads
- * it. The Prisma CLI downloads its schema engine at every start unless PRISMA_SCHEMA_ENGINE_BINARY
+ * Generates a Prisma client for `provider` into test/.tmp/prisma/<folder> (git-ignored) and loads
+ * it; test files that may run at the same time each name their own folder. The Prisma CLI downloads its schema engine at every start unless PRISMA_SCHEMA_ENGINE_BINARY
  * names a file; `generate` never runs it (the client's query compiler is WASM inside the npm package),
  * so any file does. `db push` and `migrate` do run it: the tests create their tables with raw SQL.
  * The one model is never queried: a schema needs one for the client to be generated with its types.
  */
-export async function generatePrismaClient(provider: 'postgresql' | 'mysql'): Promise<GeneratedClass> {
-  const dir = `${root}test/.tmp/prisma/${provider}`;
+export async function generatePrismaClient(
+  provider: 'postgresql' | 'mysql',
+  folder: string = provider,
+): Promise<GeneratedClass> {
+  const dir = `${root}test/.tmp/prisma/${folder}`;
   await mkdir(dir, { recursive: true });
   await writeFile(
     `${dir}/schema.prisma`,
