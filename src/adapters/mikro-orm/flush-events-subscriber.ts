@@ -1,3 +1,4 @@
+import { assertCommitSubscriberArguments } from '../../deferred/commit-subscriber-arguments.js';
 import {
   TransactionContext,
   type EntityManager,
@@ -9,9 +10,8 @@ import {
 import { isEventsRoot, type EventsRoot } from '../../deferred/events-root.js';
 import type { Flusher } from '../../deferred/flusher.js';
 import { AfterCommitError } from '../../errors/after-commit-error.js';
-import { InvalidArgumentError } from '../../errors/invalid-argument-error.js';
 import { TransactionStateError } from '../../errors/transaction-state-error.js';
-import { assertKnownOptions, describeValue, optionKeys } from '../../internal/options.js';
+import { optionKeys } from '../../internal/options.js';
 import {
   isTransactionContext,
   savepointChain,
@@ -97,22 +97,13 @@ export class FlushEventsSubscriber<EM extends EntityManager = EntityManager> imp
   readonly #ownForks = new WeakSet<EntityManager>();
 
   constructor(flusher: Flusher<EM>, options: FlushEventsSubscriberOptions = {}) {
-    const candidate = flusher as Partial<Flusher<EM>> | undefined;
-    if (
-      typeof candidate?.writeBeforeCommit !== 'function' ||
-      typeof candidate.dispatchAfterCommit !== 'function' ||
-      typeof candidate.addBeforeCommitHook !== 'function'
-    ) {
-      throw new InvalidArgumentError(
-        `FlushEventsSubscriber: expected a Flusher over a MikroOrmUnitOfWork, got ${describeValue(flusher)}`,
-      );
-    }
-    assertKnownOptions(options, OPTION_KEYS, 'FlushEventsSubscriber');
-    if (options.onAfterCommitError !== undefined && typeof options.onAfterCommitError !== 'function') {
-      throw new InvalidArgumentError(
-        `FlushEventsSubscriber: "onAfterCommitError" must be a function, got ${describeValue(options.onAfterCommitError)}`,
-      );
-    }
+    assertCommitSubscriberArguments(
+      flusher,
+      options,
+      OPTION_KEYS,
+      'FlushEventsSubscriber',
+      'a Flusher over a MikroOrmUnitOfWork',
+    );
     this.#flusher = flusher;
     this.#onAfterCommitError = options.onAfterCommitError;
     // flusher.transaction() runs its hooks inside its transaction before MikroORM's commit: seeing them

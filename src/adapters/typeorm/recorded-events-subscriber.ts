@@ -1,3 +1,4 @@
+import { assertCommitSubscriberArguments } from '../../deferred/commit-subscriber-arguments.js';
 import type {
   EntityManager,
   EntitySubscriberInterface,
@@ -14,9 +15,8 @@ import type {
 import { isEventsRoot, type EventsRoot } from '../../deferred/events-root.js';
 import type { Flusher } from '../../deferred/flusher.js';
 import { AfterCommitError } from '../../errors/after-commit-error.js';
-import { InvalidArgumentError } from '../../errors/invalid-argument-error.js';
 import { TransactionStateError } from '../../errors/transaction-state-error.js';
-import { assertKnownOptions, describeValue, optionKeys } from '../../internal/options.js';
+import { optionKeys } from '../../internal/options.js';
 
 export interface RecordedEventsSubscriberOptions {
   /**
@@ -86,22 +86,7 @@ export class RecordedEventsSubscriber implements EntitySubscriberInterface {
   readonly #runners = new WeakMap<QueryRunner, RunnerState>();
 
   constructor(flusher: Flusher<EntityManager>, options: RecordedEventsSubscriberOptions = {}) {
-    const candidate = flusher as Partial<Flusher<EntityManager>> | undefined;
-    if (
-      typeof candidate?.writeBeforeCommit !== 'function' ||
-      typeof candidate.dispatchAfterCommit !== 'function' ||
-      typeof candidate.addBeforeCommitHook !== 'function'
-    ) {
-      throw new InvalidArgumentError(
-        `RecordedEventsSubscriber: expected a Flusher, got ${describeValue(flusher)}`,
-      );
-    }
-    assertKnownOptions(options, OPTION_KEYS, 'RecordedEventsSubscriber');
-    if (options.onAfterCommitError !== undefined && typeof options.onAfterCommitError !== 'function') {
-      throw new InvalidArgumentError(
-        `RecordedEventsSubscriber: "onAfterCommitError" must be a function, got ${describeValue(options.onAfterCommitError)}`,
-      );
-    }
+    assertCommitSubscriberArguments(flusher, options, OPTION_KEYS, 'RecordedEventsSubscriber', 'a Flusher');
     this.#flusher = flusher;
     this.#onAfterCommitError = options.onAfterCommitError;
     // flusher.transaction() runs its hooks inside its transaction before TypeORM's commit: seeing them
