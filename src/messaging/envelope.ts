@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { InvalidContentError } from '../errors/invalid-content-error.js';
 import { uuidv7 } from '../internal/uuid-v7.js';
@@ -160,25 +161,16 @@ export function decodeBody(delivery: Delivery, limits: DecodeLimits): unknown {
     );
   }
   if (content.length === 0) throw new InvalidContentError('The body is empty');
-  let text: string;
+  // Checked in C++ and decoded without a decoder object per message.
+  if (!isUtf8(content)) throw new InvalidContentError('The body is not valid UTF-8');
+  // A leading byte-order mark is skipped, as TextDecoder (and JSON.parse's callers) expect.
+  const bom = content[0] === 0xef && content[1] === 0xbb && content[2] === 0xbf ? 3 : 0;
+  const text = content.toString('utf8', bom);
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(content);
-  } catch {
-    throw new InvalidContentError('The body is not valid UTF-8');
-  }
-  try {
-    return JSON.parse(text, (key, value: unknown) => {
-      if (key === '__proto__') throw new InvalidContentError('The payload has a "__proto__" key');
-      if (
-        key === 'constructor' &&
-        typeof value === 'object' &&
-        value !== null &&
-        Object.hasOwn(value, 'prototype')
-      ) {
-        throw new InvalidContentError('The payload has a "constructor" key holding a "prototype" key');
-      }
-      return value;
-    });
+    // The reviver that refuses pollution gadgets visits every value: only a text that could hold such a
+    // key pays for it. A key is either written out (`__proto__`, `constructor`) or escaped (`\u…`).
+    if (nestedTooDeeply(text)) throw new InvalidContentError('The body is nested too deeply to parse');
+    return mayHoldGadgetKey(text) ? JSON.parse(text, refuseGadgets) : JSON.parse(text);
   } catch (error) {
     if (error instanceof InvalidContentError) throw error;
     // Valid JSON nested some thousands deep overflows the stack while it is walked: say that, not
@@ -186,6 +178,49 @@ export function decodeBody(delivery: Delivery, limits: DecodeLimits): unknown {
     if (error instanceof RangeError) throw new InvalidContentError('The body is nested too deeply to parse');
     throw new InvalidContentError(`The body is not valid JSON: ${(error as Error).message}`);
   }
+}
+
+/**
+ * Arrays and objects nested deeper than this are refused: a handler that walks the payload recursively
+ * (a deep merge, a validator) would overflow its stack on them, in the middle of its work.
+ */
+export const MAX_JSON_DEPTH = 1000;
+
+/** Whether the JSON text nests more than `MAX_JSON_DEPTH` levels (brackets in strings do not count). */
+function nestedTooDeeply(text: string): boolean {
+  // Each level takes an opening bracket: a shorter text cannot be too deep, and most bodies are.
+  if (text.length <= MAX_JSON_DEPTH) return false;
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c)
+        i++; // a backslash escapes the next character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > MAX_JSON_DEPTH) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
+}
+
+function mayHoldGadgetKey(text: string): boolean {
+  return text.includes('__proto__') || text.includes('constructor') || text.includes('\\u');
+}
+
+function refuseGadgets(key: string, value: unknown): unknown {
+  if (key === '__proto__') throw new InvalidContentError('The payload has a "__proto__" key');
+  if (
+    key === 'constructor' &&
+    typeof value === 'object' &&
+    value !== null &&
+    Object.hasOwn(value, 'prototype')
+  ) {
+    throw new InvalidContentError('The payload has a "constructor" key holding a "prototype" key');
+  }
+  return value;
 }
 
 /** A non-empty string of at most 255 bytes (an AMQP short string, as exchange names and routing keys are). */

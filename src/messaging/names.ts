@@ -97,7 +97,21 @@ export function waitQueueName(queue: string, delayMs: number): string {
  * so it holds no `:` and `a:b` + `c` can never meet `a` + `b:c`.
  */
 export function repeatCounterKey(prefix: string, queue: string, messageId: string): string {
-  return `${prefix}${encodeURIComponent(queue)}:${messageId}`;
+  return `${prefix}${encodedQueue(queue)}:${messageId}`;
+}
+
+/** Queue names percent-encoded so far: a consumer asks for the same few on every delivery. */
+const encodedQueues = new Map<string, string>();
+
+function encodedQueue(queue: string): string {
+  let encoded = encodedQueues.get(queue);
+  if (encoded === undefined) {
+    encoded = encodeURIComponent(queue);
+    // Bounded: a process that makes up queue names (tests, tools) must not grow it forever.
+    if (encodedQueues.size >= 1024) encodedQueues.clear();
+    encodedQueues.set(queue, encoded);
+  }
+  return encoded;
 }
 
 /** @defaultValue of the repeat counter key prefix. */

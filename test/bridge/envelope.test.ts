@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidContentError, type Delivery } from '../../src/index.js';
 import { encodeMessage } from '../../src/messaging/envelope.js';
-import { decodeBody, identify } from '../../src/messaging/envelope.js';
+import { decodeBody, identify, MAX_JSON_DEPTH } from '../../src/messaging/envelope.js';
 import { hydrate } from '../../src/messaging/hydrate.js';
 import { uuidv7 } from '../../src/internal/uuid-v7.js';
 
@@ -32,6 +32,28 @@ describe('wire format', () => {
     });
     expect(encoded.properties.timestamp).toBe(Math.floor(Date.now() / 1000));
     expect(() => encodeMessage(undefined)).toThrow(InvalidContentError);
+  });
+
+  it('decodes without the gadget check only what cannot hold a gadget key, and bounds the nesting', () => {
+    const limits = { maxContentBytes: 1_000_000 };
+    // Keys written with escapes are the same keys: still refused.
+    expect(() => decodeBody(delivery('{"__pro\\u0074o__":{"x":1}}'), limits)).toThrow(/"__proto__" key/);
+    expect(() => decodeBody(delivery('{"\\u0063onstructor":{"prototype":{"x":1}}}'), limits)).toThrow(
+      /"constructor" key holding a "prototype" key/,
+    );
+    // A byte-order mark before the JSON is skipped (TextDecoder's behaviour, kept).
+    expect(decodeBody(delivery(Buffer.from([0xef, 0xbb, 0xbf, ...Buffer.from('{"a":1}')])), limits)).toEqual({
+      a: 1,
+    });
+    expect(() => decodeBody(delivery(Buffer.from([0x7b, 0xff, 0x7d])), limits)).toThrow(/not valid UTF-8/);
+    // MAX_JSON_DEPTH levels are fine, one more is refused; brackets inside strings do not count.
+    const nested = (levels: number): string => '['.repeat(levels) + ']'.repeat(levels);
+    expect(() => decodeBody(delivery(nested(MAX_JSON_DEPTH)), limits)).not.toThrow();
+    expect(() => decodeBody(delivery(nested(MAX_JSON_DEPTH + 1)), limits)).toThrow(
+      /^The body is nested too deeply to parse$/,
+    );
+    const quoted = JSON.stringify({ text: '[{\\"'.repeat(2000) });
+    expect(decodeBody(delivery(quoted), limits)).toEqual(JSON.parse(quoted));
   });
 
   it('identifies a message by messageId, else the body event_id, else a hash of the body', () => {

@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { RepeatCounterGuard } from '../../src/messaging/consumer/repeat-counter-guard.js';
 import type { RepeatCounter } from '../../src/messaging/repeat/repeat-counter.js';
+import { MemoryRepeatCounter } from '../../src/messaging/repeat/memory-repeat-counter.js';
 import type { ConsumerWarning } from '../../src/messaging/consumer/consumer-events.js';
 
 /** A counter whose answers the test switches: a count, a failure, or never. */
@@ -74,5 +75,23 @@ describe('RepeatCounterGuard', () => {
         error: expect.any(Error) as unknown,
       },
     ]);
+  });
+
+  it('asks an in-process counter directly: answers are values, not promises, and failures still warn', async () => {
+    const counter = new MemoryRepeatCounter();
+    const { guard, warnings } = guarded(counter);
+    expect(guard.count('m-1')).toBe(1);
+    expect(guard.count('m-1')).toBe(2);
+    expect(guard.forget('m-1')).toBeUndefined();
+    expect(guard.count('m-1')).toBe(1);
+    await counter.close(); // a closed counter throws: the guard counts it as unavailable
+    expect(guard.count('m-2')).toBeUndefined();
+    expect(guard.forget('m-2')).toBeUndefined();
+    expect(warnings.map((w) => w.code)).toEqual(['repeat-counter-unavailable']);
+    expect(warnings[0]!.message).toContain('closed');
+    // The asynchronous methods answer the same counts (other callers use them).
+    const fresh = new MemoryRepeatCounter();
+    await expect(fresh.increment('q', 'm')).resolves.toBe(1);
+    expect(guarded(fresh).guard.count('m')).toBe(2);
   });
 });

@@ -46,7 +46,10 @@ export class AdminOperations {
     }
     if (message === false) return undefined;
     // Settled on the get channel only while it is the live one.
-    return amqpDelivery(queue, channel, message, () => this.#getChannel !== undefined);
+    return amqpDelivery(queue, channel, message, {
+      mayUse: () => this.#getChannel !== undefined,
+      settled: () => {},
+    });
   }
 
   async queueStats(queue: string): Promise<QueueStats | undefined> {

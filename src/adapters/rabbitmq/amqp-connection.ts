@@ -12,6 +12,7 @@ import { connectArguments } from './amqp-url.js';
 import { connectionFailure, isUnrecoverable } from './connection-failure.js';
 import { watchSetup, type SetupWatch } from './connection-setup.js';
 import { captureRawHeaders } from './raw-header-capture.js';
+import { batchSocketWrites } from './write-batching.js';
 import { watchForSilence } from './silence-watchdog.js';
 import { amqpErrorCode, amqpErrorDetail } from './topology.js';
 
@@ -203,6 +204,8 @@ export class AmqpConnection {
     watchForSilence(connection);
     // Header tables as received, so that repeats and dead letters keep every value's wire type.
     captureRawHeaders(connection);
+    // Each round of outgoing frames (acks, publishes) leaves in one socket write.
+    batchSocketWrites(connection);
     // Lost while being set up: its 'close' is not the current connection's, so the setup must notice.
     const setup = watchSetup(connection);
     try {

@@ -1,14 +1,17 @@
 import type { Channel, ConsumeMessage } from 'amqplib';
 import type { TransportConsumer, Delivery, DeliveryHandler } from '../../messaging/transport.js';
-import { amqpDelivery } from './amqp-delivery.js';
+import { Signal } from '../../internal/signal.js';
+import { amqpDelivery, type DeliveryOwner } from './amqp-delivery.js';
 
 /**
  * One consumer on a channel of its own (so its prefetch is its own, and a channel error elsewhere does
  * not stop it). After a reconnect the transport calls `attach()` with a new channel; deliveries of the
  * old channel can no longer be settled: an ack is never sent on a channel that did not deliver it.
  */
-export class AmqpConsumer implements TransportConsumer {
-  readonly #running = new Set<Promise<void>>();
+export class AmqpConsumer implements TransportConsumer, DeliveryOwner {
+  /** Handlers running now; `#idle` is notified when it drops to 0. */
+  #running = 0;
+  readonly #idle = new Signal();
   #channel: Channel | undefined;
   #consumerTag: string | undefined;
   #cancelled = false;
@@ -48,8 +51,13 @@ export class AmqpConsumer implements TransportConsumer {
     this.#unsettled = 0;
   }
 
+  /** Whether `channel` is the live one, on which deliveries may be settled. */
+  mayUse(channel: Channel): boolean {
+    return this.#channel === channel;
+  }
+
   /** One delivery settled; a cancelled consumer's channel closes after its last one. */
-  #settled(): void {
+  settled(): void {
     this.#unsettled = Math.max(0, this.#unsettled - 1);
     // Not before cancel-ok: until then the broker may still deliver what it dispatched before it saw the
     // cancel, and closing the channel would requeue those, redelivered — after their handler may have run.
@@ -89,7 +97,7 @@ export class AmqpConsumer implements TransportConsumer {
 
   /** Resolves when no handler of this consumer is running. */
   async idle(): Promise<void> {
-    while (this.#running.size > 0) await Promise.allSettled([...this.#running]);
+    while (this.#running > 0) await this.#idle.wait();
   }
 
   /** Closes the consumer's channel; unsettled deliveries return to the queue. */
@@ -112,27 +120,20 @@ export class AmqpConsumer implements TransportConsumer {
         this.onError(new Error(`The broker cancelled the consumer of queue "${this.queue}"`));
       return;
     }
-    const delivery = this.#delivery(channel, message);
-    const run = this.handler(delivery).then(
-      () => undefined,
-      (error: unknown) => {
-        // The handler failed without settling: dead-letter the message rather than leave it unacked.
-        delivery.nack({ requeue: false });
-        this.onError(error instanceof Error ? error : new Error(String(error)));
-      },
-    );
-    this.#running.add(run);
-    void run.finally(() => this.#running.delete(run));
+    this.#unsettled++;
+    this.#running++;
+    void this.#run(amqpDelivery(this.queue, channel, message, this));
   }
 
-  #delivery(channel: Channel, message: ConsumeMessage): Delivery {
-    this.#unsettled++;
-    return amqpDelivery(
-      this.queue,
-      channel,
-      message,
-      () => this.#channel === channel,
-      () => this.#settled(),
-    );
+  async #run(delivery: Delivery): Promise<void> {
+    try {
+      await this.handler(delivery);
+    } catch (error) {
+      // The handler failed without settling: dead-letter the message rather than leave it unacked.
+      delivery.nack({ requeue: false });
+      this.onError(error instanceof Error ? error : new Error(String(error)));
+    } finally {
+      if (--this.#running === 0) this.#idle.notify();
+    }
   }
 }

@@ -141,7 +141,9 @@ export class Consumer<P = unknown> extends EventEmitter<ConsumerEvents> {
       observed?.completingEarlier();
       return this.#settler.completeRemembered(delivery, identity, remembered);
     }
-    const counted = await this.#counter.count(repeatCounterId(identity));
+    // A counter in this process answers at once: no turn of the microtask queue for it.
+    const counting = this.#counter.count(repeatCounterId(identity));
+    const counted = counting instanceof Promise ? await counting : counting;
     const facts = {
       redelivered: delivery.redelivered,
       headerAttempt: identity.headerAttempt,

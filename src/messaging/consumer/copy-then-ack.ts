@@ -51,7 +51,8 @@ export class CopyThenAck {
     // redelivers it, so it is neither reported as acked nor forgotten by the counter.
     if (!delivery.ack()) return;
     const { queue, counter, events } = this.context;
-    await counter.forget(repeatCounterId(identity));
+    const forgetting = counter.forget(repeatCounterId(identity));
+    if (forgetting !== undefined) await forgetting;
     events.emit('settled', { outcome: 'acked', queue, messageId: identity.messageId, attempt });
   }
 

@@ -1,5 +1,11 @@
-import { beforeDeadline } from '../../internal/signal.js';
+import { DeadlineQueue } from '../../internal/deadline-queue.js';
 import type { RepeatCounter } from '../repeat/repeat-counter.js';
+import {
+  forgetNow,
+  incrementNow,
+  isSynchronousRepeatCounter,
+  type SynchronousRepeatCounter,
+} from '../repeat/synchronous-repeat-counter.js';
 import type { ConsumerWarning } from './consumer-events.js';
 
 /**
@@ -10,18 +16,32 @@ import type { ConsumerWarning } from './consumer-events.js';
 export class RepeatCounterGuard {
   /** Set while the repeat counter fails: when it started, and the failed calls since. */
   #outage: { since: number; failures: number } | undefined;
+  /** The counter itself when it answers at once (no promise, no deadline needed). */
+  readonly #synchronous: SynchronousRepeatCounter | undefined;
+  readonly #deadlines: DeadlineQueue;
 
   constructor(
     private readonly counter: RepeatCounter,
     private readonly queue: string,
-    private readonly timeoutMs: number,
+    timeoutMs: number,
     private readonly warn: (warning: ConsumerWarning) => void,
-  ) {}
+  ) {
+    this.#synchronous = isSynchronousRepeatCounter(counter) ? counter : undefined;
+    this.#deadlines = new DeadlineQueue(
+      timeoutMs,
+      () => new Error(`The repeat counter did not answer within ${timeoutMs} ms`),
+    );
+  }
 
-  /** Counts a delivery of the message; `undefined` when the counter is unavailable. */
-  async count(messageId: string): Promise<number | undefined> {
+  /**
+   * Counts a delivery of the message; `undefined` when the counter is unavailable. A synchronous
+   * counter's answer comes back as is, not wrapped in a promise.
+   */
+  count(messageId: string): number | undefined | Promise<number | undefined> {
+    const synchronous = this.#synchronous;
+    if (synchronous === undefined) return this.#countLater(messageId);
     try {
-      const count = await this.#withDeadline(this.counter.increment(this.queue, messageId));
+      const count = synchronous[incrementNow](this.queue, messageId);
       this.#answered();
       return count;
     } catch (error) {
@@ -30,22 +50,36 @@ export class RepeatCounterGuard {
     }
   }
 
-  /** Forgets a settled message's count; never throws. */
-  async forget(messageId: string): Promise<void> {
+  /** Forgets a settled message's count; never throws (nor rejects). */
+  forget(messageId: string): void | Promise<void> {
+    const synchronous = this.#synchronous;
+    if (synchronous === undefined) return this.#forgetLater(messageId);
     try {
-      await this.#withDeadline(this.counter.forget(this.queue, messageId));
+      synchronous[forgetNow](this.queue, messageId);
       this.#answered();
     } catch (error) {
       this.#failed(error);
     }
   }
 
-  #withDeadline<T>(call: Promise<T>): Promise<T> {
-    return beforeDeadline(
-      call,
-      Date.now() + this.timeoutMs,
-      () => new Error(`The repeat counter did not answer within ${this.timeoutMs} ms`),
-    );
+  async #countLater(messageId: string): Promise<number | undefined> {
+    try {
+      const count = await this.#deadlines.within(this.counter.increment(this.queue, messageId));
+      this.#answered();
+      return count;
+    } catch (error) {
+      this.#failed(error);
+      return undefined;
+    }
+  }
+
+  async #forgetLater(messageId: string): Promise<void> {
+    try {
+      await this.#deadlines.within(this.counter.forget(this.queue, messageId));
+      this.#answered();
+    } catch (error) {
+      this.#failed(error);
+    }
   }
 
   /**

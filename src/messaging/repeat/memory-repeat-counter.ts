@@ -2,7 +2,7 @@ import { RepeatCounterUnavailableError } from '../../errors/repeat-counter-unava
 import { assertKnownOptions, integerOption, optionKeys } from '../../internal/options.js';
 import { DEFAULT_REPEAT_TTL_MS } from '../defaults.js';
 import { DEFAULT_REPEAT_KEY_PREFIX } from '../names.js';
-import type { RepeatCounter } from './repeat-counter.js';
+import { forgetNow, incrementNow, type SynchronousRepeatCounter } from './synchronous-repeat-counter.js';
 import { repeatKey } from './repeat-key.js';
 
 export interface MemoryRepeatCounterOptions {
@@ -42,7 +42,7 @@ interface Entry {
  * await counter.increment('billing.orders', messageId); // 2
  * await counter.forget('billing.orders', messageId);
  */
-export class MemoryRepeatCounter implements RepeatCounter {
+export class MemoryRepeatCounter implements SynchronousRepeatCounter {
   // Insertion order = order of last increment = order of expiry (one TTL for all keys).
   readonly #entries = new Map<string, Entry>();
   readonly #ttlMs: number;
@@ -61,26 +61,32 @@ export class MemoryRepeatCounter implements RepeatCounter {
   }
 
   increment(queue: string, messageId: string): Promise<number> {
-    return settled(() => {
-      const key = repeatKey(DEFAULT_REPEAT_KEY_PREFIX, queue, messageId, 'MemoryRepeatCounter.increment');
-      this.#assertOpen('increment');
-      const now = Date.now();
-      const entry = this.#entries.get(key);
-      const count = entry !== undefined && entry.expiresAt > now ? entry.count + 1 : 1;
-      // Delete before set: re-inserting moves the key to the end, keeping the map ordered by expiry.
-      this.#entries.delete(key);
-      this.#entries.set(key, { count, expiresAt: now + this.#ttlMs });
-      this.#sweep(now);
-      return count;
-    });
+    return settled(() => this[incrementNow](queue, messageId));
   }
 
   forget(queue: string, messageId: string): Promise<void> {
-    return settled(() => {
-      const key = repeatKey(DEFAULT_REPEAT_KEY_PREFIX, queue, messageId, 'MemoryRepeatCounter.forget');
-      this.#assertOpen('forget');
-      this.#entries.delete(key);
-    });
+    return settled(() => this[forgetNow](queue, messageId));
+  }
+
+  /** `increment`, answered at once (the consumer's fast path); throws instead of rejecting. @internal */
+  [incrementNow](queue: string, messageId: string): number {
+    const key = repeatKey(DEFAULT_REPEAT_KEY_PREFIX, queue, messageId, 'MemoryRepeatCounter.increment');
+    this.#assertOpen('increment');
+    const now = Date.now();
+    const entry = this.#entries.get(key);
+    const count = entry !== undefined && entry.expiresAt > now ? entry.count + 1 : 1;
+    // Delete before set: re-inserting moves the key to the end, keeping the map ordered by expiry.
+    this.#entries.delete(key);
+    this.#entries.set(key, { count, expiresAt: now + this.#ttlMs });
+    this.#sweep(now);
+    return count;
+  }
+
+  /** `forget`, at once; throws instead of rejecting. @internal */
+  [forgetNow](queue: string, messageId: string): void {
+    const key = repeatKey(DEFAULT_REPEAT_KEY_PREFIX, queue, messageId, 'MemoryRepeatCounter.forget');
+    this.#assertOpen('forget');
+    this.#entries.delete(key);
   }
 
   /** Drops every count; later calls reject with `RepeatCounterUnavailableError` (reason `closed`). */
