@@ -233,7 +233,7 @@ export class EventDispatcher<Named extends NamedEvents = Record<string, unknown>
   }
 
   #listen(type: EventKey, listener: Listener<never>, options: ListenOptions | undefined): Unsubscribe {
-    const registration = this.#register(type, listener, listener, options, undefined, listenerName(listener));
+    const registration = this.#register(type, listener, listener, options, undefined, undefined);
     return registration === undefined ? noop : () => void this.#registry.remove(registration);
   }
 
@@ -243,7 +243,8 @@ export class EventDispatcher<Named extends NamedEvents = Record<string, unknown>
     listener: (...args: never[]) => unknown,
     options: ListenOptions | undefined,
     subscriber: object | undefined,
-    name: string,
+    /** The display name; `undefined` for the listener function's own (read only when needed). */
+    name: string | undefined,
   ): Registration | undefined {
     assertKey(key);
     if (typeof listener !== 'function') {
@@ -251,7 +252,7 @@ export class EventDispatcher<Named extends NamedEvents = Record<string, unknown>
         `on(${describeKey(key)}): the listener must be a function, got ${describeValue(listener)}`,
       );
     }
-    const { priority, once, signal } = resolveListenOptions(key, options, name);
+    const { priority, once, signal } = resolveListenOptions(key, options, name, listener);
     if (signal?.aborted) return undefined;
     const registration = new Registration(
       key,
@@ -271,8 +272,4 @@ export class EventDispatcher<Named extends NamedEvents = Record<string, unknown>
     }
     return registration;
   }
-}
-
-function listenerName(listener: unknown): string {
-  return typeof listener === 'function' && listener.name !== '' ? listener.name : '(anonymous listener)';
 }

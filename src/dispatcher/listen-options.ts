@@ -2,6 +2,7 @@ import { InvalidArgumentError } from '../errors/invalid-argument-error.js';
 import { assertKnownOptions, describeValue, integerOption, optionKeys } from '../internal/options.js';
 import { describeKey } from './event-key.js';
 import type { EventKey, ListenOptions } from './event-types.js';
+import { listenerName } from './registration.js';
 
 /** The options of one registration, checked, with their defaults applied. */
 export interface ResolvedListenOptions {
@@ -17,15 +18,18 @@ const DEFAULTS: ResolvedListenOptions = Object.freeze({ priority: 0, once: false
 
 /**
  * Checks the options of a registration on `key` (an `InvalidArgumentError` naming the option) and
- * applies the defaults. `name` is the listener's display name, for the error of a bad priority.
+ * applies the defaults. `name` is the listener's display name (else the function's own), for the error of
+ * a bad priority.
  */
 export function resolveListenOptions(
   key: EventKey,
   options: ListenOptions | undefined,
-  name: string,
+  name: string | undefined,
+  listener: unknown,
 ): ResolvedListenOptions {
   // Error texts are built only when options are given: on() without options stays cheap for churn.
   if (options === undefined) return DEFAULTS;
+  name ??= listenerName(listener);
   const where = `on(${describeKey(key)})`;
   assertKnownOptions(options, OPTION_KEYS, where);
   const priority =

@@ -8,13 +8,14 @@ const NONE: readonly Registration[] = Object.freeze([]);
  * class?". Lists are copy-on-write: a change builds new arrays and never mutates one a running dispatch
  * may hold, which is what lets a dispatch keep the listener list it started with.
  *
- * The resolved list per concrete class (own listeners plus those of every base class, sorted) is cached
- * and the cache is dropped on any registration change, so a dispatch in steady state does no prototype
- * walk, no sorting and no allocation.
+ * The list per concrete class merged from its own listeners and those of its base classes (sorted) is
+ * cached, and the cache is dropped on any registration change; a one-entry cache in front answers the
+ * class dispatched last. A dispatch in steady state does no sorting and no allocation.
  */
 export class ListenerRegistry {
   readonly #byKey = new Map<EventKey, readonly Registration[]>();
-  readonly #resolved = new Map<EventKey, readonly Registration[]>();
+  /** Call orders merged from several classes of a hierarchy (sorted, so worth keeping), per class. */
+  readonly #merged = new Map<EventKey, readonly Registration[]>();
   // A one-entry cache in front of the map: most code dispatches the same class many times in a row.
   #lastClass: unknown = undefined;
   #lastList: readonly Registration[] = NONE;
@@ -23,11 +24,9 @@ export class ListenerRegistry {
   /** The listeners for an event of this concrete class (or this name), in call order. */
   resolve(key: EventKey): readonly Registration[] {
     if (key === this.#lastClass) return this.#lastList;
-    let list = this.#resolved.get(key);
-    if (list === undefined) {
-      list = typeof key === 'string' ? (this.#byKey.get(key) ?? NONE) : this.#collect(key);
-      this.#resolved.set(key, list);
-    }
+    let list: readonly Registration[] | undefined;
+    if (typeof key === 'string') list = this.#byKey.get(key) ?? NONE;
+    else list = this.#merged.get(key) ?? this.#collect(key);
     this.#lastClass = key;
     this.#lastList = list;
     return list;
@@ -49,6 +48,12 @@ export class ListenerRegistry {
 
   add(registration: Registration): void {
     const current = this.#byKey.get(registration.key) ?? NONE;
+    if (current.length === 0) {
+      this.#byKey.set(registration.key, [registration]);
+      this.#count++;
+      this.#invalidate(registration.key);
+      return;
+    }
     // Insert after every registration that sorts before it: keeps the list ordered and stable. A plain
     // copy loop: spreading slices of a frozen array takes V8's slow path, and churn pays for it.
     let index = current.length;
@@ -79,47 +84,40 @@ export class ListenerRegistry {
     return true;
   }
 
-  /** Drops the cached call orders that a change on `key` affects: its own, and its subclasses'. */
+  /**
+   * Drops the cached call orders a change on `key` affects: its own and its subclasses'. All merged
+   * ones, in fact: finding the subclasses would walk every cached class, while rebuilding a list is a
+   * short prototype walk, done on the next dispatch of a class. This keeps `on()` and `off()`
+   * constant-time whatever the number of event classes (request-scoped listeners churn).
+   */
   #invalidate(key: EventKey): void {
     this.#lastClass = undefined;
     this.#lastList = NONE;
-    if (typeof key === 'string') {
-      this.#resolved.delete(key);
-      return;
-    }
-    for (const cached of this.#resolved.keys()) {
-      if (cached === key || (typeof cached === 'function' && isSubclass(cached, key))) {
-        this.#resolved.delete(cached);
-      }
-    }
+    if (typeof key !== 'string' && this.#merged.size > 0) this.#merged.clear();
   }
 
-  /** Own listeners of the class and of each base class, merged into one call order. */
+  /**
+   * Own listeners of the class and of each base class, merged into one call order. Only merged lists are
+   * kept (sorting is worth saving); any other is one map lookup per level away, allocation-free.
+   */
   #collect(eventClass: EventKey): readonly Registration[] {
-    const lists: (readonly Registration[])[] = [];
+    // Most classes have listeners on one level only: that list is the answer, with nothing allocated.
+    let first: readonly Registration[] | undefined;
+    let more: (readonly Registration[])[] | undefined;
     for (
       let current: unknown = eventClass;
       typeof current === 'function' && current !== Function.prototype;
       current = Object.getPrototypeOf(current)
     ) {
       const own = this.#byKey.get(current);
-      if (own !== undefined) lists.push(own);
+      if (own === undefined || own.length === 0) continue;
+      if (first === undefined) first = own;
+      else (more ??= [first]).push(own);
     }
-    if (lists.length === 0) return NONE;
-    if (lists.length === 1) return lists[0]!;
-    const merged = lists.flat();
+    if (more === undefined) return first ?? NONE;
+    const merged = more.flat();
     merged.sort(compareRegistrations); // the comparator breaks ties by registration order
+    this.#merged.set(eventClass, merged);
     return merged;
   }
-}
-
-/** Whether `sub` extends `base`, by the prototype chain (not `instanceof`, which a class can override). */
-function isSubclass(sub: EventKey & object, base: EventKey & object): boolean {
-  const baseProto = (base as { prototype?: unknown }).prototype;
-  const subProto = (sub as { prototype?: unknown }).prototype;
-  return (
-    typeof baseProto === 'object' &&
-    baseProto !== null &&
-    Object.prototype.isPrototypeOf.call(baseProto, subProto as object)
-  );
 }

@@ -10,6 +10,9 @@ export class Registration {
   /** Cleanup for an `AbortSignal` option; set by the dispatcher. */
   detach: (() => void) | undefined = undefined;
 
+  /** The display name given at registration (a subscriber's `Class.method`); else made from the listener. */
+  readonly #name: string | undefined;
+
   constructor(
     readonly key: EventKey,
     /** What the dispatcher calls: the listener itself, or a subscriber's method bound to it. */
@@ -21,9 +24,23 @@ export class Registration {
     readonly sequence: number,
     readonly once: boolean,
     readonly subscriber: object | undefined,
-    /** Display name, e.g. `Mailer.onOrderPlaced`. */
-    readonly name: string,
-  ) {}
+    name?: string,
+  ) {
+    this.#name = name;
+  }
+
+  /**
+   * Display name, e.g. `Mailer.onOrderPlaced`, or the listener function's name. Read only for errors and
+   * introspection, so a plain `on()` does not pay for reading `Function.prototype.name`.
+   */
+  get name(): string {
+    return this.#name ?? listenerName(this.listener);
+  }
+}
+
+/** A listener function's display name. */
+export function listenerName(listener: unknown): string {
+  return typeof listener === 'function' && listener.name !== '' ? listener.name : '(anonymous listener)';
 }
 
 /** Higher priority first; among equal priorities, earlier registration first. */

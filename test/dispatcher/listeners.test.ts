@@ -147,6 +147,20 @@ describe('polymorphism', () => {
     expect(calls).toEqual(['user', 'domain', 'user', 'user']);
   });
 
+  it('a merged call order (listeners on several levels) follows changes on any level', () => {
+    const dispatcher = new EventDispatcher();
+    const calls: string[] = [];
+    dispatcher.on(DomainEvent, () => void calls.push('domain'));
+    dispatcher.on(UserRegistered, () => void calls.push('user'), { priority: 1 });
+    dispatcher.dispatchSync(new AdminRegistered('u'));
+    const off = dispatcher.on(AdminRegistered, () => void calls.push('admin'), { priority: 2 });
+    dispatcher.dispatchSync(new AdminRegistered('u'));
+    dispatcher.dispatchSync(new UserRegistered('u')); // another class in between: the cache is per class
+    off();
+    dispatcher.dispatchSync(new AdminRegistered('u'));
+    expect(calls).toEqual(['user', 'domain', 'admin', 'user', 'domain', 'user', 'domain', 'user', 'domain']);
+  });
+
   it('abstract classes can be listened to', () => {
     abstract class Base {
       abstract kind(): string;
