@@ -1,7 +1,7 @@
 import { integerOption, optionKeys } from '../internal/options.js';
 import { defaultAppId } from './defaults.js';
 import { encodeMessage, type EncodedMessage } from './envelope.js';
-import { assertRoutingKey, exchangeOf } from './routing.js';
+import { assertRoutingKey } from './routing.js';
 import type { OutgoingMessage } from './transport.js';
 
 /** What a message carries besides its payload and routing key; `Publisher.send` and the outbox share them. */
@@ -62,5 +62,7 @@ export function encodeOutgoing(
     headers: options.headers,
     expirationMs: options.expirationMs,
   });
-  return { exchange: options.exchange ?? exchangeOf(routingKey), routingKey, ...message };
+  // The key was checked above: its exchange is its first part.
+  const exchange = options.exchange ?? routingKey.slice(0, routingKey.indexOf('.'));
+  return { exchange, routingKey, content: message.content, properties: message.properties };
 }

@@ -4,7 +4,6 @@ import { PublishTimeoutError } from '../errors/publish-timeout-error.js';
 import { beforeDeadline } from '../internal/signal.js';
 import { defaultAppId, DEFAULT_PUBLISH_TIMEOUT_MS } from './defaults.js';
 import { encodeOutgoing, type MessageOptions } from './encode-outgoing.js';
-import { assertRoutingKey } from './routing.js';
 import { publishTraced } from './telemetry/producer-spans.js';
 import type { PublishOptions, Transport } from './transport.js';
 
@@ -69,10 +68,10 @@ export class Publisher {
     routingKey: string,
     options: SendOptions = {},
   ): Promise<{ messageId: string }> {
-    assertRoutingKey(routingKey);
     assertKnownOptions(options, SEND_OPTION_KEYS, 'send');
     if (options.timeoutMs !== undefined) integerOption(options.timeoutMs, 0, 'send: timeoutMs', 1);
-    // The encoding the outbox stores too (encodeOutboxMessage): one wire format either way.
+    // The encoding the outbox stores too (encodeOutboxMessage): one wire format either way. It checks
+    // the routing key first.
     const message = encodeOutgoing(payload, routingKey, options, this.#appId, 'send');
     const { exchange } = message;
     const timeoutMs = options.timeoutMs ?? DEFAULT_PUBLISH_TIMEOUT_MS;
