@@ -3,7 +3,7 @@ import { InvalidArgumentError } from '../../errors/invalid-argument-error.js';
 import { describeValue } from '../../internal/options.js';
 import type { Delivery, QueueStats } from '../../messaging/transport.js';
 import type { AmqpConnection } from './amqp-connection.js';
-import { amqpDelivery } from './amqp-delivery.js';
+import { amqpDelivery, settleAtOnce } from './amqp-delivery.js';
 import type { PublishingChannel } from './publishing-channel.js';
 import type { RememberedTopology } from './remembered-topology.js';
 import { amqpErrorCode } from './topology.js';
@@ -46,10 +46,12 @@ export class AdminOperations {
     }
     if (message === false) return undefined;
     // Settled on the get channel only while it is the live one.
-    return amqpDelivery(queue, channel, message, {
-      mayUse: () => this.#getChannel !== undefined,
-      settled: () => {},
-    });
+    return amqpDelivery(
+      queue,
+      channel,
+      message,
+      settleAtOnce(() => this.#getChannel !== undefined),
+    );
   }
 
   async queueStats(queue: string): Promise<QueueStats | undefined> {

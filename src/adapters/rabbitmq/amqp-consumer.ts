@@ -1,6 +1,7 @@
-import type { Channel, ConsumeMessage } from 'amqplib';
+import type { Channel, ConsumeMessage, Message } from 'amqplib';
 import type { TransportConsumer, Delivery, DeliveryHandler } from '../../messaging/transport.js';
 import { Signal } from '../../internal/signal.js';
+import { AckBatch } from './ack-batch.js';
 import { amqpDelivery, type DeliveryOwner } from './amqp-delivery.js';
 
 /**
@@ -13,6 +14,8 @@ export class AmqpConsumer implements TransportConsumer, DeliveryOwner {
   #running = 0;
   readonly #idle = new Signal();
   #channel: Channel | undefined;
+  /** The acks of the live channel, sent together each turn of the event loop. */
+  #acks: AckBatch | undefined;
   #consumerTag: string | undefined;
   #cancelled = false;
   /** Settles once the broker confirmed the cancel (cancel-ok) or the channel is gone. */
@@ -37,6 +40,7 @@ export class AmqpConsumer implements TransportConsumer, DeliveryOwner {
   /** Starts consuming on `channel` (a fresh one after every reconnect). */
   async attach(channel: Channel): Promise<void> {
     this.#channel = channel;
+    this.#acks = new AckBatch(channel, () => this.#channel === channel);
     await channel.prefetch(this.prefetch);
     const reply = await channel.consume(this.queue, (message) => this.#onMessage(channel, message), {
       noAck: false,
@@ -47,17 +51,26 @@ export class AmqpConsumer implements TransportConsumer, DeliveryOwner {
   /** The channel is gone (connection lost): in-flight deliveries can no longer be settled. */
   detach(): void {
     this.#channel = undefined;
+    this.#acks = undefined;
     this.#consumerTag = undefined;
     this.#unsettled = 0;
   }
 
-  /** Whether `channel` is the live one, on which deliveries may be settled. */
-  mayUse(channel: Channel): boolean {
-    return this.#channel === channel;
+  settle(channel: Channel, message: Message, nack?: { requeue: boolean }): boolean {
+    this.#settled();
+    const acks = this.#acks;
+    if (this.#channel !== channel || acks === undefined) return false;
+    try {
+      if (nack === undefined) acks.ack(message);
+      else acks.nack(message, nack.requeue);
+      return true;
+    } catch {
+      return false; // the channel closed under us: the broker redelivers the message
+    }
   }
 
   /** One delivery settled; a cancelled consumer's channel closes after its last one. */
-  settled(): void {
+  #settled(): void {
     this.#unsettled = Math.max(0, this.#unsettled - 1);
     // Not before cancel-ok: until then the broker may still deliver what it dispatched before it saw the
     // cancel, and closing the channel would requeue those, redelivered — after their handler may have run.
@@ -103,6 +116,7 @@ export class AmqpConsumer implements TransportConsumer, DeliveryOwner {
   /** Closes the consumer's channel; unsettled deliveries return to the queue. */
   async closeChannel(): Promise<void> {
     const channel = this.#channel;
+    this.#acks?.flush(); // what was acked goes out before the channel closes
     this.detach();
     if (channel !== undefined) {
       try {
@@ -122,6 +136,7 @@ export class AmqpConsumer implements TransportConsumer, DeliveryOwner {
     }
     this.#unsettled++;
     this.#running++;
+    if (this.#channel === channel) this.#acks?.delivered(message);
     void this.#run(amqpDelivery(this.queue, channel, message, this));
   }
 

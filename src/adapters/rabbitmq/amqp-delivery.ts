@@ -6,16 +6,33 @@ import { rawHeadersOf } from './raw-header-capture.js';
 
 /** What a delivery asks of the consumer that received it. */
 export interface DeliveryOwner {
-  /** Whether `channel` is still the consumer's live one: an ack must go out on the channel that delivered. */
-  mayUse(channel: Channel): boolean;
-  /** One of its deliveries was settled (acked or nacked), whether or not anything was sent. */
-  settled(): void;
+  /**
+   * Acks (no `nack`) or nacks a delivery, once: only on `channel` and only while it is the owner's live
+   * one (an ack must go out on the channel that delivered). Whether it was sent (or queued to be).
+   */
+  settle(channel: Channel, message: Message, nack?: { requeue: boolean }): boolean;
+}
+
+/** Settles on `channel` at once, while `live()`: for deliveries no consumer batches (`get`). */
+export function settleAtOnce(live: () => boolean): DeliveryOwner {
+  return {
+    settle(channel, message, nack) {
+      if (!live()) return false;
+      try {
+        if (nack === undefined) channel.ack(message);
+        else channel.nack(message, false, nack.requeue);
+        return true;
+      } catch {
+        return false; // the channel closed under us: the broker redelivers the message
+      }
+    },
+  };
 }
 
 /**
- * Wraps an amqplib message as a `Delivery` that settles at most once. The owner is asked at the moment
- * of settling whether the channel is still live: when it is not, nothing is sent — an ack must never
- * go out on a channel that did not deliver the message.
+ * Wraps an amqplib message as a `Delivery` that settles at most once, through its owner, which sends
+ * nothing when the channel is no longer live — an ack must never go out on a channel that did not
+ * deliver the message.
  *
  * A class rather than an object literal with closures: tens of thousands are made a second, and
  * methods on the prototype cost nothing per delivery.
@@ -60,31 +77,15 @@ class AmqpDelivery implements Delivery {
   }
 
   ack(): boolean {
-    if (!this.#settle()) return false;
-    try {
-      this.channel.ack(this.message);
-      return true;
-    } catch {
-      return false; // the channel closed under us: the broker redelivers the message
-    }
-  }
-
-  nack({ requeue }: { requeue: boolean }): boolean {
-    if (!this.#settle()) return false;
-    try {
-      this.channel.nack(this.message, false, requeue);
-      return true;
-    } catch {
-      return false;
-    }
-  }
-
-  /** Marks the delivery settled; whether anything may be sent for it. */
-  #settle(): boolean {
     if (this.#settled) return false;
     this.#settled = true;
-    this.owner.settled();
-    return this.owner.mayUse(this.channel);
+    return this.owner.settle(this.channel, this.message);
+  }
+
+  nack(options: { requeue: boolean }): boolean {
+    if (this.#settled) return false;
+    this.#settled = true;
+    return this.owner.settle(this.channel, this.message, options);
   }
 }
 

@@ -3,7 +3,12 @@ import { InvalidArgumentError } from '../../errors/invalid-argument-error.js';
 import { describeValue } from '../../internal/options.js';
 import type { ConsumedMessage, MessageHandler } from './consumed-message.js';
 import { CopyThenAck } from './copy-then-ack.js';
-import { decideSettlement, type HandlerResult, type Settlement } from './decide-settlement.js';
+import {
+  decideSettlement,
+  type HandlerResult,
+  type Settlement,
+  type SettlementInput,
+} from './decide-settlement.js';
 import { inspectDelivery, type DeliveryRefusal } from './delivery-refusal.js';
 import { repeatCounterId, type MessageIdentity } from '../envelope.js';
 import type { DeadLetterNames } from '../names.js';
@@ -23,6 +28,7 @@ export type { SettledOutcome, ConsumerEvents } from './consumer-events.js';
 export type { ConsumerOptions } from './consumer-options.js';
 
 const NOT_RUN: HandlerResult = { ran: false };
+const RETURNED: HandlerResult = { ran: true, threw: false };
 
 /**
  * The low-level consuming API, close to the seed library's: declares the queue, its bindings, its wait
@@ -144,23 +150,27 @@ export class Consumer<P = unknown> extends EventEmitter<ConsumerEvents> {
     // A counter in this process answers at once: no turn of the microtask queue for it.
     const counting = this.#counter.count(repeatCounterId(identity));
     const counted = counting instanceof Promise ? await counting : counting;
-    const facts = {
+    // One input object for both decisions (before and after the handler): only its result changes.
+    const input: { -readonly [K in keyof SettlementInput]: SettlementInput[K] } = {
       redelivered: delivery.redelivered,
       headerAttempt: identity.headerAttempt,
       counted,
       maxAttempts: this.#options.maxAttempts,
       repeatDelaysMs: this.#options.repeatDelaysMs,
       refusal: refusal?.error,
+      handler: NOT_RUN,
     };
-    const before = decideSettlement({ ...facts, handler: NOT_RUN });
+    const before = decideSettlement(input);
     if (before.kind !== 'handle') return this.#settleObserved(delivery, identity, before, observed, refusal);
-    let result: HandlerResult = { ran: true, threw: false };
     try {
-      await handler(this.#message(delivery, identity, payload, before.attempt));
+      // A synchronous handler's result is not awaited: no turn of the microtask queue for it.
+      const returned: unknown = handler(this.#message(delivery, identity, payload, before.attempt));
+      if (isThenable(returned)) await returned;
+      input.handler = RETURNED;
     } catch (error) {
-      result = { ran: true, threw: true, error };
+      input.handler = { ran: true, threw: true, error };
     }
-    const after = decideSettlement({ ...facts, handler: result });
+    const after = decideSettlement(input);
     return this.#settleObserved(delivery, identity, after, observed);
   }
 
@@ -221,4 +231,8 @@ export class Consumer<P = unknown> extends EventEmitter<ConsumerEvents> {
         throw new Error('decideSettlement answered "handle" for a handler that has run');
     }
   }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as { then?: unknown } | null | undefined)?.then === 'function';
 }
