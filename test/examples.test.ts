@@ -93,7 +93,7 @@ const expectations: Record<string, (out: string) => void> = {
     expect(out).toContain(
       'a repeat carries: x-death, x-first-death-exchange, x-first-death-queue, x-first-death-reason, ' +
         'x-last-death-exchange, x-last-death-queue, x-last-death-reason, x-tidings-attempt, ' +
-        'x-tidings-error-message, x-tidings-error-name, x-tidings-error-stack, x-tidings-first-failure-at, ' +
+        'x-tidings-error-message, x-tidings-error-name, x-tidings-first-failure-at, ' +
         'x-tidings-last-failure-at, x-tidings-origin, x-tidings-original-exchange, x-tidings-original-routing-key\n',
     );
     expect(out).toContain(

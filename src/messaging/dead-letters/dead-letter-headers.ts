@@ -65,7 +65,7 @@ export function deadLetterHeaders(
     ...(failure.droppedHeaderBytes === undefined
       ? {}
       : { [HEADERS.droppedHeadersBytes]: failure.droppedHeaderBytes }),
-    ...errorHeaders(failure.error),
+    ...errorHeaders(failure.error, true),
     [HEADERS.deadReason]: failure.reason,
     [HEADERS.attempts]: failure.attempts,
     [HEADERS.firstFailureAt]: firstFailureAt(headers, at),
@@ -77,7 +77,11 @@ export function deadLetterHeaders(
   };
 }
 
-/** Headers of a repeat copy: the attempt count so far and where the message was first published. */
+/**
+ * Headers of a repeat copy: the attempt count so far, where the message was first published, and the
+ * error's name and message. Not its stack: formatting a stack is the costliest part of a repeat, and the
+ * next attempt overwrites it; the dead letter, where someone reads it, has it.
+ */
 export function repeatHeaders(
   original: Record<string, unknown>,
   repeat: { attempt: number; exchange: string; routingKey: string; error: unknown; now: Date },
@@ -86,7 +90,7 @@ export function repeatHeaders(
   const at = repeat.now.toISOString();
   return {
     ...headers,
-    ...errorHeaders(repeat.error),
+    ...errorHeaders(repeat.error, false),
     [HEADERS.attempt]: repeat.attempt,
     [HEADERS.originalExchange]: repeat.exchange,
     [HEADERS.originalRoutingKey]: repeat.routingKey,
@@ -121,15 +125,18 @@ function firstFailureAt(headers: Record<string, unknown>, now: string): string {
   return typeof recorded === 'string' && recorded.length <= 64 ? recorded : now;
 }
 
-function errorHeaders(error: unknown): Record<string, unknown> {
+function errorHeaders(error: unknown, withStack: boolean): Record<string, unknown> {
   const name = error instanceof Error ? error.name : typeof error;
   const message = error instanceof Error ? error.message : String(error);
-  const stack = error instanceof Error && typeof error.stack === 'string' ? error.stack : '';
-  return {
+  const headers: Record<string, unknown> = {
     [HEADERS.errorName]: truncate(name, MAX_NAME_CHARS),
     [HEADERS.errorMessage]: truncate(message, MAX_MESSAGE_CHARS),
-    [HEADERS.errorStack]: truncate(stack, MAX_STACK_CHARS),
   };
+  if (withStack) {
+    const stack = error instanceof Error && typeof error.stack === 'string' ? error.stack : '';
+    headers[HEADERS.errorStack] = truncate(stack, MAX_STACK_CHARS);
+  }
+  return headers;
 }
 
 function withoutBrokerDeathHeaders(headers: Record<string, unknown>): Record<string, unknown> {
