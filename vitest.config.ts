@@ -6,6 +6,7 @@ import { defineConfig } from 'vitest/config';
 // rewrite the prefix of `tidings/postgres`.
 const entryPoints = {
   tidings: 'index.ts',
+  'tidings/dispatcher': 'dispatcher.ts',
   'tidings/rabbitmq': 'rabbitmq.ts',
   'tidings/postgres': 'postgres.ts',
   'tidings/mysql': 'mysql.ts',

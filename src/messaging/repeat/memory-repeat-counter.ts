@@ -2,7 +2,8 @@ import { RepeatCounterUnavailableError } from '../../errors/repeat-counter-unava
 import { assertKnownOptions, integerOption, optionKeys } from '../../internal/options.js';
 import { DEFAULT_REPEAT_TTL_MS } from '../defaults.js';
 import { DEFAULT_REPEAT_KEY_PREFIX } from '../names.js';
-import { forgetNow, incrementNow, type SynchronousRepeatCounter } from './synchronous-repeat-counter.js';
+import type { RepeatCounter } from './repeat-counter.js';
+import { forgetNow, incrementNow } from './synchronous-repeat-counter.js';
 import { repeatKey } from './repeat-key.js';
 
 export interface MemoryRepeatCounterOptions {
@@ -42,7 +43,8 @@ interface Entry {
  * await counter.increment('billing.orders', messageId); // 2
  * await counter.forget('billing.orders', messageId);
  */
-export class MemoryRepeatCounter implements SynchronousRepeatCounter {
+// Also a SynchronousRepeatCounter (its symbol-keyed methods), which the consumer detects at run time.
+export class MemoryRepeatCounter implements RepeatCounter {
   // Insertion order = order of last increment = order of expiry (one TTL for all keys).
   readonly #entries = new Map<string, Entry>();
   readonly #ttlMs: number;
