@@ -1,0 +1,67 @@
+// How long `import ... from 'tidings'` takes: the dispatcher's entry point as published (src/ compiled
+// with tsc into dist/esm's layout, ../shared/build.ts), imported by a fresh `node` process with no flags
+// (no tsx: its loader hooks would slow every import down), next to importing eventemitter3 the same way.
+// Each process times its one dynamic `import()` with performance.now() (Node's own start-up, the same
+// for both, is left out); the processes alternate between the two, and the median of N counts.
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { compileTidings, ROOT } from '../shared/build.js';
+import { median } from './harness.js';
+
+/** Issue 15: importing the dispatcher alone takes less than this. */
+export const IMPORT_GOAL_MS = 15;
+
+export interface ImportTimes {
+  readonly runs: number;
+  /** ms of each process, per contender. */
+  readonly tidings: number[];
+  readonly eventemitter3: number[];
+}
+
+async function timeImport(specifier: string): Promise<number> {
+  const script =
+    `const t0 = performance.now(); await import(${JSON.stringify(specifier)}); ` +
+    `process.stdout.write(String(performance.now() - t0));`;
+  const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], {
+    cwd: ROOT, // bare specifiers resolve from the project's node_modules
+    env: { ...process.env, NODE_OPTIONS: '' },
+  });
+  return Number(stdout);
+}
+
+export async function measureImportTimes(runs: number, log: (line: string) => void): Promise<ImportTimes> {
+  const build = compileTidings();
+  const tidings = pathToFileURL(join(build.dir, 'index.js')).href;
+  const times: ImportTimes = { runs, tidings: [], eventemitter3: [] };
+  // One discarded pair first: the files' first read from disk is not what an application's start sees.
+  await timeImport(tidings);
+  await timeImport('eventemitter3');
+  for (let run = 0; run < runs; run++) {
+    times.tidings.push(await timeImport(tidings));
+    times.eventemitter3.push(await timeImport('eventemitter3'));
+  }
+  log(
+    `import time: tidings ${median(times.tidings).toFixed(2)} ms, eventemitter3 ${median(times.eventemitter3).toFixed(2)} ms (median of ${runs})`,
+  );
+  return times;
+}
+
+export function formatImportTimes(times: ImportTimes): { lines: string[]; verdict: string } {
+  const tidings = median(times.tidings);
+  const ee3 = median(times.eventemitter3);
+  const range = (values: readonly number[]) =>
+    `${Math.min(...values).toFixed(2)} – ${Math.max(...values).toFixed(2)}`;
+  const verdict = `importing tidings (dist entry, fresh process) < ${IMPORT_GOAL_MS} ms: ${tidings < IMPORT_GOAL_MS ? 'MET' : 'MISSED'} (median ${tidings.toFixed(2)} ms, ${(tidings / ee3).toFixed(1)}× eventemitter3's ${ee3.toFixed(2)} ms)`;
+  return {
+    lines: [
+      `Import time: \`await import('tidings')\` (src/ compiled with tsc as published) vs \`await import('eventemitter3')\``,
+      `   (${times.runs} fresh \`node\` processes each, alternating, after one discarded pair; each times its import() alone; median, min – max)`,
+      `   tidings        ${tidings.toFixed(2)} ms   ${range(times.tidings)}`,
+      `   eventemitter3  ${ee3.toFixed(2)} ms   ${range(times.eventemitter3)}`,
+      `   goal: ${verdict}`,
+    ],
+    verdict,
+  };
+}
