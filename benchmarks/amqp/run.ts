@@ -18,7 +18,7 @@
 //   --max-load <n>    load average to wait for before starting (default 1.5)
 //   --max-busy <n>    cores other processes may keep busy before a scenario starts (default 0.75)
 //   --max-wait-s <n>  total time to wait for a quiet machine (default 600)
-//   --timeout-s <n>   give up after this long measuring, waits not counted (default 900): cleans up and
+//   --timeout-s <n>   give up after this long measuring, waits not counted (default 1800): cleans up and
 //                     prints what it has
 //   --json <file>     also write every repetition's value as JSON
 //   --from-src        load tidings from src/ through tsx instead of a tsc build (see tidings.ts)
@@ -46,7 +46,7 @@ const { values: args } = parseArgs({
     'max-load': { type: 'string', default: '1.5' },
     'max-busy': { type: 'string', default: '0.75' },
     'max-wait-s': { type: 'string', default: '600' },
-    'timeout-s': { type: 'string', default: '900' },
+    'timeout-s': { type: 'string', default: '1800' },
     json: { type: 'string' },
     'from-src': { type: 'boolean', default: false },
   },
