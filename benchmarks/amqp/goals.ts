@@ -4,7 +4,7 @@
 // value in the same round r (the two ran one after the other, under the same conditions), then the
 // median over the rounds. "Best peer" is, in each round, the fastest of the peers in the row's group
 // (raw amqplib, Rascal, amqp-connection-manager: whichever ran there) — for latency the lowest.
-import { median, type Goal, type Row, type Verdict } from './harness.js';
+import { LIBRARY_NAMES, median, type Goal, type Row, type Verdict } from './harness.js';
 
 type Pick = (row: Row) => readonly number[];
 const VALUES: Pick = (row) => row.values;
@@ -31,18 +31,32 @@ export function bestPeerRatio(
   lowerIsBetter = false,
   pick: Pick = VALUES,
 ): number | undefined {
-  const peers = peersOf(row, rows);
-  const ratios: number[] = [];
-  row.rounds.forEach((round, index) => {
-    const values = peers.flatMap((peer) => {
-      const at = peer.rounds.indexOf(round);
-      return at === -1 ? [] : [pick(peer)[at]!];
-    });
-    if (values.length === 0) return;
-    const best = lowerIsBetter ? Math.min(...values) : Math.max(...values);
-    ratios.push(pick(row)[index]! / best);
-  });
+  const ratios = bestPeerRounds(row, rows, lowerIsBetter, pick).map(({ ratio }) => ratio);
   return ratios.length === 0 ? undefined : median(ratios);
+}
+
+/** For each round `row` measured: the best peer of that round and `row`'s ratio to it. */
+function bestPeerRounds(
+  row: Row,
+  rows: readonly Row[],
+  lowerIsBetter: boolean,
+  pick: Pick,
+): { best: Row; ratio: number }[] {
+  const peers = peersOf(row, rows);
+  const rounds: { best: Row; ratio: number }[] = [];
+  row.rounds.forEach((round, index) => {
+    let best: { peer: Row; value: number } | undefined;
+    for (const peer of peers) {
+      const at = peer.rounds.indexOf(round);
+      if (at === -1) continue;
+      const value = pick(peer)[at]!;
+      if (best === undefined || (lowerIsBetter ? value < best.value : value > best.value)) {
+        best = { peer, value };
+      }
+    }
+    if (best !== undefined) rounds.push({ best: best.peer, ratio: pick(row)[index]! / best.value });
+  });
+  return rounds;
 }
 
 /** The amqplib row of `row`'s group (its `× amqplib` baseline). */
@@ -81,7 +95,16 @@ export function bestPeerGoal(label: string, atLeast: number): Goal {
     description: `${label} ≥ ${atLeast}× best peer (fastest of amqplib, Rascal, amqp-connection-manager in each repetition)`,
     check(rows) {
       const row = findRow(rows, label);
-      return row && threshold(bestPeerRatio(row, rows), atLeast);
+      const verdict = row && threshold(bestPeerRatio(row, rows), atLeast);
+      if (row === undefined || verdict === undefined) return undefined;
+      // Which peer was the fastest, in how many rounds.
+      const counts = new Map<string, number>();
+      for (const { best } of bestPeerRounds(row, rows, false, VALUES)) {
+        const name = LIBRARY_NAMES[best.library];
+        counts.set(name, (counts.get(name) ?? 0) + 1);
+      }
+      const fastest = [...counts].map(([name, count]) => `${name} ${count}`).join(', ');
+      return { ...verdict, detail: `${verdict.detail}; fastest peer, rounds: ${fastest}` };
     },
   };
 }
