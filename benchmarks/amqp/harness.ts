@@ -1,16 +1,13 @@
-// The measuring part of the AMQP benchmarks: scenario/row types, unique broker names and their
-// cleanup, the admin connection that pre-fills and purges queues, the windowed publish pump, statistics,
-// and the machine monitor (load average, CPU used by other processes).
+// What the AMQP benchmarks share: settings, the types of scenarios, cases and results, the messages,
+// the windowed publish pump, counting completions, timing and statistics.
 //
-// Unlike benchmarks/dispatch (CPU time of tight loops in forked processes) everything here is I/O bound:
-// it is measured in wall-clock time, in one process, against the real broker. Every repetition opens
-// fresh connections, since the speed of a connection is fixed once it is open (see README).
-import amqplib from 'amqplib';
-import type { ChannelModel, ConfirmChannel, Options } from 'amqplib';
-import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
-import { Redis } from 'ioredis';
+// Everything here is I/O bound: rates are wall-clock messages per second against the real broker, next
+// to the CPU time the case's own process spent per message. Every repetition of every case runs in a
+// fresh process of its own (rounds.ts, child.ts) on fresh connections: the speed of a connection is
+// fixed once it is open, and one client's JIT history and garbage must not weigh on another's numbers.
+import type { Options } from 'amqplib';
+import type { Admin, Names } from './admin.js';
+import type { MachineReport } from './machine.js';
 
 export const AMQP_URL = process.env['AMQP_URL'] ?? 'amqp://guest:guest@127.0.0.1:5672';
 export const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
@@ -20,14 +17,70 @@ export const CONFIRM_WINDOW = 1000;
 export const PREFETCH = 100;
 export const MESSAGE_BYTES = 200;
 
-export type Library = 'tidings' | 'amqplib' | 'rascal';
+/** `acm`: amqp-connection-manager. Every library but tidings is a peer. */
+export type Library = 'tidings' | 'amqplib' | 'rascal' | 'acm';
 
-/** One line of a result table: one value per repetition (each on fresh connections). */
+export const LIBRARY_NAMES: Readonly<Record<Library, string>> = {
+  tidings: 'tidings',
+  amqplib: 'amqplib',
+  rascal: 'Rascal',
+  acm: 'amqp-connection-manager',
+};
+
+/** One case of a scenario, run in a child process: one repetition per process. */
+export interface Case<Setup> {
+  readonly label: string;
+  readonly library: Library;
+  /**
+   * Rows are compared within a group only (e.g. pipelined publishes with pipelined ones, one-at-a-time
+   * with one-at-a-time): the group's amqplib row is its `× amqplib` baseline, its peers' fastest in each
+   * repetition its `× best peer` one. Default: one group.
+   */
+  readonly group?: string;
+  /** One repetition, in the child; `warm` on the discarded warm-up round (it may do less). */
+  once(setup: Setup, warm: boolean): Promise<Throughput | Latency>;
+}
+
+/** What the parent prepared for a scenario: the cases' setup (sent to each child as JSON) and hooks. */
+export interface Plan<Setup> {
+  readonly setup: Setup;
+  /** Measured repetitions; a discarded warm-up round comes first if `discardFirst`. */
+  readonly rounds: number;
+  readonly discardFirst: boolean;
+  /** Before each round (e.g. to fill every case's queue at once). */
+  beforeRound?(warm: boolean): Promise<void>;
+  /** Before each repetition of a case (e.g. to check or fill its queue). */
+  beforeCase?(label: string, warm: boolean): Promise<void>;
+  /** After each repetition of a case, whether it worked or not (e.g. to check or purge its queue). */
+  afterCase?(label: string, warm: boolean): Promise<void>;
+  /** Title, notes, goals: everything of the result but the measurements. */
+  readonly report: ScenarioReport;
+}
+
+export interface Scenario<Setup = any> {
+  /** What `--only` selects, e.g. `publish`, `consume-1000`. */
+  readonly id: string;
+  readonly cases: readonly Case<Setup>[];
+  /** In the parent: declares what the cases need. */
+  prepare(context: RunContext): Promise<Plan<Setup>>;
+}
+
+export interface RunContext {
+  readonly names: Names;
+  readonly admin: Admin;
+  readonly quick: boolean;
+  log(line: string): void;
+}
+
+/** One line of a result table: one value per repetition (each in a fresh process, on fresh connections). */
 export interface Row {
   readonly label: string;
   readonly library: Library;
+  readonly group: string;
   readonly values: number[];
-  /** Throughput rows: CPU time of this process per message, in µs, of each repetition. */
+  /** The round of each value: ratios pair the values of one round. */
+  readonly rounds: number[];
+  /** Throughput rows: CPU time of the case's process per message, in µs, of each repetition. */
   readonly cpu?: number[];
   /** Latency rows: the p99 of each repetition (`values` then holds the p50s). */
   readonly p99?: number[];
@@ -35,207 +88,31 @@ export interface Row {
   readonly errors: string[];
 }
 
-export interface Goal {
-  readonly label: string;
-  readonly description: string;
-  check(rows: readonly Row[]): { met: boolean; detail: string } | undefined;
+export interface Verdict {
+  /** undefined: reported, no threshold. */
+  readonly met?: boolean;
+  readonly detail: string;
 }
 
-export interface ScenarioResult {
-  readonly id: string;
+export interface Goal {
+  readonly description: string;
+  check(rows: readonly Row[]): Verdict | undefined;
+}
+
+export interface ScenarioReport {
   readonly title: string;
   readonly notes: readonly string[];
   /** `msgs/s` (higher is better) or `ms` (latency, lower is better). */
   readonly unit: 'msgs/s' | 'ms';
-  /** Label of the raw amqplib row every tidings row is compared with. */
-  readonly amqplibBaseline: string;
-  /** Label of the Rascal row, if the scenario has one. */
-  readonly rascalBaseline?: string;
   /** Split each row's values into a slow and a fast mode (consumption is bimodal, see README). */
   readonly showModes?: boolean;
-  readonly rows: readonly Row[];
   readonly goals: readonly Goal[];
-  readonly machine: MachineReport;
 }
 
-export interface Scenario {
-  /** The file name without extension, e.g. `publish`. */
+export interface ScenarioResult extends ScenarioReport {
   readonly id: string;
-  run(context: RunContext): Promise<ScenarioResult>;
-}
-
-export interface RunContext {
-  readonly names: Names;
-  readonly admin: Admin;
-  readonly quick: boolean;
-  /** Only cases whose label contains this text (for profiling one case). */
-  readonly filter: string | undefined;
-  log(line: string): void;
-}
-
-// ---------------------------------------------------------------------------------------------------
-// Names: unique per run, all recorded so that the run can delete them at the end.
-
-export class Names {
-  /** e.g. `tbench-m3k9x2-a1b2`: no dots, so it can be a routing key's first part (an exchange). */
-  readonly prefix: string;
-  readonly queues = new Set<string>();
-  readonly exchanges = new Set<string>();
-  /** Queues whose Redis repeat-counter keys must be removed. */
-  readonly counterQueues = new Set<string>();
-
-  constructor() {
-    this.prefix = `tbench-${Date.now().toString(36)}-${randomBytes(2).toString('hex')}`;
-  }
-
-  /** A queue name of this run, recorded for deletion. */
-  queue(suffix: string): string {
-    const name = `${this.prefix}.${suffix}`;
-    this.queues.add(name);
-    return name;
-  }
-
-  /** Another exchange of this run, recorded for deletion. */
-  otherExchange(suffix: string): string {
-    const name = `${this.prefix}.${suffix}`;
-    this.exchanges.add(name);
-    return name;
-  }
-
-  /** The topic exchange every publishing case uses (also the Consumers' route exchange). */
-  get exchange(): string {
-    this.exchanges.add(this.prefix);
-    return this.prefix;
-  }
-
-  /** The Consumers' appId: they declare `<appId>.dead-letter` and `<appId>.dead-letters`. */
-  get appId(): string {
-    this.exchanges.add(`${this.prefix}.dead-letter`);
-    this.queues.add(`${this.prefix}.dead-letters`);
-    return this.prefix;
-  }
-}
-
-// ---------------------------------------------------------------------------------------------------
-// Admin: one raw amqplib connection of the harness itself, never one a case is measured on.
-
-export class Admin {
-  private constructor(
-    private readonly connection: ChannelModel,
-    private readonly channel: ConfirmChannel,
-  ) {}
-
-  static async open(): Promise<Admin> {
-    const connection = await amqplib.connect(AMQP_URL, {
-      clientProperties: { connection_name: 'bench-admin' },
-    });
-    connection.on('error', () => {});
-    const channel = await connection.createConfirmChannel();
-    channel.on('error', () => {});
-    return new Admin(connection, channel);
-  }
-
-  /** e.g. `RabbitMQ 3.10.8`. */
-  get server(): string {
-    const properties = this.connection.connection.serverProperties;
-    return `${properties.product} ${properties.version}`;
-  }
-
-  async queue(name: string, args: Record<string, unknown> = {}): Promise<void> {
-    await this.channel.assertQueue(name, { durable: true, arguments: args });
-  }
-
-  async exchange(name: string, type: 'topic' | 'fanout' = 'topic'): Promise<void> {
-    await this.channel.assertExchange(name, type, { durable: true });
-  }
-
-  async bind(queue: string, exchange: string, pattern: string): Promise<void> {
-    await this.channel.bindQueue(queue, exchange, pattern);
-  }
-
-  async purge(queue: string): Promise<void> {
-    await this.channel.purgeQueue(queue);
-  }
-
-  async messageCount(queue: string): Promise<number> {
-    return (await this.channel.checkQueue(queue)).messageCount;
-  }
-
-  /**
-   * Publishes `count` 200-byte JSON messages, persistent, with ids `<idPrefix><n>`, confirmed with a
-   * window of 1000, straight to `queue` (default exchange) or to every queue bound to a fanout
-   * `exchange`; resolves when all are confirmed.
-   */
-  async fill(
-    target: { queue: string } | { exchange: string },
-    count: number,
-    idPrefix: string,
-  ): Promise<void> {
-    const [exchange, routingKey] = 'queue' in target ? ['', target.queue] : [target.exchange, ''];
-    let next = 0;
-    await pump({ window: CONFIRM_WINDOW, total: count }, (done) => {
-      const seq = next++;
-      this.channel.publish(exchange, routingKey, jsonBody(seq), persistent(`${idPrefix}${seq}`), done);
-    });
-  }
-
-  /** Deletes everything the run declared, and the Redis counter keys of its queues. Never throws. */
-  static async cleanUp(names: Names, log: (line: string) => void): Promise<void> {
-    let connection: ChannelModel | undefined;
-    try {
-      connection = await amqplib.connect(AMQP_URL, {
-        clientProperties: { connection_name: 'bench-cleanup' },
-      });
-      connection.on('error', () => {});
-      for (const queue of names.queues) {
-        const channel = await connection.createChannel();
-        channel.on('error', () => {});
-        await channel.deleteQueue(queue).catch(() => {});
-        await channel.close().catch(() => {});
-      }
-      for (const exchange of names.exchanges) {
-        const channel = await connection.createChannel();
-        channel.on('error', () => {});
-        await channel.deleteExchange(exchange).catch(() => {});
-        await channel.close().catch(() => {});
-      }
-      log(`cleanup: deleted ${names.queues.size} queues and ${names.exchanges.size} exchanges`);
-    } catch (error) {
-      log(`cleanup FAILED (delete queues/exchanges starting with ${names.prefix}): ${String(error)}`);
-    } finally {
-      await connection?.close().catch(() => {});
-    }
-    if (names.counterQueues.size > 0) await deleteCounterKeys(names, log);
-  }
-
-  async close(): Promise<void> {
-    await this.channel.close().catch(() => {});
-    await this.connection.close().catch(() => {});
-  }
-}
-
-async function deleteCounterKeys(names: Names, log: (line: string) => void): Promise<void> {
-  const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
-  redis.on('error', () => {});
-  try {
-    await redis.connect();
-    let deleted = 0;
-    for (const queue of names.counterQueues) {
-      // The key layout of RedisRepeatCounter's default prefix: `tidings:attempts:<queue>:<messageId>`.
-      const stream = redis.scanStream({
-        match: `tidings:attempts:${encodeURIComponent(queue)}:*`,
-        count: 1000,
-      });
-      for await (const keys of stream as AsyncIterable<string[]>) {
-        if (keys.length > 0) deleted += await redis.del(...keys);
-      }
-    }
-    log(`cleanup: deleted ${deleted} leftover Redis counter keys`);
-  } catch (error) {
-    log(`cleanup of Redis keys FAILED: ${String(error)}`);
-  } finally {
-    redis.disconnect();
-  }
+  readonly rows: readonly Row[];
+  readonly machine: MachineReport;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -468,180 +345,4 @@ export function modes(values: readonly number[]): { slow: number[]; fast: number
   }
   if (best === -1) return undefined;
   return { slow: sorted.slice(0, best), fast: sorted.slice(best) };
-}
-
-/** Runs the cases of one round in turn; a failing repetition is recorded, the others go on. */
-export async function repeatRounds(
-  rounds: number,
-  /** `once(warm)`: one repetition; `warm` on the discarded warm-up round (it may do less). */
-  cases: readonly { row: Row; once(warm: boolean): Promise<Throughput | Latency> }[],
-  context: RunContext,
-  options: {
-    discardFirst: boolean;
-    /** Before each round (e.g. to fill every case's queue at once). */
-    beforeRound?: (warm: boolean) => Promise<void>;
-    /** After each repetition. */
-    between?: () => Promise<void>;
-  },
-): Promise<void> {
-  const measured = rounds - (options.discardFirst ? 1 : 0);
-  for (let round = 0; round < rounds; round++) {
-    const warm = options.discardFirst && round === 0;
-    const name = warm ? 'warm-up' : `round ${round + (options.discardFirst ? 0 : 1)}/${measured}`;
-    await options.beforeRound?.(warm);
-    // Each round starts with the next case, so that no case always runs first (or last) in a round.
-    const order = cases.map((_, index) => cases[(index + round) % cases.length]!);
-    for (const testCase of order) {
-      try {
-        const value = await testCase.once(warm);
-        if (!warm) {
-          if ('rate' in value) {
-            testCase.row.values.push(value.rate);
-            testCase.row.cpu!.push(value.cpuUs);
-          } else {
-            testCase.row.values.push(value.p50);
-            testCase.row.p99!.push(value.p99);
-          }
-        }
-        const shown =
-          'rate' in value
-            ? `${Math.round(value.rate).toLocaleString('en-US')} msgs/s, ${value.cpuUs.toFixed(1)} µs CPU/msg`
-            : `p50 ${value.p50.toFixed(2)} ms, p99 ${value.p99.toFixed(2)} ms`;
-        context.log(`  ${name}  ${testCase.row.label}: ${shown}`);
-      } catch (error) {
-        testCase.row.errors.push(describeError(error));
-        context.log(`  ${name}  ${testCase.row.label}: FAILED ${describeError(error)}`);
-      }
-      await options.between?.();
-    }
-  }
-}
-
-export function newRow(label: string, library: Library, latency = false): Row {
-  return latency
-    ? { label, library, values: [], p99: [], errors: [] }
-    : { label, library, values: [], cpu: [], errors: [] };
-}
-
-export function selected<T extends { row: Row }>(cases: readonly T[], filter: string | undefined): T[] {
-  return filter === undefined ? [...cases] : cases.filter((testCase) => testCase.row.label.includes(filter));
-}
-
-// ---------------------------------------------------------------------------------------------------
-// The machine: load average, and who used the CPU while a scenario ran.
-
-export interface MachineReport {
-  readonly loadAtStart: number;
-  readonly loadAtEnd: number;
-  /** Average cores busy during the scenario: this process, RabbitMQ, Redis, everything else. */
-  readonly cores?: {
-    readonly self: number;
-    readonly broker: number;
-    readonly redis: number;
-    readonly other: number;
-  };
-}
-
-interface CpuSnapshot {
-  readonly at: number;
-  readonly busyTicks: number;
-  readonly self: NodeJS.CpuUsage;
-  readonly brokerTicks: number;
-  readonly redisTicks: number;
-}
-
-/** Linux USER_HZ: /proc reports CPU time in these ticks. */
-const TICKS_PER_SECOND = 100;
-
-export class MachineMonitor {
-  #start: CpuSnapshot | undefined;
-  #loadAtStart = 0;
-
-  begin(): void {
-    this.#loadAtStart = loadavg()[0]!;
-    this.#start = cpuSnapshot();
-  }
-
-  end(): MachineReport {
-    const start = this.#start;
-    const now = cpuSnapshot();
-    const report: MachineReport = { loadAtStart: this.#loadAtStart, loadAtEnd: loadavg()[0]! };
-    if (start === undefined || now === undefined) return report;
-    return { ...report, cores: coresBetween(start, now) };
-  }
-}
-
-function coresBetween(start: CpuSnapshot, now: CpuSnapshot) {
-  const seconds = (now.at - start.at) / 1000;
-  const self = (now.self.user - start.self.user + now.self.system - start.self.system) / 1e6 / seconds;
-  const busy = (now.busyTicks - start.busyTicks) / TICKS_PER_SECOND / seconds;
-  const broker = (now.brokerTicks - start.brokerTicks) / TICKS_PER_SECOND / seconds;
-  const redis = (now.redisTicks - start.redisTicks) / TICKS_PER_SECOND / seconds;
-  return { self, broker, redis, other: Math.max(0, busy - self - broker - redis) };
-}
-
-/**
- * Samples the machine for `ms` while this process does nothing: how many cores everyone else
- * (RabbitMQ and Redis included: other tests use them too) keeps busy.
- */
-export async function othersBusy(ms: number): Promise<number | undefined> {
-  const start = cpuSnapshot();
-  await sleep(ms);
-  const now = cpuSnapshot();
-  if (start === undefined || now === undefined) return undefined;
-  const cores = coresBetween(start, now);
-  return cores.broker + cores.redis + cores.other;
-}
-
-function cpuSnapshot(): CpuSnapshot | undefined {
-  try {
-    const fields = readFileSync('/proc/stat', 'utf8')
-      .split('\n', 1)[0]!
-      .trim()
-      .split(/\s+/)
-      .slice(1)
-      .map(Number);
-    // user nice system idle iowait irq softirq steal …: busy is everything but idle and iowait.
-    const total = fields.slice(0, 8).reduce((sum, value) => sum + value, 0);
-    const busyTicks = total - fields[3]! - fields[4]!;
-    return {
-      at: performance.now(),
-      busyTicks,
-      self: process.cpuUsage(),
-      brokerTicks: ticksOf('beam.smp'),
-      redisTicks: ticksOf('redis-server'),
-    };
-  } catch {
-    return undefined; // not Linux
-  }
-}
-
-const pidCache = new Map<string, number[]>();
-
-function ticksOf(command: string): number {
-  let pids = pidCache.get(command);
-  if (pids === undefined) {
-    pids = [];
-    for (const entry of readdirSync('/proc')) {
-      if (!/^\d+$/.test(entry)) continue;
-      try {
-        if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === command) pids.push(Number(entry));
-      } catch {
-        // gone meanwhile
-      }
-    }
-    pidCache.set(command, pids);
-  }
-  let ticks = 0;
-  for (const pid of pids) {
-    try {
-      // Fields after the command name (which may contain spaces): utime and stime are the 12th and 13th.
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(rest[11]) + Number(rest[12]);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return ticks;
 }

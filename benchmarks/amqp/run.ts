@@ -1,5 +1,10 @@
-// Entry point of `npm run bench:amqp`: tidings vs raw amqplib vs Rascal against the real broker, in one
-// run, and one report. See README.md for what each scenario measures.
+// Entry point of `npm run bench:amqp`: tidings vs raw amqplib, Rascal and amqp-connection-manager
+// against the real broker, in one run, and one report. See README.md for what each scenario measures.
+//
+// This process orchestrates: it declares and fills the queues, runs every repetition of every case in a
+// fresh child process (rounds.ts, child.ts), interleaving the cases round after round, and prints the
+// tables with the ratios and the verdict on issue 15's goals. It compiles tidings once (tidings.ts) and
+// hands the build to the children in TIDINGS_BENCH_BUILD.
 //
 // Before measuring, it waits (up to --max-wait-s in all) until the machine is quiet: the 1-minute load
 // average at most --max-load at the start, and, before each scenario, other processes (the broker
@@ -7,32 +12,26 @@
 // the run declares is named `tbench-<run id>…` and deleted at the end, also on failure or Ctrl-C.
 //
 // Options:
-//   --only <ids>      comma-separated scenarios: publish, consume, latency, repeat-cycle
+//   --only <ids>      comma-separated scenarios: publish, consume, consume-1000, latency, repeat-cycle
 //   --filter <text>   only cases whose label contains the text (e.g. to profile one case)
 //   --quick           one short repetition of everything, to check the suite works
 //   --max-load <n>    load average to wait for before starting (default 1.5)
 //   --max-busy <n>    cores other processes may keep busy before a scenario starts (default 0.75)
 //   --max-wait-s <n>  total time to wait for a quiet machine (default 600)
-//   --timeout-s <n>   give up after this long measuring, waits not counted (default 900): cleans up and
+//   --timeout-s <n>   give up after this long measuring, waits not counted (default 1800): cleans up and
 //                     prints what it has
 //   --json <file>     also write every repetition's value as JSON
 //   --from-src        load tidings from src/ through tsx instead of a tsc build (see tidings.ts)
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import {
-  Admin,
-  describeError,
-  Names,
-  othersBusy,
-  type RunContext,
-  type Scenario,
-  type ScenarioResult,
-} from './harness.js';
+import { Admin, Names } from './admin.js';
+import { describeError, type RunContext, type ScenarioResult } from './harness.js';
+import { othersBusy } from './machine.js';
 import { formatScenario } from './report.js';
+import { runScenario } from './rounds.js';
+import { loadScenario, SCENARIO_IDS } from './scenarios.js';
 import { runControl, sourceState } from '../shared/run-control.js';
-
-const SCENARIO_IDS = ['publish', 'consume', 'latency', 'repeat-cycle'];
 
 // tsx turns on source-map translation of stack traces; compiled code in production runs without it.
 // Formatting a stack (tidings writes the handler's error stack into the header of every repeat copy)
@@ -47,7 +46,7 @@ const { values: args } = parseArgs({
     'max-load': { type: 'string', default: '1.5' },
     'max-busy': { type: 'string', default: '0.75' },
     'max-wait-s': { type: 'string', default: '600' },
-    'timeout-s': { type: 'string', default: '900' },
+    'timeout-s': { type: 'string', default: '1800' },
     json: { type: 'string' },
     'from-src': { type: 'boolean', default: false },
   },
@@ -69,6 +68,9 @@ const { waitForQuiet } = control;
 
 async function main(): Promise<void> {
   const only = args.only?.split(',').map((id) => id.trim());
+  const unknown = only?.filter((id) => !(SCENARIO_IDS as readonly string[]).includes(id)) ?? [];
+  if (unknown.length > 0)
+    throw new Error(`--only: no such scenario ${unknown.join(', ')} (${SCENARIO_IDS.join(', ')})`);
   const ids = SCENARIO_IDS.filter((id) => only === undefined || only.includes(id));
   if (ids.length === 0) throw new Error(`--only: no such scenario (${SCENARIO_IDS.join(', ')})`);
 
@@ -77,16 +79,20 @@ async function main(): Promise<void> {
     const load = loadavg()[0]!;
     return load > maxLoad ? `load average ${load.toFixed(2)} > ${maxLoad}` : undefined;
   });
-  // Loaded only now: loading them compiles tidings (tidings.ts), which would itself raise the load.
-  const scenarios = await Promise.all(
-    ids.map(async (id) => ((await import(`./${id}.js`)) as { scenario: Scenario }).scenario),
-  );
-  const { tidingsBuild } = await import('./tidings.js');
+  // Loaded only now: loading it compiles tidings (tidings.ts), which would itself raise the load.
+  const { tidingsBuild, tidingsBuildDir } = await import('./tidings.js');
+  if (tidingsBuildDir !== undefined) process.env['TIDINGS_BENCH_BUILD'] = tidingsBuildDir;
+  const scenarios = await Promise.all(ids.map((id) => loadScenario(id)));
   const measured = `tidings measured: ${sourceState()}; ${tidingsBuild}`;
   const loadAtStart = loadavg()[0]!;
 
   const admin = await Admin.open();
-  const context: RunContext = { names, admin, quick: args.quick, filter: args.filter, log };
+  const context: RunContext = { names, admin, quick: args.quick, log };
+  const roundOptions = {
+    filter: args.filter,
+    childArgs: args['from-src'] ? ['--from-src'] : [],
+    childTimeoutMs: 300_000,
+  };
   control.printReport = () => {
     const cpu = cpus();
     const header = [
@@ -117,7 +123,7 @@ async function main(): Promise<void> {
       log(`${scenario.id} ...`);
       const started = Date.now();
       try {
-        results.push(await scenario.run(context));
+        results.push(await runScenario(scenario, context, roundOptions));
         log(`${scenario.id} done in ${Math.round((Date.now() - started) / 1000)} s`);
       } catch (error) {
         log(`${scenario.id} FAILED: ${describeError(error)}`);

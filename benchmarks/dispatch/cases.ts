@@ -1,6 +1,7 @@
 // Case builders shared by the "N listeners, emit one event" scenarios (one-listener, ten-listeners,
 // mixed-priorities, base-class-listener). Each builder makes fresh objects on `setup()`, so a case
 // never inherits an emitter that another case has already warmed up.
+import Emittery from 'emittery';
 import { EventEmitter as EventEmitter3 } from 'eventemitter3';
 import { EventEmitter } from 'node:events';
 import { EventDispatcher, type EventClass } from '../../src/index.js';
@@ -144,4 +145,30 @@ export function mittEmit(count: number): Case {
 /** The three string-keyed peers, each with `count` listeners on one event name. */
 export function peerEmitCases(count: number): Case[] {
   return [eventemitter3Emit(count), nodeEventsEmit(count), mittEmit(count)];
+}
+
+/**
+ * emittery with the same synchronous listeners, `await emit()` per operation: emittery has no
+ * synchronous emit (every emit returns a promise), so it is in the "best emitter" comparison of the
+ * 1- and 10-listener scenarios as its users get it.
+ */
+export function emitteryEmit(count: number): Case {
+  return {
+    label: 'emittery emit (awaited)',
+    library: 'emittery',
+    callsPerOp: count,
+    setup() {
+      const tally = new Tally();
+      const emitter = new Emittery<PeerEvents>();
+      for (const listener of syncListeners(tally, count)) emitter.on(EVENT_NAME, listener);
+      const events = orderPlacedPool();
+      return {
+        kind: 'async',
+        tally,
+        async run(ops) {
+          for (let i = 0; i < ops; i++) await emitter.emit(EVENT_NAME, events[i & POOL_MASK]!);
+        },
+      } satisfies AsyncBench;
+    },
+  };
 }

@@ -113,5 +113,6 @@ export const scenario: Scenario = {
   title: 'subscribe/unsubscribe churn (on + dispatch + off per op)',
   baseline: 'eventemitter3 on + emit + off',
   primary: 'tidings on + dispatchSync + off',
+  goals: [{ label: 'tidings on + dispatchSync + off', atLeast: 1 }],
   cases: [tidings, eventemitter3, nodeEvents, mittCase],
 };

@@ -33,8 +33,10 @@ export interface Case {
 export interface Goal {
   /** The tidings case the goal is about. */
   readonly label: string;
-  /** Minimum ratio to the scenario's baseline. */
+  /** Minimum ratio to the scenario's baseline, or to its fastest peer (`against: 'best peer'`). */
   readonly atLeast: number;
+  /** Default `baseline`. `best peer`: the fastest of the scenario's peer cases (best fork each). */
+  readonly against?: 'baseline' | 'best peer';
 }
 
 export interface Scenario {

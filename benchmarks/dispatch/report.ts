@@ -27,7 +27,13 @@ interface Row {
   readonly cpuShare: number;
 }
 
-export function formatReport(scenarios: readonly Scenario[], results: Results, header: string): string {
+export function formatReport(
+  scenarios: readonly Scenario[],
+  results: Results,
+  header: string,
+  /** More sections (e.g. the import time), each with its verdict. */
+  extra: readonly { lines: readonly string[]; verdict: string }[] = [],
+): string {
   const lines = [header, ''];
   const verdicts: string[] = [];
   scenarios.forEach((scenario, index) => {
@@ -52,21 +58,27 @@ export function formatReport(scenarios: readonly Scenario[], results: Results, h
     ];
     lines.push(...alignTable(table).map((line) => `   ${line}`));
 
-    for (const goal of scenario.goals ?? []) {
-      const row = rows.find((candidate) => candidate.label === goal.label);
-      const value = row && ratio(row);
-      if (value === undefined) continue;
-      const verdict = `${goal.label} ≥ ${goal.atLeast.toFixed(2)}× ${scenario.baseline}: ${value >= goal.atLeast ? 'MET' : 'MISSED'} (${formatRatio(value)})`;
-      lines.push(`   goal: ${verdict}`);
-      verdicts.push(`${scenario.title}: ${verdict}`);
-    }
-    const primary = rows.find((row) => row.label === scenario.primary);
     const peers = rows.filter((row) => row.peer);
     const fastestPeer = peers.reduce<Row | undefined>(
       (best, row) => (best === undefined || row.opsPerSec > best.opsPerSec ? row : best),
       undefined,
     );
-    if (primary !== undefined && fastestPeer !== undefined) {
+    for (const goal of scenario.goals ?? []) {
+      const row = rows.find((candidate) => candidate.label === goal.label);
+      const against = goal.against === 'best peer' ? fastestPeer : baseline;
+      if (row === undefined || against === undefined) continue;
+      const value = row.opsPerSec / against.opsPerSec;
+      const versus =
+        goal.against === 'best peer'
+          ? `best emitter (fastest of ${peers.map((peer) => peer.label).join(', ')}: ${against.label})`
+          : against.label;
+      const verdict = `${goal.label} ≥ ${goal.atLeast.toFixed(2)}× ${versus}: ${value >= goal.atLeast ? 'MET' : 'MISSED'} (${formatRatio(value)})`;
+      lines.push(`   goal: ${verdict}`);
+      verdicts.push(`${scenario.title}: ${verdict}`);
+    }
+    const primary = rows.find((row) => row.label === scenario.primary);
+    const hasPeerGoal = scenario.goals?.some((goal) => goal.against === 'best peer') === true;
+    if (primary !== undefined && fastestPeer !== undefined && !hasPeerGoal) {
       const verdict = `${primary.label} vs fastest peer (${fastestPeer.label}): ${formatRatio(primary.opsPerSec / fastestPeer.opsPerSec)}, ${primary.opsPerSec > fastestPeer.opsPerSec ? 'beaten' : 'NOT beaten'}`;
       lines.push(`   aim:  ${verdict}`);
       verdicts.push(`${scenario.title}: ${verdict}`);
@@ -84,6 +96,10 @@ export function formatReport(scenarios: readonly Scenario[], results: Results, h
     verdicts.push(
       `no allocation per dispatchSync (< ${NO_ALLOCATION} B/dispatch): ${worst < NO_ALLOCATION ? 'MET' : 'MISSED'} (worst ${worst.toFixed(2)} B/dispatch)`,
     );
+  }
+  for (const section of extra) {
+    lines.push(...section.lines, '');
+    verdicts.push(section.verdict);
   }
   lines.push('Summary', ...verdicts.map((verdict) => `  - ${verdict}`));
   return lines.join('\n');

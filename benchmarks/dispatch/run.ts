@@ -20,6 +20,7 @@
 //   --filter <text> only cases whose scenario id or label contains the text
 //   --quick         short timings and 1 fork, to check the suite works (numbers are not meaningful)
 //   --in-process    run every case in this process (forks become repetitions), to see the interference
+//   --import-runs <n> fresh processes per contender for the import time (default 21, --quick 5; 0 skips it)
 //   --json <file>   also write every measurement as JSON
 import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -29,6 +30,7 @@ import { parseArgs, promisify } from 'node:util';
 import { scenario as asyncListener } from './async-listener.js';
 import { scenario as baseClassListener } from './base-class-listener.js';
 import { scenario as churn } from './churn.js';
+import { formatImportTimes, measureImportTimes, type ImportTimes } from './import-time.js';
 import { DEFAULT_TIMING, measure, QUICK_TIMING, type Measurement, type Scenario } from './harness.js';
 import { scenario as mixedPriorities } from './mixed-priorities.js';
 import { scenario as oneListener } from './one-listener.js';
@@ -51,6 +53,7 @@ const { values: args } = parseArgs({
     filter: { type: 'string' },
     quick: { type: 'boolean', default: false },
     'in-process': { type: 'boolean', default: false },
+    'import-runs': { type: 'string' },
     json: { type: 'string' },
   },
 });
@@ -93,6 +96,13 @@ async function main(): Promise<void> {
     }
   }
 
+  // The import time: unless --filter selects something else (`--filter import` measures only it).
+  const importRuns = Number(args['import-runs'] ?? (args.quick ? 5 : 21));
+  let importTimes: ImportTimes | undefined;
+  if (importRuns > 0 && (args.filter === undefined || 'import-time'.includes(args.filter))) {
+    importTimes = await measureImportTimes(importRuns, (line) => void process.stderr.write(`${line}\n`));
+  }
+
   const cpu = cpus();
   const header = [
     `tidings dispatch benchmarks: Node ${process.version}, ${process.platform}/${process.arch}, ` +
@@ -107,9 +117,11 @@ async function main(): Promise<void> {
       ? `all cases in ONE process, ${forks} repetition(s) each; ops/s = median of the repetitions`
       : `each case in ${forks} fresh process(es); ops/s = the best process's median (see run.ts), "forks" = the slowest and the median process`,
   ].join('\n');
-  process.stdout.write(`\n${formatReport(SCENARIOS, results, header)}\n`);
+  const extra = importTimes === undefined ? [] : [formatImportTimes(importTimes)];
+  process.stdout.write(`\n${formatReport(SCENARIOS, results, header, extra)}\n`);
   if (args.json !== undefined) {
-    writeFileSync(args.json, `${JSON.stringify(Object.fromEntries(results), null, 2)}\n`);
+    const json = { ...Object.fromEntries(results), ...(importTimes ? { 'import-time': importTimes } : {}) };
+    writeFileSync(args.json, `${JSON.stringify(json, null, 2)}\n`);
   }
 }
 

@@ -7,7 +7,7 @@
 // queues, outbox rows), runs the child, and checks what it did.
 import pg from 'pg';
 import type { Pool, PoolClient } from 'pg';
-import type { Admin, Names } from '../amqp/harness.js';
+import type { Admin, Names } from '../amqp/admin.js';
 import type { MysqlSide } from './adapters.js';
 import type { CpuSample, MachineReport } from './machine.js';
 

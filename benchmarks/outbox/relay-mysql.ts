@@ -4,7 +4,9 @@
 // application writes them (flushes through Bridge.useOutbox, 1000 events each: a MysqlUnitOfWork over a
 // mysql2 pool, a PgUnitOfWork over a pg pool), and the relay's outbox is built over a pool, as an
 // application's is. PostgreSQL wakes the relay with LISTEN/NOTIFY; MySQL has none, but a relay whose
-// claim came back full claims again at once, so polling plays no part while it drains.
+// claim came back full claims again at once, so polling plays no part while it drains. The same
+// messages published directly with `Publisher.send` (relay.ts's case) run in the same rounds: each
+// relay ÷ direct is issue 15's goal on each database.
 import mysql from 'mysql2/promise';
 import type { ClaimedRow, Outbox } from '../../src/index.js';
 import type * as MysqlEntry from '../../src/mysql.js';
@@ -33,7 +35,7 @@ import {
   type Scenario,
   type ScenarioResult,
 } from './harness.js';
-import { connectedTransport, fillOutbox } from './relay.js';
+import { connectedTransport, directSendCase, fillOutbox, relayGoals, SEND } from './relay.js';
 import { WireRoundTrips } from './wire.js';
 
 const { Bridge, EventDispatcher, Flusher, MemoryTransport, OutboxRelay } = tidings;
@@ -105,7 +107,17 @@ export const scenario: Scenario = {
       },
     });
 
-    return [relayCase('postgres'), relayCase('mysql')];
+    // Publishing the same messages directly, in the same run: the relay on each database ÷ this (issue 15).
+    const direct = directSendCase(SEND, routingKey, {
+      warmup,
+      rows: options.rows,
+      async after({ admin }) {
+        const count = await admin.messageCount(queue);
+        await admin.purge(queue);
+        if (count !== total) throw new Error(`the queue holds ${count} messages, expected ${total}`);
+      },
+    });
+    return [direct, relayCase('postgres'), relayCase('mysql')];
   },
 
   result(rows: Row[], options: RunOptions, machine: MachineReport): ScenarioResult {
@@ -116,7 +128,8 @@ export const scenario: Scenario = {
       id: 'relay-mysql',
       title:
         `Relay throughput, MariaDB/MySQL against PostgreSQL → RabbitMQ with confirms: ` +
-        `${options.rows.toLocaleString('en-US')} messages (200-byte JSON, persistent, mandatory) per repetition`,
+        `${options.rows.toLocaleString('en-US')} messages (200-byte JSON, persistent, mandatory) per repetition, ` +
+        'and publishing them directly',
       notes: [
         `each repetition in a fresh process, on fresh connections and pool; cases interleaved; the first ` +
           `${warmupOf(options).toLocaleString('en-US')} messages warm the process up and are not timed`,
@@ -130,7 +143,7 @@ export const scenario: Scenario = {
       baseline: label('postgres', batchSize),
       ratioTo: 'PostgreSQL',
       rows,
-      goals: [],
+      goals: relayGoals(rows, [label('postgres', batchSize), label('mysql', batchSize)]),
       machine,
       summary:
         pg === undefined || my === undefined

@@ -42,14 +42,14 @@ import {
 const { AmqpTransport, Bridge, EventDispatcher, OutboxRelay, Publisher } = tidings;
 const { PgOutbox } = tidingsPostgres;
 
-const SEND = `tidings Publisher.send, window ${CONFIRM_WINDOW}`;
+export const SEND = `tidings Publisher.send, window ${CONFIRM_WINDOW}`;
 const FORWARD = `tidings Bridge.forward (dispatch), window ${CONFIRM_WINDOW}`;
 const relayLabel = (batchSize: number, isDefault: boolean) =>
   `OutboxRelay, batchSize ${batchSize}${isDefault ? ' (default)' : ''}`;
 const relaysLabel = (relays: number, batchSize: number) =>
   `${relays} OutboxRelays in one process, batchSize ${batchSize} each`;
-/** The goal: the relay with its defaults moves at least this share of what direct publishing does. */
-const GOAL_RATIO = 0.7;
+/** Issue 15: the relay with its defaults moves at least this share of what direct publishing does. */
+export const GOAL_RATIO = 0.9;
 /** Rows per flush when filling the outbox. */
 const FILL_CHUNK = 1000;
 
@@ -113,39 +113,6 @@ export const scenario: Scenario = {
       if (count !== total) throw new Error(`the queue holds ${count} messages, expected ${total}`);
     }
 
-    function directCase(
-      label: string,
-      setUp: (transport: InstanceType<typeof AmqpTransport>) => (event: OrderPlaced) => Promise<unknown>,
-    ): CaseSpec {
-      return {
-        label,
-        async measure() {
-          const events = Array.from({ length: total }, (_, seq) => new OrderPlaced(seq));
-          const transport = await connectedTransport('bench-outbox-direct');
-          try {
-            const publish = setUp(transport);
-            let next = 0;
-            const start = (done: Done) => void publish(events[next++]!).then(() => done(), done);
-            await pump({ window: CONFIRM_WINDOW, total: warmup }, start);
-            const meter = new CpuMeter();
-            meter.begin();
-            const result = await pump({ window: CONFIRM_WINDOW, total: options.rows }, start);
-            const cpuSample = meter.end();
-            return {
-              rate: result.rate,
-              cpuUs: result.cpuUs,
-              units: options.rows,
-              kinds: [],
-              ...(cpuSample === undefined ? {} : { cpuSample }),
-            };
-          } finally {
-            await transport.close();
-          }
-        },
-        after: checkAndPurge,
-      };
-    }
-
     function relayCase(batchSize: number, label: string, relays = 1): CaseSpec {
       return {
         label,
@@ -164,11 +131,8 @@ export const scenario: Scenario = {
     }
 
     return [
-      directCase(SEND, (transport) => {
-        const publisher = new Publisher(transport, { appId: 'bench' });
-        return (event) => publisher.send(event, routingKey, { eventName: OrderPlaced.eventName });
-      }),
-      directCase(FORWARD, (transport) => {
+      directSendCase(SEND, routingKey, { warmup, rows: options.rows, after: checkAndPurge }),
+      directCase(FORWARD, { warmup, rows: options.rows, after: checkAndPurge }, (transport) => {
         const dispatcher = new EventDispatcher();
         new Bridge({ dispatcher, transport, appId: 'bench' }).forward(OrderPlaced, { routingKey });
         return (event) => dispatcher.dispatch(event);
@@ -209,11 +173,65 @@ export const scenario: Scenario = {
       per: 'msg',
       baseline: SEND,
       rows,
-      goals: relayGoals(rows, relayLabel(options.batchSizes[0]!, true)),
+      goals: relayGoals(rows, [relayLabel(options.batchSizes[0]!, true)]),
       machine,
     };
   },
 };
+
+/** What a direct-publishing case needs: messages before the clock starts, messages timed, the check. */
+export interface DirectSpec {
+  readonly warmup: number;
+  readonly rows: number;
+  readonly after: (context: ParentContext) => Promise<void>;
+}
+
+/**
+ * Publishing directly, 1000 unconfirmed at most: `warmup` messages, then `rows` timed, each one an
+ * OrderPlaced event published by what `setUp` returns.
+ */
+function directCase(
+  label: string,
+  spec: DirectSpec,
+  setUp: (transport: InstanceType<typeof AmqpTransport>) => (event: OrderPlaced) => Promise<unknown>,
+): CaseSpec {
+  const total = spec.warmup + spec.rows;
+  return {
+    label,
+    async measure() {
+      const events = Array.from({ length: total }, (_, seq) => new OrderPlaced(seq));
+      const transport = await connectedTransport('bench-outbox-direct');
+      try {
+        const publish = setUp(transport);
+        let next = 0;
+        const start = (done: Done) => void publish(events[next++]!).then(() => done(), done);
+        await pump({ window: CONFIRM_WINDOW, total: spec.warmup }, start);
+        const meter = new CpuMeter();
+        meter.begin();
+        const result = await pump({ window: CONFIRM_WINDOW, total: spec.rows }, start);
+        const cpuSample = meter.end();
+        return {
+          rate: result.rate,
+          cpuUs: result.cpuUs,
+          units: spec.rows,
+          kinds: [],
+          ...(cpuSample === undefined ? {} : { cpuSample }),
+        };
+      } finally {
+        await transport.close();
+      }
+    },
+    after: spec.after,
+  };
+}
+
+/** `Publisher.send` of the same events to `routingKey`: what the relay is compared with (relay-mysql too). */
+export function directSendCase(label: string, routingKey: string, spec: DirectSpec): CaseSpec {
+  return directCase(label, spec, (transport) => {
+    const publisher = new Publisher(transport, { appId: 'bench' });
+    return (event) => publisher.send(event, routingKey, { eventName: OrderPlaced.eventName });
+  });
+}
 
 export async function connectedTransport(name: string): Promise<InstanceType<typeof AmqpTransport>> {
   const transport = new AmqpTransport({ url: AMQP_URL, connectionName: name });
@@ -332,7 +350,8 @@ export async function fillOutbox(
   await pool.query(`ANALYZE "${table}"`);
 }
 
-function relayGoals(rows: readonly Row[], defaultRelay: string): GoalVerdict[] {
+/** Every relay row ÷ the direct `Publisher.send` row, medians; the goal is about `goalRelays`, the others are for reference. */
+export function relayGoals(rows: readonly Row[], goalRelays: readonly string[]): GoalVerdict[] {
   const send = rows.find((row) => row.label === SEND && row.values.length > 0);
   if (send === undefined) return [];
   const verdicts: GoalVerdict[] = [];
@@ -342,7 +361,7 @@ function relayGoals(rows: readonly Row[], defaultRelay: string): GoalVerdict[] {
     verdicts.push({
       description: `${row.label} ≥ ${GOAL_RATIO}× ${SEND}`,
       met: ratio >= GOAL_RATIO,
-      detail: `${ratio.toFixed(2)}×${row.label === defaultRelay ? '' : ' (not the default: for reference)'}`,
+      detail: `${ratio.toFixed(2)}×${goalRelays.includes(row.label) ? '' : ' (not the default: for reference)'}`,
     });
   }
   return verdicts;

@@ -40,7 +40,9 @@ import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Admin, describeError, Names, othersBusy } from '../amqp/harness.js';
+import { Admin, Names } from '../amqp/admin.js';
+import { describeError } from '../amqp/harness.js';
+import { othersBusy } from '../amqp/machine.js';
 import { runControl, sourceState } from '../shared/run-control.js';
 import {
   createPool,
