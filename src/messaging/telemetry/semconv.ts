@@ -22,6 +22,8 @@ export const ATTR = {
   outcome: 'tidings.outcome',
   repeatDelayMs: 'tidings.repeat.delay_ms',
   deadLetterReason: 'tidings.dead_letter.reason',
+  /** The dead-letter queue a depth is measured of. */
+  deadLetterQueue: 'tidings.dead_letter.queue',
   replays: 'tidings.replays',
 } as const;
 
