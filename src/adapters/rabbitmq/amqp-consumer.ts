@@ -44,7 +44,7 @@ export class AmqpConsumer implements TransportConsumer, DeliveryOwner {
     this.#acks = new AckBatch(channel, () => this.#channel === channel);
     await channel.prefetch(this.prefetch);
     // Not through an instrumentation's wrapper: tidings traces each delivery itself (uninstrumented.ts).
-    const consume = uninstrumented(channel.consume);
+    const consume = uninstrumented(channel, 'consume');
     const reply = await consume.call(channel, this.queue, (message) => this.#onMessage(channel, message), {
       noAck: false,
     });

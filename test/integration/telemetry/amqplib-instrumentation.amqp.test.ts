@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { trace } from '@opentelemetry/api';
+import type * as Amqplib from 'amqplib';
 import { AmqplibInstrumentation } from '@opentelemetry/instrumentation-amqplib';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Bridge, EventDispatcher, Publisher, type SettledOutcome } from '../../../src/index.js';
@@ -57,7 +58,7 @@ async function until(condition: () => boolean, what: string): Promise<void> {
 }
 
 it('is active: amqplib used directly gets its publish span', async () => {
-  const amqplib = require('amqplib') as typeof import('amqplib');
+  const amqplib = require('amqplib') as typeof Amqplib;
   // Not an export of the package: by path, as require-in-the-middle finds it.
   const channelModel = require(join(dirname(require.resolve('amqplib')), 'lib/channel_model.js')) as {
     Channel: { prototype: { consume: { __wrapped?: boolean } } };
