@@ -5,8 +5,8 @@ interface Wrapped {
 }
 
 /**
- * `target[name]`, the amqplib method beneath the wrappers that instrumentations install (OpenTelemetry's shimmer marks
- * each with `__wrapped` and keeps the original as `__original`), else the method itself.
+ * `target[name]`: the amqplib method beneath the wrappers that instrumentations install (OpenTelemetry's
+ * shimmer marks each with `__wrapped` and keeps the original as `__original`), else the method itself.
  *
  * tidings makes its own spans (a `process` span per delivery, with the messaging conventions'
  * attributes, a child of the message's creation context). `@opentelemetry/instrumentation-amqplib`
