@@ -59,12 +59,13 @@ const expectations: Record<string, (out: string) => void> = {
   'tracing.ts': (out) =>
     expect(out).toBe(
       [
-        '1 trace, 7 spans',
+        '1 trace, 8 spans',
         'POST /orders',
         '  create order',
         '    send order',
         '    process billing.orders repeated attempt 1 error.type=Error',
         '      ack billing.orders repeated',
+        '      send billing.orders.wait.50ms',
         '    process billing.orders acked attempt 2',
         '      ack billing.orders acked',
         '',

@@ -3,6 +3,7 @@
 // registered but no loadable `@opentelemetry/api` (an optional peer), nothing breaks either.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
+  Consumer,
   encodeOutboxMessage,
   MemoryBroker,
   MemoryOutbox,
@@ -61,6 +62,38 @@ describe('no OpenTelemetry SDK registered', () => {
     expect(relayed.content.equals(sent.content)).toBe(true);
     expect(relayed.properties.headers).toStrictEqual(sent.properties.headers);
     expect(headers).toStrictEqual({ 'x-tenant': 't-1' }); // the caller's object is never written to
+    expect(loads.count).toBe(0);
+  });
+
+  it('a running relay and a consumer that repeats and dead-letters never load @opentelemetry/api', async () => {
+    resetOtel();
+    const transport = new MemoryTransport({ broker: new MemoryBroker() });
+    const outbox = new MemoryOutbox();
+    const relay = new OutboxRelay({ outbox, transport, pollIntervalMs: 5 });
+    const consumer = new Consumer(transport, {
+      queue: 'billing.orders',
+      bindingKeys: ['order.placed'],
+      appId: 'billing',
+      maxAttempts: 2,
+      repeatDelaysMs: [0],
+    });
+    const outcomes: string[] = [];
+    consumer.on('settled', (settled) => outcomes.push(settled.outcome));
+    await consumer.consume(() => {
+      throw new Error('declined');
+    });
+    relay.start();
+    try {
+      const row = encodeOutboxMessage({ orderId: 'o-3' }, 'order.placed', { appId: 'shop' });
+      await new InMemoryUnitOfWork().transaction((tx) => outbox.add([row], tx));
+      relay.nudge();
+      const deadline = Date.now() + 5000;
+      while (outcomes.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+      expect(outcomes).toEqual(['repeated', 'dead-lettered']);
+    } finally {
+      await relay.stop();
+      await consumer.close();
+    }
     expect(loads.count).toBe(0);
   });
 

@@ -12,7 +12,10 @@ import {
 
 export interface InstalledOtel {
   readonly exporter: InMemorySpanExporter;
-  /** The finished spans named `name`, in the order they ended. */
+  /**
+   * The finished spans named `name`, in the order they started (a repeat's delivery can be processed
+   * before the attempt that sent it has ended its span).
+   */
   spans(name: string): ReadableSpan[];
   /** The one finished span named `name`. */
   span(name: string): ReadableSpan;
@@ -33,7 +36,11 @@ export function installOtel(): InstalledOtel {
   propagation.setGlobalPropagator(
     new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }),
   );
-  const spans = (name: string) => exporter.getFinishedSpans().filter((span) => span.name === name);
+  const spans = (name: string) =>
+    exporter
+      .getFinishedSpans()
+      .filter((span) => span.name === name)
+      .sort((a, b) => a.startTime[0] - b.startTime[0] || a.startTime[1] - b.startTime[1]);
   return {
     exporter,
     spans,

@@ -211,6 +211,13 @@ describe('OpenTelemetry traces through the outbox (memory transport)', () => {
     expect(first!.events.map((event) => event.name)).toEqual(['exception', 'tidings.repeat']);
     expect(second!.attributes).toMatchObject({ 'tidings.outcome': 'acked', 'tidings.attempt': 2 });
     expect(second!.status.code).toBe(SpanStatusCode.UNSET);
+    // The repeat's copy (no delay: straight to the queue) is sent in a span under the first attempt's.
+    const copy = otel.span(`send ${QUEUE}`);
+    expect(parentOf(copy)).toBe(first!.spanContext().spanId);
+    expect(copy.attributes).toMatchObject({
+      'messaging.destination.name': '',
+      'messaging.operation.type': 'send',
+    });
   });
 
   it('a dead letter says why on its span, and its replay continues the original trace', async () => {
@@ -241,6 +248,14 @@ describe('OpenTelemetry traces through the outbox (memory transport)', () => {
     const event = deadLettered!.events.find((e) => e.name === 'tidings.dead_letter');
     expect(event?.attributes).toMatchObject({ 'tidings.dead_letter.reason': 'non-retryable' });
     expect(replayed!.attributes).toMatchObject({ 'tidings.outcome': 'acked', 'tidings.replays': 1 });
+    // The dead letter's copy is sent under its process span; the replay (no context of its own) under
+    // the creation context, and the replayed delivery still hangs under that.
+    const sends = otel.exporter.getFinishedSpans().filter((span) => span.name.startsWith('send '));
+    expect(sends.map((span) => [span.name, parentOf(span)])).toEqual([
+      ['send order', create.spanContext().spanId],
+      ['send billing.dead-letter', deadLettered!.spanContext().spanId],
+      [`send ${QUEUE}`, create.spanContext().spanId],
+    ]);
   });
 
   it('a direct send (no outbox): the `send` span is the creation context, a child of the active span', async () => {

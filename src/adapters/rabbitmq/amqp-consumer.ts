@@ -3,6 +3,7 @@ import type { TransportConsumer, Delivery, DeliveryHandler } from '../../messagi
 import { Signal } from '../../internal/signal.js';
 import { AckBatch } from './ack-batch.js';
 import { amqpDelivery, type DeliveryOwner } from './amqp-delivery.js';
+import { uninstrumented } from './uninstrumented.js';
 
 /**
  * One consumer on a channel of its own (so its prefetch is its own, and a channel error elsewhere does
@@ -42,7 +43,9 @@ export class AmqpConsumer implements TransportConsumer, DeliveryOwner {
     this.#channel = channel;
     this.#acks = new AckBatch(channel, () => this.#channel === channel);
     await channel.prefetch(this.prefetch);
-    const reply = await channel.consume(this.queue, (message) => this.#onMessage(channel, message), {
+    // Not through an instrumentation's wrapper: tidings traces each delivery itself (uninstrumented.ts).
+    const consume = uninstrumented(channel, 'consume');
+    const reply = await consume.call(channel, this.queue, (message) => this.#onMessage(channel, message), {
       noAck: false,
     });
     this.#consumerTag = reply.consumerTag;

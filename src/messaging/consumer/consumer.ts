@@ -21,6 +21,7 @@ import {
 } from './consumer-options.js';
 import { consumerTopology } from './consumer-topology.js';
 import { observeProcess, type ProcessObservation } from '../telemetry/observe-process.js';
+import { observeDeadLetterDepth } from '../telemetry/dead-letter-depth.js';
 import type { TransportConsumer, Delivery, Transport } from '../transport.js';
 
 export type { ConsumedMessage, MessageHandler } from './consumed-message.js';
@@ -54,6 +55,8 @@ export class Consumer<P = unknown> extends EventEmitter<ConsumerEvents> {
   #consumer: TransportConsumer | undefined;
   /** Aborted by close(): copies being retried give their message back to the queue. */
   #stopping = new AbortController();
+  /** Unregisters the dead-letter queue's depth gauge (dead-letter-depth.ts), registered while consuming. */
+  #unobserveDepth: (() => void) | undefined;
 
   constructor(transport: Transport, options: ConsumerOptions) {
     super();
@@ -109,12 +112,15 @@ export class Consumer<P = unknown> extends EventEmitter<ConsumerEvents> {
         prefetch: this.#options.prefetch,
       },
     );
+    this.#unobserveDepth = observeDeadLetterDepth(this.#transport, this.deadLetter.queue);
   }
 
   /** Stops consuming; resolves once running handlers have finished and settled their messages. */
   async close(): Promise<void> {
     const consumer = this.#consumer;
     this.#consumer = undefined;
+    this.#unobserveDepth?.();
+    this.#unobserveDepth = undefined;
     this.#stopping.abort();
     await consumer?.cancel();
   }

@@ -9,6 +9,7 @@ import { copyProperties, receivedHeaderBytes, refusedCopyError } from './copy-me
 import { SettleDecisions, type DecidedCopy, type SettleDecision } from './settle-decisions.js';
 import type { ConsumerEvents } from './consumer-events.js';
 import type { Delivery, Transport } from '../transport.js';
+import { publishCopy } from '../telemetry/copy-spans.js';
 
 /** What the copy-then-ack flow needs of its consumer. */
 export interface CopyThenAckContext {
@@ -209,7 +210,7 @@ export class CopyThenAck {
       properties: copyProperties(delivery.properties, identity.messageId, headers),
     };
     const copied = await publishUntilConfirmed(
-      () => transport.publish(message),
+      () => publishCopy(transport, message, 'settle'),
       this.context.stopping(),
       (error, attempt, retryInMs) =>
         events.emit(

@@ -22,6 +22,7 @@ import {
 import type { DeadLetterArchiveStore } from './dead-letter-archive-store.js';
 import { DeadLetters } from './dead-letters.js';
 import { replayMessage } from './replay-message.js';
+import { publishCopy } from '../telemetry/copy-spans.js';
 
 const DEFAULT_LIST_LIMIT = 100;
 const DEFAULT_BATCH_SIZE = 100;
@@ -182,7 +183,7 @@ export class DeadLetterArchiveCore {
     const results = await Promise.allSettled(
       rows.map(async (row) => {
         if (row.queue === undefined) throw new Error('the original queue is unknown');
-        await this.#transport.publish(replayMessage({ ...row, queue: row.queue }));
+        await publishCopy(this.#transport, replayMessage({ ...row, queue: row.queue }), 'replay');
       }),
     );
     return results.map((result) =>

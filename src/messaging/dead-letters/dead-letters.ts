@@ -7,6 +7,7 @@ import { identify } from '../envelope.js';
 import { HEADERS, resolveDeadLetterNames, type DeadLetterNames } from '../names.js';
 import type { Delivery, MessageProperties, Transport } from '../transport.js';
 import { replayMessage } from './replay-message.js';
+import { publishCopy } from '../telemetry/copy-spans.js';
 
 /** How long a scan waits for the messages it returned to be back in the queue (see `#requeued`). */
 const REQUEUE_WAIT_MS = 2000;
@@ -149,7 +150,11 @@ export class DeadLetters {
           outcome = 'failed';
         } else {
           try {
-            await this.#transport.publish(replayMessage({ ...deadLetter, queue: deadLetter.queue }));
+            await publishCopy(
+              this.#transport,
+              replayMessage({ ...deadLetter, queue: deadLetter.queue }),
+              'replay',
+            );
             outcome = 'replayed';
             summary.replayed++;
           } catch (error) {

@@ -9,6 +9,7 @@ import { sleep } from '../../internal/signal.js';
 import type { ClaimedRow, FailedRow, Outbox, OutboxStats } from './outbox.js';
 import { messageOfRow } from './outbox-message.js';
 import { publishTraced } from '../telemetry/producer-spans.js';
+import { observeOutbox, relayBatchClaimed, relayBatchMarked } from '../telemetry/outbox-metrics.js';
 
 export interface OutboxRelayOptions {
   outbox: Outbox<never>;
@@ -92,6 +93,8 @@ export class OutboxRelay extends EventEmitter<OutboxRelayEvents> {
   /** A nudge that came while a batch was running: the loop goes round again instead of sleeping. */
   #nudged = false;
   #unwatch: (() => Promise<void>) | undefined;
+  /** Unregisters the outbox gauges (outbox-metrics.ts) registered while running. */
+  #unobserve: (() => void) | undefined;
 
   constructor(options: OutboxRelayOptions) {
     super();
@@ -135,6 +138,7 @@ export class OutboxRelay extends EventEmitter<OutboxRelayEvents> {
   start(): void {
     if (this.#running !== undefined) return;
     this.#stopping = new AbortController();
+    this.#unobserve = observeOutbox(this.#outbox);
     this.#running = this.#loop();
   }
 
@@ -149,7 +153,9 @@ export class OutboxRelay extends EventEmitter<OutboxRelayEvents> {
    * the loop runs a pipelined version of it.
    */
   async relayOnce(): Promise<number> {
+    const started = performance.now();
     const rows = await this.#outbox.claim(this.owner, this.#batchSize, this.#leaseMs);
+    relayBatchClaimed(rows, started);
     if (rows.length === 0) return 0;
     return this.#settle(rows, await this.#publishAll(rows));
   }
@@ -170,7 +176,9 @@ export class OutboxRelay extends EventEmitter<OutboxRelayEvents> {
     let claimAhead = true;
     let marking: Promise<void> = Promise.resolve();
     const claim = (): Promise<ClaimedRow[]> => {
+      const started = performance.now();
       const claimed = this.#outbox.claim(this.owner, this.#batchSize, this.#leaseMs).then((rows) => {
+        relayBatchClaimed(rows, started);
         for (const row of rows) held.add(row);
         return rows;
       });
@@ -295,6 +303,7 @@ export class OutboxRelay extends EventEmitter<OutboxRelayEvents> {
       }
       this.#notify('published', { count: marked.length });
     }
+    relayBatchMarked(rows);
     return published.length;
   }
 
@@ -302,6 +311,8 @@ export class OutboxRelay extends EventEmitter<OutboxRelayEvents> {
   async stop(): Promise<void> {
     this.#stopping.abort();
     this.#wake.abort();
+    this.#unobserve?.();
+    this.#unobserve = undefined;
     await this.#running;
     this.#running = undefined;
     await this.#outbox.release(this.owner).catch((error: unknown) => this.#error(error));
@@ -345,7 +356,7 @@ export class OutboxRelay extends EventEmitter<OutboxRelayEvents> {
           this.#nudged = false;
           continue;
         }
-        await sleep(this.#pollIntervalMs, anyOf(this.#wake.signal, this.#stopping.signal));
+        await sleep(this.#pollIntervalMs, AbortSignal.any([this.#wake.signal, this.#stopping.signal]));
         this.#nudged = false;
       }
     } finally {
@@ -382,8 +393,4 @@ export class OutboxRelay extends EventEmitter<OutboxRelayEvents> {
   #error(error: unknown): void {
     this.emit('error', error instanceof Error ? error : new Error(String(error)));
   }
-}
-
-function anyOf(...signals: AbortSignal[]): AbortSignal {
-  return AbortSignal.any(signals);
 }

@@ -3,9 +3,12 @@ import type { Settlement } from '../consumer/decide-settlement.js';
 import type { MessageIdentity } from '../envelope.js';
 import type { Delivery } from '../transport.js';
 import { headerGetter } from './header-carrier.js';
-import { messagingMetrics, type MessagingMetrics } from './messaging-metrics.js';
+import { elapsedS, messagingMetrics, type MessagingMetrics } from './messaging-metrics.js';
 import { tracingOtel, type Otel } from './otel-api.js';
+import { failSpan } from './producer-spans.js';
 import { ATTR, errorType, EVENTS, MESSAGING_SYSTEM, OUTCOME, TRACER_NAME } from './semconv.js';
+import { recordSettle } from './settle-metrics.js';
+import { safely, telemetryFailed } from './telemetry-failure.js';
 
 /** A settle decision (what `decideSettlement` answers once the handler ran, or instead of running it). */
 type Decided = Exclude<Settlement, { kind: 'handle' }>;
@@ -33,6 +36,9 @@ export interface ProcessObservation {
  * consumer, as here; with the parent, a backend shows the handler in the request's trace. A repeat or a
  * replay carries the original headers, so each attempt is another `process` span under the same
  * creation context.
+ *
+ * A propagator or tracer that throws is reported and the delivery goes on untraced (its metrics still
+ * recorded): telemetry never fails, loses or repeats a message.
  */
 export function observeProcess(
   delivery: Delivery,
@@ -43,7 +49,20 @@ export function observeProcess(
   const metrics = messagingMetrics();
   if (otel === undefined && metrics === undefined) return undefined;
   const started = performance.now();
-  if (otel === undefined) return new Observation(undefined, metrics, queue, identity.exchange, started);
+  const traced =
+    otel === undefined
+      ? undefined
+      : safely(otel, () => startProcess(otel, delivery, identity, queue), undefined);
+  return new Observation(traced, metrics, queue, identity.exchange, started);
+}
+
+interface Traced {
+  readonly otel: Otel;
+  readonly span: Span;
+  readonly context: Context;
+}
+
+function startProcess(otel: Otel, delivery: Delivery, identity: MessageIdentity, queue: string): Traced {
   const parent = otel.propagation.extract(otel.ROOT_CONTEXT, delivery.properties.headers, headerGetter);
   const created = otel.trace.getSpanContext(parent);
   const links: Link[] =
@@ -64,8 +83,7 @@ export function observeProcess(
   const span = otel.trace
     .getTracer(TRACER_NAME)
     .startSpan(`process ${queue}`, { kind: otel.SpanKind.CONSUMER, attributes, links }, parent);
-  const traced = { otel, span, context: otel.trace.setSpan(parent, span) };
-  return new Observation(traced, metrics, queue, identity.exchange, started);
+  return { otel, span, context: otel.trace.setSpan(parent, span) };
 }
 
 class Observation implements ProcessObservation {
@@ -73,7 +91,7 @@ class Observation implements ProcessObservation {
   #failure: { error: unknown } | undefined;
 
   constructor(
-    private readonly traced: { otel: Otel; span: Span; context: Context } | undefined,
+    private readonly traced: Traced | undefined,
     private readonly metrics: MessagingMetrics | undefined,
     private readonly queue: string,
     private readonly exchange: string,
@@ -82,23 +100,40 @@ class Observation implements ProcessObservation {
 
   async run<T>(work: () => Promise<T>): Promise<T> {
     try {
-      return await (this.traced === undefined
-        ? work()
-        : this.traced.otel.context.with(this.traced.context, work));
+      return await (this.traced === undefined ? work() : this.#withSpan(this.traced, work));
     } catch (error) {
       // The consumer settles every delivery itself: an error here is its own failure, not the handler's.
       this.#fail(error);
       throw error;
     } finally {
-      this.traced?.span.end();
+      const { traced } = this;
+      if (traced !== undefined) safely(traced.otel, () => traced.span.end(), undefined);
       this.#record();
+    }
+  }
+
+  /** `work` in the span's context; without it (reported) when the context manager fails to run it. */
+  #withSpan<T>(traced: Traced, work: () => Promise<T>): Promise<T> {
+    let ran = false;
+    try {
+      return traced.otel.context.with(traced.context, () => {
+        ran = true;
+        return work();
+      });
+    } catch (error) {
+      if (ran) throw error;
+      telemetryFailed(traced.otel, error);
+      return work();
     }
   }
 
   decided(settlement: Decided): void {
     if (settlement.kind !== 'ack') this.#fail(settlement.error);
-    const span = this.traced?.span;
-    if (span === undefined) return;
+    const { traced } = this;
+    if (traced !== undefined) safely(traced.otel, () => this.#decided(traced.span, settlement), undefined);
+  }
+
+  #decided(span: Span, settlement: Decided): void {
     span.setAttribute(ATTR.outcome, OUTCOME[settlement.kind]);
     span.setAttribute(ATTR.attempt, settlement.attempt);
     if (settlement.kind === 'repeat') {
@@ -117,15 +152,48 @@ class Observation implements ProcessObservation {
   }
 
   completingEarlier(): void {
-    this.traced?.span.addEvent(EVENTS.completedEarlier);
+    const { traced } = this;
+    if (traced !== undefined) {
+      safely(traced.otel, () => traced.span.addEvent(EVENTS.completedEarlier), undefined);
+    }
   }
 
   async settle<T>(settlement: Decided, work: () => Promise<T>): Promise<T> {
-    if (this.traced === undefined) return work();
-    const { otel, context } = this.traced;
-    // RabbitMQ's settle operation is the ack of the original; a repeat or a dead letter publishes its
-    // copy first (copy-then-ack), which this span's duration includes.
-    const span = otel.trace.getTracer(TRACER_NAME).startSpan(
+    const { traced, metrics } = this;
+    if (traced === undefined && metrics === undefined) return work();
+    const started = performance.now();
+    const span =
+      traced === undefined
+        ? undefined
+        : safely(traced.otel, () => this.#startSettle(traced, settlement), undefined);
+    let failure: { error: unknown } | undefined;
+    try {
+      return await work();
+    } catch (error) {
+      failure = { error };
+      if (traced !== undefined && span !== undefined) {
+        safely(traced.otel, () => failSpan(traced.otel, span, error), undefined);
+      }
+      throw error;
+    } finally {
+      if (span !== undefined) safely(traced?.otel, () => span.end(), undefined);
+      if (metrics !== undefined) {
+        const where = { queue: this.queue, exchange: this.exchange };
+        safely(
+          traced?.otel,
+          () => recordSettle(metrics, settlement, where, elapsedS(started), failure),
+          undefined,
+        );
+      }
+    }
+  }
+
+  /**
+   * RabbitMQ's settle operation is the ack of the original; a repeat or a dead letter publishes its copy
+   * first (copy-then-ack), which this span's duration includes.
+   */
+  #startSettle({ otel, context }: Traced, settlement: Decided): Span {
+    return otel.trace.getTracer(TRACER_NAME).startSpan(
       `ack ${this.queue}`,
       {
         kind: otel.SpanKind.CLIENT,
@@ -139,29 +207,29 @@ class Observation implements ProcessObservation {
       },
       context,
     );
-    try {
-      return await work();
-    } catch (error) {
-      span.setAttribute(ATTR.errorType, errorType(error));
-      span.setStatus({ code: otel.SpanStatusCode.ERROR, message: messageOf(error) });
-      throw error;
-    } finally {
-      span.end();
-    }
   }
 
   /** Marks the processing failed: on the span, status ERROR, `error.type` and the exception as an event. */
   #fail(error: unknown): void {
     this.#failure = { error };
-    if (this.traced === undefined) return;
-    const { otel, span } = this.traced;
-    span.setAttribute(ATTR.errorType, errorType(error));
-    span.setStatus({ code: otel.SpanStatusCode.ERROR, message: messageOf(error) });
-    if (error instanceof Error) span.recordException(error);
+    const { traced } = this;
+    if (traced === undefined) return;
+    safely(
+      traced.otel,
+      () => {
+        failSpan(traced.otel, traced.span, error);
+        if (error instanceof Error) traced.span.recordException(error);
+      },
+      undefined,
+    );
   }
 
   #record(): void {
-    if (this.metrics === undefined) return;
+    const { metrics } = this;
+    if (metrics !== undefined) safely(this.traced?.otel, () => this.#recordProcess(metrics), undefined);
+  }
+
+  #recordProcess(metrics: MessagingMetrics): void {
     const attributes: Attributes = {
       [ATTR.system]: MESSAGING_SYSTEM,
       [ATTR.operationName]: 'process',
@@ -169,11 +237,7 @@ class Observation implements ProcessObservation {
       [ATTR.subscription]: this.queue,
     };
     if (this.#failure !== undefined) attributes[ATTR.errorType] = errorType(this.#failure.error);
-    this.metrics.consumed.add(1, attributes);
-    this.metrics.processDuration.record((performance.now() - this.started) / 1000, attributes);
+    metrics.consumed.add(1, attributes);
+    metrics.processDuration.record(elapsedS(this.started), attributes);
   }
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

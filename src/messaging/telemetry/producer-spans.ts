@@ -1,9 +1,11 @@
 import type { Attributes, Context, Link, Span } from '@opentelemetry/api';
 import type { OutgoingMessage, PublishOptions, Transport } from '../transport.js';
 import { carriesContext, headerGetter, headerSetter } from './header-carrier.js';
-import { countSent, messagingMetrics, type MessagingMetrics } from './messaging-metrics.js';
+import { messagingMetrics, recordSent, type MessagingMetrics } from './messaging-metrics.js';
 import { tracingOtel, type Otel } from './otel-api.js';
 import { ATTR, errorType, MESSAGING_SYSTEM, TRACER_NAME, type OperationType } from './semconv.js';
+import { safely } from './telemetry-failure.js';
+import { withoutInstrumentation } from './without-instrumentation.js';
 
 /** What a producer span describes: a message on its way to an exchange. */
 interface ProducedMessage {
@@ -23,10 +25,21 @@ interface ProducedMessage {
  * once, and injected into the message's headers, so that the row carries it and whoever consumes the
  * message, however late, continues the request's trace. `headers` must be the message's own object
  * (it is written to). Does nothing without an SDK, or when the headers carry a trace context already.
+ * A tracer or propagator that throws is reported, never thrown into the flush.
  */
 export function traceCreation(message: ProducedMessage, id: string, headers: Record<string, unknown>): void {
   const otel = tracingOtel();
-  if (otel === undefined || carriesContext(otel, headers)) return;
+  if (otel === undefined) return;
+  safely(otel, () => createSpan(otel, message, id, headers), undefined);
+}
+
+function createSpan(
+  otel: Otel,
+  message: ProducedMessage,
+  id: string,
+  headers: Record<string, unknown>,
+): void {
+  if (carriesContext(otel, headers)) return;
   const active = otel.context.active();
   const span = otel.trace
     .getTracer(TRACER_NAME)
@@ -35,8 +48,11 @@ export function traceCreation(message: ProducedMessage, id: string, headers: Rec
       { kind: otel.SpanKind.PRODUCER, attributes: producerAttributes('create', message, id) },
       active,
     );
-  otel.propagation.inject(otel.trace.setSpan(active, span), headers, headerSetter);
-  span.end();
+  try {
+    otel.propagation.inject(otel.trace.setSpan(active, span), headers, headerSetter);
+  } finally {
+    span.end();
+  }
 }
 
 /**
@@ -74,23 +90,33 @@ async function publishObserved(
   options: PublishOptions | undefined,
   from: 'direct' | 'outbox',
 ): Promise<void> {
-  const span = otel === undefined ? undefined : startSendSpan(otel, message, from);
+  // Every telemetry call is guarded: a failing SDK must not fail, lose or repeat the publish, which runs
+  // exactly once whatever the telemetry does.
+  const span =
+    otel === undefined ? undefined : safely(otel, () => startSendSpan(otel, message, from), undefined);
+  const started = performance.now();
+  const publish = (): Promise<void> =>
+    options === undefined ? transport.publish(message) : transport.publish(message, options);
   try {
-    await (options === undefined ? transport.publish(message) : transport.publish(message, options));
+    await (otel === undefined ? publish() : withoutInstrumentation(otel, publish));
   } catch (error) {
-    if (metrics !== undefined) countSent(metrics, message.exchange, { error });
-    if (otel !== undefined && span !== undefined) {
-      span.setAttribute(ATTR.errorType, errorType(error));
-      span.setStatus({
-        code: otel.SpanStatusCode.ERROR,
-        message: error instanceof Error ? error.message : String(error),
-      });
-    }
+    if (metrics !== undefined)
+      safely(otel, () => recordSent(metrics, message.exchange, started, { error }), undefined);
+    if (otel !== undefined && span !== undefined) safely(otel, () => failSpan(otel, span, error), undefined);
     throw error;
   } finally {
-    span?.end();
+    if (span !== undefined) safely(otel, () => span.end(), undefined);
   }
-  if (metrics !== undefined) countSent(metrics, message.exchange);
+  if (metrics !== undefined) safely(otel, () => recordSent(metrics, message.exchange, started), undefined);
+}
+
+/** Marks a span failed: status ERROR with the message, `error.type` the error's class. */
+export function failSpan(otel: Otel, span: Span, error: unknown): void {
+  span.setAttribute(ATTR.errorType, errorType(error));
+  span.setStatus({
+    code: otel.SpanStatusCode.ERROR,
+    message: error instanceof Error ? error.message : String(error),
+  });
 }
 
 function startSendSpan(otel: Otel, message: OutgoingMessage, from: 'direct' | 'outbox'): Span {
@@ -113,15 +139,21 @@ function startSendSpan(otel: Otel, message: OutgoingMessage, from: 'direct' | 'o
     },
     parent,
   );
-  if (from === 'direct' && !carriesContext(otel, headers)) {
-    // The message's own headers object (encodeOutgoing made it for this message).
-    message.properties.headers = headers;
-    otel.propagation.inject(otel.trace.setSpan(parent, span), headers, headerSetter);
-  }
+  // Guarded apart, so that the span started above is still ended when the propagator throws.
+  safely(
+    otel,
+    () => {
+      if (from === 'outbox' || carriesContext(otel, headers)) return;
+      // The message's own headers object (encodeOutgoing made it for this message).
+      message.properties.headers = headers;
+      otel.propagation.inject(otel.trace.setSpan(parent, span), headers, headerSetter);
+    },
+    undefined,
+  );
   return span;
 }
 
-function producerAttributes(
+export function producerAttributes(
   operation: OperationType,
   message: ProducedMessage,
   messageId: string | undefined,

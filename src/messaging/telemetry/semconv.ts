@@ -22,10 +22,32 @@ export const ATTR = {
   outcome: 'tidings.outcome',
   repeatDelayMs: 'tidings.repeat.delay_ms',
   deadLetterReason: 'tidings.dead_letter.reason',
+  /** The dead-letter queue a depth is measured of. */
+  deadLetterQueue: 'tidings.dead_letter.queue',
   replays: 'tidings.replays',
 } as const;
 
 export const MESSAGING_SYSTEM = 'rabbitmq';
+
+/**
+ * The metric names: the messaging conventions' (messaging-metrics.md), then tidings' own under
+ * `tidings.*` (the conventions have none for repeats, dead letters or an outbox).
+ */
+export const METRICS = {
+  sent: 'messaging.client.sent.messages',
+  consumed: 'messaging.client.consumed.messages',
+  processDuration: 'messaging.process.duration',
+  operationDuration: 'messaging.client.operation.duration',
+  repeats: 'tidings.consumer.repeats',
+  deadLetters: 'tidings.consumer.dead_letters',
+  deadLetterQueueDepth: 'tidings.dead_letter.queue.depth',
+  outboxPending: 'tidings.outbox.pending',
+  outboxLag: 'tidings.outbox.lag',
+  outboxInFlight: 'tidings.outbox.in_flight',
+  outboxFailing: 'tidings.outbox.failing',
+  relayBatchDuration: 'tidings.outbox.relay.batch.duration',
+  relayBatchSize: 'tidings.outbox.relay.batch.size',
+} as const;
 
 /** `messaging.operation.type` values. */
 export type OperationType = 'create' | 'send' | 'process' | 'settle';
