@@ -78,6 +78,8 @@ export type {
   Topology,
   Transport,
   TransportEvents,
+  TransportHealth,
+  TransportState,
 } from './messaging/transport.js';
 export { MemoryTransport } from './adapters/memory/memory-transport.js';
 export type { MemoryTransportOptions } from './adapters/memory/memory-transport.js';
@@ -117,6 +119,13 @@ export type { StandardSchemaV1, StandardIssue, StandardResult } from './messagin
 export type { RepeatCounter } from './messaging/repeat/repeat-counter.js';
 export { MemoryRepeatCounter } from './messaging/repeat/memory-repeat-counter.js';
 export type { MemoryRepeatCounterOptions } from './messaging/repeat/memory-repeat-counter.js';
+
+// Logs and health
+export type { Logger } from './messaging/logging/logger.js';
+export type { HealthStatus } from './messaging/health/health-status.js';
+export type { ConsumerHealth, ConsumerState } from './messaging/health/consumer-health.js';
+export type { BridgeHealth } from './messaging/health/bridge-health.js';
+export type { OutboxRelayHealth, OutboxRelayHealthOptions } from './messaging/health/relay-health.js';
 
 // Bridge errors
 export { UnroutableError } from './errors/unroutable-error.js';

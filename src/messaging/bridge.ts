@@ -28,6 +28,9 @@ import {
   type ConsumerOptions,
 } from './consumer/consumer.js';
 import type { Transport } from './transport.js';
+import type { BridgeHealth } from './health/bridge-health.js';
+import { ComponentLog } from './logging/component-log.js';
+import { loggerOption, type Logger } from './logging/logger.js';
 
 /** What the bridge needs of a dispatcher: `EventDispatcher` fits. */
 export interface BridgedDispatcher {
@@ -48,6 +51,12 @@ export interface BridgeOptions {
   /** Shared by the bridge's consumers. @defaultValue new MemoryRepeatCounter() */
   repeatCounter?: RepeatCounter;
   deadLetter?: Partial<DeadLetterNames>;
+  /**
+   * The `logger` of the bridge's consumers (their warnings and errors, with codes), and where a
+   * consumer that could not start (`consumer-start-failed`) is written. Events stay as they are.
+   * @defaultValue none: the events only
+   */
+  logger?: Logger;
 }
 
 export interface ForwardOptions<E> {
@@ -61,7 +70,7 @@ export interface ForwardOptions<E> {
 
 export interface BridgeConsumeOptions extends Omit<
   ConsumerOptions,
-  'appId' | 'repeatCounter' | 'deadLetter'
+  'appId' | 'repeatCounter' | 'deadLetter' | 'logger'
 > {
   /** Event classes by event name (the `type` property) or routing key: consumed messages become these and are dispatched. */
   events?: Readonly<Record<string, EventClass>>;
@@ -79,6 +88,7 @@ const OPTION_KEYS = optionKeys<BridgeOptions>({
   appId: true,
   repeatCounter: true,
   deadLetter: true,
+  logger: true,
 });
 const FORWARD_OPTION_KEYS = optionKeys<ForwardOptions<unknown>>({
   routingKey: true,
@@ -119,6 +129,8 @@ export class Bridge extends EventEmitter<BridgeEvents> {
   readonly #viaOutbox = new WeakSet<object>();
   readonly #consumers: { consumer: Consumer; handler: MessageHandler }[] = [];
   #started = false;
+  readonly #logger: Logger | undefined;
+  readonly #log: ComponentLog;
 
   constructor(options: BridgeOptions) {
     super();
@@ -147,6 +159,21 @@ export class Bridge extends EventEmitter<BridgeEvents> {
     this.#counter = options.repeatCounter ?? new MemoryRepeatCounter();
     this.#deadLetter = options.deadLetter;
     this.#publisher = new Publisher(this.transport, { appId: this.appId });
+    this.#logger = loggerOption(options.logger, 'Bridge');
+    this.#log = new ComponentLog(this.#logger, 'Bridge');
+  }
+
+  /**
+   * The transport's and every consumer's health: `'up'` when the transport is up and every consumer
+   * consumes (before `start()`, consumers are `idle`: down).
+   * @example
+   * const { status, transport, consumers } = bridge.health();
+   */
+  health(): BridgeHealth {
+    const transport = this.transport.health();
+    const consumers = this.#consumers.map(({ consumer }) => consumer.health());
+    const up = transport.status === 'up' && consumers.every((consumer) => consumer.status === 'up');
+    return { status: up ? 'up' : 'down', transport, consumers };
   }
 
   /** Publishes every dispatched `type` event (and subclass events) to the broker. */
@@ -223,6 +250,7 @@ export class Bridge extends EventEmitter<BridgeEvents> {
       appId: this.appId,
       repeatCounter: this.#counter,
       ...(this.#deadLetter !== undefined ? { deadLetter: this.#deadLetter } : {}),
+      ...(this.#logger !== undefined ? { logger: this.#logger } : {}),
     });
     consumer.on('settled', (outcome) => this.emit('settled', outcome));
     consumer.on('warning', (warning) => this.emit('warning', warning));
@@ -232,9 +260,16 @@ export class Bridge extends EventEmitter<BridgeEvents> {
       handler: handler ?? ((message) => this.#dispatchConsumed(message, events!, schema)),
     });
     if (this.#started) {
-      this.#startConsumer(this.#consumers.at(-1)!).catch((error: unknown) =>
-        this.emit('error', error instanceof Error ? error : new Error(String(error))),
-      );
+      const entry = this.#consumers.at(-1)!;
+      this.#startConsumer(entry).catch((error: unknown) => {
+        const asError = error instanceof Error ? error : new Error(String(error));
+        const queue = entry.consumer.queue;
+        this.#log.error('consumer-start-failed', `Cannot consume ${queue}: ${asError.message}`, {
+          queue,
+          err: asError,
+        });
+        this.emit('error', asError);
+      });
     }
     return this;
   }

@@ -1,4 +1,7 @@
 import type { EventEmitter } from 'eventemitter3';
+import type { TransportHealth } from './health/transport-health.js';
+
+export type { TransportHealth, TransportState } from './health/transport-health.js';
 
 /** AMQP basic properties tidings uses, as amqplib names them. */
 export interface MessageProperties {
@@ -161,6 +164,11 @@ export interface Transport extends EventEmitter<TransportEvents> {
   purgeQueue(queue: string): Promise<number>;
   deleteQueue(queue: string): Promise<void>;
   deleteExchange(exchange: string): Promise<void>;
+  /**
+   * The connection as it is now, for readiness probes: `'up'` while connected and not blocked by the
+   * broker. Synchronous and cheap: it asks the broker nothing.
+   */
+  health(): TransportHealth;
   /**
    * Stops taking new work, cancels consumers, waits for running handlers (up to `timeoutMs`), settles
    * pending publishes, then closes. Idempotent.

@@ -14,7 +14,11 @@ import type {
   Topology,
   Transport,
   TransportEvents,
+  TransportHealth,
 } from '../../messaging/transport.js';
+import { ComponentLog } from '../../messaging/logging/component-log.js';
+import { loggerOption, type Logger } from '../../messaging/logging/logger.js';
+import { logTransportEvents } from '../../messaging/logging/log-transport-events.js';
 import { MemoryBroker } from './memory-broker.js';
 import { MemoryConsumer, prefetchOf, type ConsumerOwner } from './memory-consumer.js';
 import { withDeadline } from './deadline.js';
@@ -28,9 +32,15 @@ export interface MemoryTransportOptions {
    * @defaultValue `MemoryBroker.default`, one per process
    */
   broker?: MemoryBroker;
+  /**
+   * Also writes the transport's events to this logger (`console`, pino): a handler that failed without
+   * settling its delivery as an error (`transport-error`), connecting and closing as info.
+   * @defaultValue none: the events only
+   */
+  logger?: Logger;
 }
 
-const OPTION_KEYS = optionKeys<MemoryTransportOptions>({ broker: true });
+const OPTION_KEYS = optionKeys<MemoryTransportOptions>({ broker: true, logger: true });
 
 const MEMORY_URL = 'memory://';
 /** @defaultValue of `close({ timeoutMs })`. */
@@ -55,6 +65,8 @@ const CLOSE_TIMEOUT_MS = 10_000;
 export class MemoryTransport extends EventEmitter<TransportEvents> implements Transport {
   readonly broker: MemoryBroker;
   #state: 'idle' | 'open' | 'closing' | 'closed' = 'idle';
+  /** When `#state` last changed, for health(). */
+  #since = Date.now();
   #closed: Promise<void> | undefined;
   readonly #consumers = new Set<MemoryConsumer>();
   readonly #unsettled = new Set<MemoryDelivery>();
@@ -87,6 +99,24 @@ export class MemoryTransport extends EventEmitter<TransportEvents> implements Tr
       );
     }
     this.broker = broker;
+    logTransportEvents(this, new ComponentLog(loggerOption(options.logger, 'MemoryTransport'), 'MemoryTransport'));
+  }
+
+  /**
+   * `'up'` once connected (on first use) until closed; never blocked.
+   * @example
+   * if (transport.health().status === 'down') reply.code(503);
+   */
+  health(): TransportHealth {
+    const connected = this.#state === 'open';
+    return {
+      status: connected ? 'up' : 'down',
+      state: this.#state,
+      connected,
+      blocked: false,
+      url: MEMORY_URL,
+      since: new Date(this.#since),
+    };
   }
 
   /**
@@ -244,9 +274,9 @@ export class MemoryTransport extends EventEmitter<TransportEvents> implements Tr
 
   async #shutDown(timeoutMs: number): Promise<void> {
     const wasOpen = this.#state === 'open';
-    this.#state = 'closing';
+    this.#enter('closing');
     await withDeadline(Promise.all([...this.#consumers].map((consumer) => consumer.cancel())), timeoutMs);
-    this.#state = 'closed';
+    this.#enter('closed');
     this.#consumers.clear();
     this.#updateKeepAlive();
     // Newest first, each to the head: the oldest ends up first, as the broker would order them.
@@ -254,6 +284,11 @@ export class MemoryTransport extends EventEmitter<TransportEvents> implements Tr
     this.#unsettled.clear();
     for (const delivery of pending) delivery.revoke();
     if (wasOpen) this.emit('disconnected', { url: MEMORY_URL });
+  }
+
+  #enter(state: 'open' | 'closing' | 'closed'): void {
+    this.#state = state;
+    this.#since = Date.now();
   }
 
   #updateKeepAlive(): void {
@@ -284,7 +319,7 @@ export class MemoryTransport extends EventEmitter<TransportEvents> implements Tr
       throw new TransportClosedError(operation);
     }
     if (this.#state === 'idle') {
-      this.#state = 'open';
+      this.#enter('open');
       this.emit('connected', { url: MEMORY_URL });
     }
   }

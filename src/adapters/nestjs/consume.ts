@@ -8,11 +8,11 @@ import { isStandardSchema, type StandardSchemaV1 } from '../../messaging/standar
 
 /**
  * The options of `@Consume`: the queue and its consumer settings (`ConsumerOptions`, without what the
- * module sets for all: `appId`, `repeatCounter`, `deadLetter`), and what the payload must be.
+ * module sets for all: `appId`, `repeatCounter`, `deadLetter`, `logger`), and what the payload must be.
  */
 export interface ConsumeQueueOptions<P = unknown> extends Omit<
   ConsumerOptions,
-  'appId' | 'repeatCounter' | 'deadLetter'
+  'appId' | 'repeatCounter' | 'deadLetter' | 'logger'
 > {
   /**
    * A Standard Schema validator (zod, valibot, arktype…): the handler receives its output; a payload it

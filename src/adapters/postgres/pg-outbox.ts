@@ -10,6 +10,9 @@ import type {
   OutboxMessage,
   OutboxStats,
 } from '../../messaging/outbox/outbox.js';
+import { ComponentLog } from '../../messaging/logging/component-log.js';
+import { loggerOption, type Logger } from '../../messaging/logging/logger.js';
+import { poolSecrets } from './pg-pool-secrets.js';
 import { asError, assertDate, assertLease, assertOwner, isArray, truncate } from './pg-outbox-checks.js';
 import { pgArray } from './pg-array.js';
 import { pgExecutor, unitOfWorkOption, type PgExecutor } from './pg-executor.js';
@@ -54,6 +57,12 @@ export interface PgOutboxOptions<Tx = PoolClient> extends PgOutboxNameOptions {
    * @defaultValue ignores them
    */
   onError?: (error: Error) => void;
+  /**
+   * Also writes what goes to `onError` to this logger (`console`, pino) as a warning
+   * (`outbox-watch-error`: the relays poll meanwhile), the pool's password masked.
+   * @defaultValue none
+   */
+  logger?: Logger;
 }
 
 /** `last_error` is cut to this many characters: enough for a message and the top of a stack. */
@@ -119,7 +128,7 @@ export class PgOutbox<Tx = PoolClient> implements Outbox<Tx> {
   constructor(options: PgOutboxOptions<Tx>) {
     assertKnownOptions(
       options,
-      ['unitOfWork', 'pool', 'schema', 'table', 'notifyChannel', 'watchReconnect', 'onError'],
+      ['unitOfWork', 'pool', 'schema', 'table', 'notifyChannel', 'watchReconnect', 'onError', 'logger'],
       'PgOutbox',
     );
     this.#unitOfWork = unitOfWorkOption(options, 'PgOutbox');
@@ -132,7 +141,16 @@ export class PgOutbox<Tx = PoolClient> implements Outbox<Tx> {
     this.#names = pgOutboxNames(options);
     this.#sql = pgOutboxStatements(this.#names);
     this.#backoff = new Backoff(options.watchReconnect, 'PgOutbox: watchReconnect');
-    this.#onError = options.onError ?? (() => {});
+    const onError = options.onError ?? (() => {});
+    const log = new ComponentLog(
+      loggerOption(options.logger, 'PgOutbox'),
+      'PgOutbox',
+      poolSecrets(this.#executor.pool),
+    );
+    this.#onError = (error) => {
+      log.warn('outbox-watch-error', `PgOutbox watch: ${error.message}`, { err: error });
+      onError(error);
+    };
   }
 
   /** The validated names (`qualifiedTable`, `channel`, …), for diagnostics and tooling. */

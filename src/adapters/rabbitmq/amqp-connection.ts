@@ -5,7 +5,7 @@ import { ConnectionFailedError } from '../../errors/connection-failed-error.js';
 import { ConnectionLostError } from '../../errors/connection-lost-error.js';
 import { TransportClosedError } from '../../errors/transport-closed-error.js';
 import { Signal, sleep } from '../../internal/signal.js';
-import type { TransportEvents } from '../../messaging/transport.js';
+import type { TransportEvents, TransportHealth } from '../../messaging/transport.js';
 import type { AmqpTransportSettings } from './amqp-transport-options.js';
 import { redact, redactUrl } from '../../internal/redact.js';
 import { connectArguments } from './amqp-url.js';
@@ -38,6 +38,8 @@ export class AmqpConnection {
   readonly #hooks: ConnectionHooks;
 
   #state: ConnectionState = 'idle';
+  /** When `#state` last changed, for health(). */
+  #since = Date.now();
   #connection: ChannelModel | undefined;
   #connecting: Promise<void> | undefined;
   #everConnected = false;
@@ -83,6 +85,20 @@ export class AmqpConnection {
   /** The broker's reason while it blocks the connection, else `undefined`. */
   readonly blockedBy = (): string | undefined => (this.#blocked ? this.#blockedReason : undefined);
 
+  /** The connection now (see `Transport.health`). */
+  health(): TransportHealth {
+    const connected = this.#state === 'open' && this.#connection !== undefined;
+    return {
+      status: connected && !this.#blocked ? 'up' : 'down',
+      state: this.#state,
+      connected,
+      blocked: this.#blocked,
+      ...(this.#blocked ? { blockedReason: this.#blockedReason } : {}),
+      url: this.#currentUrl(),
+      since: new Date(this.#since),
+    };
+  }
+
   connect(): Promise<void> {
     if (this.#state === 'open') return Promise.resolve();
     if (this.#state === 'closing' || this.#state === 'closed') {
@@ -122,7 +138,7 @@ export class AmqpConnection {
   /** Starts closing: no new work, no reconnect, waiters woken. Returns whether a connection was open. */
   beginClose(): boolean {
     const wasOpen = this.#state === 'open';
-    this.#state = 'closing';
+    this.#enter('closing');
     this.#stopping.abort();
     this.changed.notify();
     return wasOpen;
@@ -137,7 +153,7 @@ export class AmqpConnection {
   async finishClose(wasOpen: boolean, release: () => void): Promise<void> {
     const connection = this.#connection;
     this.#connection = undefined;
-    this.#state = 'closed';
+    this.#enter('closed');
     release();
     if (connection !== undefined) {
       try {
@@ -173,7 +189,7 @@ export class AmqpConnection {
 
   async #connectLoop(): Promise<void> {
     const { urls, secrets, maxConnectAttempts, backoff } = this.#settings;
-    this.#state = 'connecting';
+    this.#enter('connecting');
     const started = Date.now();
     for (let attempt = 0; ; attempt++) {
       if (this.#stopping.signal.aborted) throw new TransportClosedError('connect');
@@ -187,7 +203,7 @@ export class AmqpConnection {
         const failure = connectionFailure(error, url, secrets, progress);
         // The first connection gives up when retrying cannot help, or after maxConnectAttempts.
         if (!this.#everConnected && (isUnrecoverable(failure) || attempt + 1 >= maxConnectAttempts)) {
-          this.#state = 'idle';
+          this.#enter('idle');
           throw failure;
         }
         if (this.#everConnected) this.emitError(failure);
@@ -236,7 +252,7 @@ export class AmqpConnection {
       throw new TransportClosedError('connect');
     }
     this.#connection = connection;
-    this.#state = 'open';
+    this.#enter('open');
     this.#everConnected = true;
     this.changed.notify();
     this.#events.emit('connected', { url: redactUrl(url) });
@@ -253,8 +269,14 @@ export class AmqpConnection {
     this.#hooks.lost(lost);
     this.#events.emit('disconnected', { url: this.#currentUrl(), ...(error ? { error: lost } : {}) });
     if (this.#state !== 'open') return;
-    this.#state = 'connecting';
+    this.#enter('connecting');
     this.connect().catch((reconnectError: unknown) => this.emitError(reconnectError));
+  }
+
+  #enter(state: ConnectionState): void {
+    if (state === this.#state) return;
+    this.#state = state;
+    this.#since = Date.now();
   }
 
   #currentUrl(): string {

@@ -3,6 +3,7 @@ import { Backoff, type BackoffOptions } from '../../internal/backoff.js';
 import { assertKnownOptions, describeValue, integerOption, optionKeys } from '../../internal/options.js';
 import { passwordsOf } from '../../internal/redact.js';
 import { DEFAULT_PUBLISH_TIMEOUT_MS } from '../../messaging/defaults.js';
+import { loggerOption, type Logger } from '../../messaging/logging/logger.js';
 import { parseAmqpUrl } from './amqp-url.js';
 
 /** TLS settings for `amqps://` URLs, handed to `tls.connect`. */
@@ -47,6 +48,13 @@ export interface AmqpTransportOptions {
   reconnect?: BackoffOptions;
   /** How long `close()` waits for running handlers and pending publishes. @defaultValue 10000 */
   closeTimeoutMs?: number;
+  /**
+   * Also writes the transport's events to this logger (`console`, pino): a lost or blocked connection
+   * as a warning (`transport-disconnected`, `transport-blocked`), an error no caller waits for as an
+   * error (`transport-error`), connecting as info. Passwords are masked. The events stay as they are.
+   * @defaultValue none: the events only
+   */
+  logger?: Logger;
 }
 
 /** The broker when no URL is given: a local RabbitMQ with its default user. */
@@ -67,6 +75,7 @@ const OPTION_KEYS = optionKeys<AmqpTransportOptions>({
   maxConnectAttempts: true,
   reconnect: true,
   closeTimeoutMs: true,
+  logger: true,
 });
 
 const TLS_OPTION_KEYS = optionKeys<AmqpTlsOptions>({
@@ -91,6 +100,7 @@ export interface AmqpTransportSettings {
   readonly maxConnectAttempts: number;
   readonly backoff: Backoff;
   readonly closeTimeoutMs: number;
+  readonly logger: Logger | undefined;
 }
 
 /** Checks the options (each bad one is an `InvalidArgumentError` naming it) and fills in the defaults. */
@@ -147,5 +157,6 @@ export function transportSettings(options: AmqpTransportOptions): AmqpTransportS
     maxConnectAttempts: integerOption(options.maxConnectAttempts, 10, 'AmqpTransport: maxConnectAttempts', 1),
     backoff: new Backoff(options.reconnect, 'AmqpTransport: reconnect'),
     closeTimeoutMs: integerOption(options.closeTimeoutMs, 10_000, 'AmqpTransport: closeTimeoutMs', 0),
+    logger: loggerOption(options.logger, 'AmqpTransport'),
   };
 }

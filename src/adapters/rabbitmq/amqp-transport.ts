@@ -13,7 +13,10 @@ import type {
   Topology,
   Transport,
   TransportEvents,
+  TransportHealth,
 } from '../../messaging/transport.js';
+import { ComponentLog } from '../../messaging/logging/component-log.js';
+import { logTransportEvents } from '../../messaging/logging/log-transport-events.js';
 import { AdminOperations } from './admin-operations.js';
 import { AmqpConnection } from './amqp-connection.js';
 import { transportSettings, type AmqpTransportOptions } from './amqp-transport-options.js';
@@ -62,11 +65,21 @@ export class AmqpTransport extends EventEmitter<TransportEvents> implements Tran
     this.#publishing = new PublishingChannel(this.#link, settings.publishTimeoutMs, settings.maxUnconfirmed);
     this.#consumers = new ConsumerChannels(this.#link);
     this.#admin = new AdminOperations(this.#link, this.#topology, this.#publishing);
+    logTransportEvents(this, new ComponentLog(settings.logger, 'AmqpTransport', settings.secrets));
   }
 
   /** Whether a connection is open right now. */
   get connected(): boolean {
     return this.#link.state === 'open';
+  }
+
+  /**
+   * The connection now: `'up'` while one is open and the broker does not block it.
+   * @example
+   * const { status, state, blocked, url, since } = transport.health();
+   */
+  health(): TransportHealth {
+    return this.#link.health();
   }
 
   connect(): Promise<void> {

@@ -6,6 +6,7 @@ import { redactUrl } from '../../internal/redact.js';
 import { amqpUrlsFrom } from './amqp-url.js';
 import { MemoryTransport, type MemoryTransportOptions } from '../memory/memory-transport.js';
 import type { Transport } from '../../messaging/transport.js';
+import { loggerOption, type Logger } from '../../messaging/logging/logger.js';
 
 export interface CreateTransportOptions {
   /**
@@ -17,9 +18,19 @@ export interface CreateTransportOptions {
   /** Options of the AmqpTransport; `url` defaults to process.env.AMQP_URL (comma-separated for several). */
   amqp?: AmqpTransportOptions;
   memory?: MemoryTransportOptions;
+  /**
+   * The `logger` of whichever transport is created (`amqp.logger` or `memory.logger` win over it).
+   * @defaultValue none
+   */
+  logger?: Logger;
 }
 
-const OPTION_KEYS = optionKeys<CreateTransportOptions>({ broker: true, amqp: true, memory: true });
+const OPTION_KEYS = optionKeys<CreateTransportOptions>({
+  broker: true,
+  amqp: true,
+  memory: true,
+  logger: true,
+});
 
 /**
  * The transport the configuration asks for, first match wins:
@@ -47,9 +58,15 @@ export function createTransport(
     options.broker ??
     (env['MESSAGE_BROKER'] ||
       (fromEnv !== undefined || options.amqp?.url !== undefined ? 'rabbitmq' : implicitMemory(env)));
-  if (broker === 'memory') return new MemoryTransport(options.memory);
+  const logger = loggerOption(options.logger, 'createTransport');
+  const logging = logger === undefined ? {} : { logger };
+  if (broker === 'memory') return new MemoryTransport({ ...logging, ...options.memory });
   if (broker === 'rabbitmq' || broker === 'amqp') {
-    return new AmqpTransport({ ...(fromEnv !== undefined ? { url: fromEnv } : {}), ...options.amqp });
+    return new AmqpTransport({
+      ...(fromEnv !== undefined ? { url: fromEnv } : {}),
+      ...logging,
+      ...options.amqp,
+    });
   }
   throw new InvalidArgumentError(
     `createTransport: unknown broker ${describeValue(redactUrl(String(broker)))} (MESSAGE_BROKER must be "memory" or "rabbitmq")`,

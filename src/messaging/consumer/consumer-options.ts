@@ -5,6 +5,7 @@ import { MAX_HEADER_TABLE_BYTES } from '../header-table-size.js';
 import { resolveDeadLetterNames, type DeadLetterNames } from '../names.js';
 import { MemoryRepeatCounter } from '../repeat/memory-repeat-counter.js';
 import type { RepeatCounter } from '../repeat/repeat-counter.js';
+import { loggerOption, type Logger } from '../logging/logger.js';
 import { assertRoutingKey } from '../routing.js';
 
 export interface ConsumerOptions {
@@ -43,6 +44,12 @@ export interface ConsumerOptions {
    * @defaultValue 32768 (32 KiB)
    */
   maxHeaderBytes?: number;
+  /**
+   * Also writes the consumer's warnings (with their codes) and errors (`copy-publish-failed`) to this
+   * logger (`console`, pino), the queue in the data. The events stay as they are.
+   * @defaultValue none: the events only
+   */
+  logger?: Logger;
 }
 
 /** Every option key, in the order of the interface; unknown keys are rejected naming the key. */
@@ -60,6 +67,7 @@ const OPTION_KEYS = optionKeys<ConsumerOptions>({
   messageTtlMs: true,
   maxContentBytes: true,
   maxHeaderBytes: true,
+  logger: true,
 });
 
 /** Room in a header table for what repeats and dead letters add (see dead-letter-headers.ts). */
@@ -80,6 +88,7 @@ export interface ResolvedConsumerOptions {
   readonly messageTtlMs: number | undefined;
   readonly maxContentBytes: number;
   readonly maxHeaderBytes: number;
+  readonly logger: Logger | undefined;
 }
 
 /** Checks the options, naming the first bad one, and applies the defaults: the one place they live. */
@@ -161,6 +170,7 @@ export function resolveConsumerOptions(options: ConsumerOptions): ResolvedConsum
     messageTtlMs,
     maxContentBytes,
     maxHeaderBytes,
+    logger: loggerOption(options.logger, 'Consumer'),
   };
 }
 

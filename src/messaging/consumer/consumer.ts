@@ -23,10 +23,14 @@ import { consumerTopology } from './consumer-topology.js';
 import { observeProcess, type ProcessObservation } from '../telemetry/observe-process.js';
 import { observeDeadLetterDepth } from '../telemetry/dead-letter-depth.js';
 import type { TransportConsumer, Delivery, Transport } from '../transport.js';
+import type { ConsumerHealth, ConsumerState } from '../health/consumer-health.js';
+import { ComponentLog } from '../logging/component-log.js';
+import { logConsumerEvents } from '../logging/log-consumer-events.js';
 
 export type { ConsumedMessage, MessageHandler } from './consumed-message.js';
 export type { SettledOutcome, ConsumerEvents } from './consumer-events.js';
 export type { ConsumerOptions } from './consumer-options.js';
+export type { ConsumerHealth, ConsumerState } from '../health/consumer-health.js';
 
 const NOT_RUN: HandlerResult = { ran: false };
 const RETURNED: HandlerResult = { ran: true, threw: false };
@@ -57,6 +61,10 @@ export class Consumer<P = unknown> extends EventEmitter<ConsumerEvents> {
   #stopping = new AbortController();
   /** Unregisters the dead-letter queue's depth gauge (dead-letter-depth.ts), registered while consuming. */
   #unobserveDepth: (() => void) | undefined;
+  #state: ConsumerState = 'idle';
+  #since = Date.now();
+  /** Deliveries between their arrival and their settlement, for health(). */
+  #inFlight = 0;
 
   constructor(transport: Transport, options: ConsumerOptions) {
     super();
@@ -85,6 +93,24 @@ export class Consumer<P = unknown> extends EventEmitter<ConsumerEvents> {
       events: this,
       stopping: () => this.#stopping.signal,
     });
+    logConsumerEvents(this, this.queue, new ComponentLog(resolved.logger, 'Consumer'));
+  }
+
+  /**
+   * Where the consumer is, for readiness probes: `'up'` while consuming.
+   * @example
+   * const { status, state, inFlight } = consumer.health();
+   */
+  health(): ConsumerHealth {
+    return {
+      status: this.#state === 'consuming' ? 'up' : 'down',
+      queue: this.queue,
+      state: this.#state,
+      consuming: this.#state === 'consuming',
+      inFlight: this.#inFlight,
+      prefetch: this.#options.prefetch,
+      since: new Date(this.#since),
+    };
   }
 
   /** Declares the topology and starts consuming. */
@@ -95,6 +121,17 @@ export class Consumer<P = unknown> extends EventEmitter<ConsumerEvents> {
     if (this.#consumer !== undefined)
       throw new InvalidArgumentError(`subscribe: ${this.queue} is already subscribed`);
     if (this.#stopping.signal.aborted) this.#stopping = new AbortController();
+    this.#enter('starting');
+    try {
+      await this.#subscribe(handler);
+    } catch (error) {
+      this.#enter('idle');
+      throw error;
+    }
+    this.#enter('consuming');
+  }
+
+  async #subscribe(handler: MessageHandler<P>): Promise<void> {
     await this.#transport.declare(
       consumerTopology({
         queue: this.queue,
@@ -122,10 +159,29 @@ export class Consumer<P = unknown> extends EventEmitter<ConsumerEvents> {
     this.#unobserveDepth?.();
     this.#unobserveDepth = undefined;
     this.#stopping.abort();
-    await consumer?.cancel();
+    if (this.#state !== 'idle') this.#enter('closing');
+    try {
+      await consumer?.cancel();
+    } finally {
+      if (this.#state === 'closing') this.#enter('closed');
+    }
+  }
+
+  #enter(state: ConsumerState): void {
+    this.#state = state;
+    this.#since = Date.now();
   }
 
   async #handle(delivery: Delivery, handler: MessageHandler<P>): Promise<void> {
+    this.#inFlight++;
+    try {
+      await this.#handleCounted(delivery, handler);
+    } finally {
+      this.#inFlight--;
+    }
+  }
+
+  async #handleCounted(delivery: Delivery, handler: MessageHandler<P>): Promise<void> {
     const { payload, identity, refusal } = inspectDelivery(delivery, this.#options);
     // A copy this consumer sent straight back to the queue (a repeat without delay, a re-count) can
     // arrive before the original's ack has left the process: it waits for that ack, so a handler that

@@ -3,63 +3,25 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'eventemitter3';
 import type { Transport } from '../transport.js';
 import { InvalidArgumentError } from '../../errors/invalid-argument-error.js';
-import { Backoff, type BackoffOptions } from '../../internal/backoff.js';
+import { Backoff } from '../../internal/backoff.js';
 import { assertKnownOptions, describeValue, integerOption } from '../../internal/options.js';
+import { ComponentLog } from '../logging/component-log.js';
+import { loggerOption } from '../logging/logger.js';
+import { logRelayEvents } from '../logging/log-relay-events.js';
+import type { OutboxRelayHealth, OutboxRelayHealthOptions } from '../health/relay-health.js';
+import {
+  OUTBOX_RELAY_OPTION_KEYS,
+  type OutboxRelayEvents,
+  type OutboxRelayOptions,
+} from './outbox-relay-options.js';
+import { RelayHealthTracker } from './outbox-relay-health.js';
 import { sleep } from '../../internal/signal.js';
-import type { ClaimedRow, FailedRow, Outbox, OutboxStats } from './outbox.js';
+import type { ClaimedRow, FailedRow, Outbox } from './outbox.js';
 import { messageOfRow } from './outbox-message.js';
 import { publishTraced } from '../telemetry/producer-spans.js';
 import { observeOutbox, relayBatchClaimed, relayBatchMarked } from '../telemetry/outbox-metrics.js';
 
-export interface OutboxRelayOptions {
-  outbox: Outbox<never>;
-  transport: Transport;
-  /** Who holds the leases: unique per relay. @defaultValue `<hostname>:<pid>:<random>` */
-  owner?: string;
-  /**
-   * Rows claimed (and published in parallel) at a time. A relay that crashes before its marks leaves at
-   * most two batches published but unmarked (one is marked while the next is published): they are
-   * published again. @defaultValue 500
-   */
-  batchSize?: number;
-  /**
-   * How long a claim is held; a relay that dies lets its rows go after this. A live relay extends the
-   * leases of a batch that takes longer. @defaultValue 30000
-   */
-  leaseMs?: number;
-  /** The backstop when no notification comes. @defaultValue 1000 */
-  pollIntervalMs?: number;
-  /** Delays before a failed row is tried again, by its attempts. @defaultValue `{ initialDelayMs: 1000, maxDelayMs: 60000 }` */
-  retry?: BackoffOptions;
-  /** Published rows are deleted after this age; 0 keeps them. @defaultValue 86400000 (24 h) */
-  keepPublishedMs?: number;
-  /** How often retention and metrics run. @defaultValue 60000 */
-  housekeepingIntervalMs?: number;
-}
-
-export interface OutboxRelayEvents {
-  /** A batch was published and marked. */
-  published: [info: { count: number }];
-  /** A row could not be published; it is tried again at about `retryAt` (by the outbox's clock). */
-  failed: [info: { id: string; attempts: number; error: Error; retryAt: Date }];
-  /** Rows published by this relay but marked by another after a lease was lost (a duplicate went out). */
-  fenced: [info: { ids: string[] }];
-  metrics: [stats: OutboxStats];
-  /** Something went wrong that the relay retries by itself (the database or broker is unreachable). */
-  error: [error: Error];
-}
-
-const OPTION_KEYS = [
-  'outbox',
-  'transport',
-  'owner',
-  'batchSize',
-  'leaseMs',
-  'pollIntervalMs',
-  'retry',
-  'keepPublishedMs',
-  'housekeepingIntervalMs',
-];
+export type { OutboxRelayEvents, OutboxRelayOptions } from './outbox-relay-options.js';
 
 /**
  * Moves committed outbox rows to the broker: claims due rows under a lease, publishes them with
@@ -95,10 +57,11 @@ export class OutboxRelay extends EventEmitter<OutboxRelayEvents> {
   #unwatch: (() => Promise<void>) | undefined;
   /** Unregisters the outbox gauges (outbox-metrics.ts) registered while running. */
   #unobserve: (() => void) | undefined;
+  readonly #health: RelayHealthTracker;
 
   constructor(options: OutboxRelayOptions) {
     super();
-    assertKnownOptions(options, OPTION_KEYS, 'OutboxRelay');
+    assertKnownOptions(options, OUTBOX_RELAY_OPTION_KEYS, 'OutboxRelay');
     if (typeof options?.outbox?.claim !== 'function')
       throw new InvalidArgumentError('OutboxRelay: "outbox" is required');
     if (typeof options.transport?.publish !== 'function') {
@@ -132,6 +95,18 @@ export class OutboxRelay extends EventEmitter<OutboxRelayEvents> {
       'OutboxRelay: housekeepingIntervalMs',
       1,
     );
+    logRelayEvents(this, new ComponentLog(loggerOption(options.logger, 'OutboxRelay'), 'OutboxRelay'));
+    this.#health = new RelayHealthTracker(this, this.#outbox);
+  }
+
+  /**
+   * Whether the relay keeps up, for probes: running, the outbox answering, the pending rows and the lag
+   * (the age of the oldest unpublished row) within `maxLagMs`. Asks the outbox (`stats()`): one query.
+   * @example
+   * const { status, lagMs, pending } = await relay.health({ maxLagMs: 60_000 });
+   */
+  health(options: OutboxRelayHealthOptions = {}): Promise<OutboxRelayHealth> {
+    return this.#health.health(this.#running !== undefined && !this.#stopping.signal.aborted, options);
   }
 
   /** Starts relaying in the background (idempotent). */
