@@ -61,6 +61,7 @@ export { ListenersFailedError } from './errors/listeners-failed-error.js';
 export type { ListenerFailure } from './errors/listeners-failed-error.js';
 export { AfterCommitError } from './errors/after-commit-error.js';
 export { FlushLoopLimitError } from './errors/flush-loop-limit-error.js';
+export { PeerDependencyMissingError } from './errors/peer-dependency-missing-error.js';
 
 // Bridge
 export type {

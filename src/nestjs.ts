@@ -28,3 +28,9 @@ export type {
 // The same decorator as `tidings`' own, re-exported so that a Nest service needs one import.
 export { OnEvent } from './dispatcher/on-event.js';
 export type { OnEventDecorator, OnEventOptions } from './dispatcher/on-event.js';
+export { TidingsHealthIndicator } from './adapters/nestjs/tidings-health-indicator.js';
+export type {
+  TidingsHealthCheckOptions,
+  TidingsHealthDetails,
+  TidingsHealthIndicatorResult,
+} from './adapters/nestjs/tidings-health-indicator.js';

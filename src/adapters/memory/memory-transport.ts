@@ -99,7 +99,10 @@ export class MemoryTransport extends EventEmitter<TransportEvents> implements Tr
       );
     }
     this.broker = broker;
-    logTransportEvents(this, new ComponentLog(loggerOption(options.logger, 'MemoryTransport'), 'MemoryTransport'));
+    logTransportEvents(
+      this,
+      new ComponentLog(loggerOption(options.logger, 'MemoryTransport'), 'MemoryTransport'),
+    );
   }
 
   /**

@@ -9,6 +9,7 @@ import type { Outbox } from '../../messaging/outbox/outbox.js';
 import type { OutboxRelay } from '../../messaging/outbox/outbox-relay.js';
 import type { RepeatCounter } from '../../messaging/repeat/repeat-counter.js';
 import type { Transport } from '../../messaging/transport.js';
+import { loggerOption, type Logger } from '../../messaging/logging/logger.js';
 
 /** One event class the `Bridge` publishes to the broker whenever it is dispatched (`Bridge.forward`). */
 export interface ForwardRoute<E extends object = object> {
@@ -85,6 +86,13 @@ export interface TidingsModuleOptions {
    * @defaultValue true
    */
   closeTransport?: boolean;
+  /**
+   * Where the module writes what its transport, consumers and relay report (with a stable `code` each,
+   * the error under `err`): a pino logger, say. Give the transport and the relay no logger of their own
+   * as well, or their entries are written twice.
+   * @defaultValue Nest's `Logger` (context `TidingsModule`), adapted
+   */
+  logger?: Logger;
 }
 
 /** What `TidingsModule.forRootAsync()` takes: the options come from a factory with injected arguments. */
@@ -110,6 +118,7 @@ export interface ResolvedTidingsModuleOptions {
   readonly outbox: Outbox<unknown> | undefined;
   readonly relay: OutboxRelay | undefined;
   readonly closeTransport: boolean;
+  readonly logger: Logger | undefined;
 }
 
 const OPTION_KEYS = optionKeys<TidingsModuleOptions>({
@@ -125,6 +134,7 @@ const OPTION_KEYS = optionKeys<TidingsModuleOptions>({
   outbox: true,
   relay: true,
   closeTransport: true,
+  logger: true,
 });
 
 /**
@@ -188,6 +198,7 @@ export function assertTidingsModuleOptions(options: TidingsModuleOptions, where:
     );
   }
   integerOption(options.maxFlushRounds, 10, `${where}: maxFlushRounds`, 1);
+  loggerOption(options.logger, where);
   if (options.dispatchContext !== undefined && typeof options.dispatchContext !== 'function') {
     throw new InvalidArgumentError(
       `${where}: "dispatchContext" must be a function, got ${describeValue(options.dispatchContext)}`,
@@ -220,6 +231,7 @@ export function resolveTidingsModuleOptions(
     outbox: options.outbox,
     relay: options.relay,
     closeTransport: options.closeTransport ?? true,
+    logger: options.logger,
   };
 }
 

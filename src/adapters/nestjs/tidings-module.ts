@@ -7,6 +7,12 @@ import { assertKnownOptions, describeValue, optionKeys } from '../../internal/op
 import { Bridge } from '../../messaging/bridge.js';
 import { Publisher } from '../../messaging/publisher.js';
 import type { Transport } from '../../messaging/transport.js';
+import { ComponentLog } from '../../messaging/logging/component-log.js';
+import type { Logger as TidingsLogger } from '../../messaging/logging/logger.js';
+import { logRelayEvents } from '../../messaging/logging/log-relay-events.js';
+import { logTransportEvents } from '../../messaging/logging/log-transport-events.js';
+import { nestLogger } from './nest-logger.js';
+import { TidingsHealthIndicator } from './tidings-health-indicator.js';
 import { TidingsLifecycle } from './tidings-lifecycle.js';
 import {
   assertTidingsModuleOptions,
@@ -82,13 +88,15 @@ function dynamicModule(
   optionsProvider: FactoryProvider<ResolvedTidingsModuleOptions>,
 ): DynamicModule {
   const logger = new Logger('TidingsModule');
+  const adapted = nestLogger(logger);
   const providers: Provider[] = [
     optionsProvider,
     {
       provide: TIDINGS_TRANSPORT,
       inject: [TIDINGS_MODULE_OPTIONS],
       useFactory: (options: ResolvedTidingsModuleOptions): Transport => {
-        options.transport.on('error', (error) => logger.error(`Transport: ${error.message}`, error.stack));
+        // An 'error' nobody listens to would go unseen: the module writes every report to its logger.
+        logTransportEvents(options.transport, new ComponentLog(options.logger ?? adapted, 'Transport'));
         return options.transport;
       },
     },
@@ -115,7 +123,7 @@ function dynamicModule(
         dispatcher: EventDispatcher,
         flusher: Flusher<unknown>,
         transport: Transport,
-      ) => createBridge(options, dispatcher, flusher, transport, logger),
+      ) => createBridge(options, dispatcher, flusher, transport, options.logger ?? adapted),
     },
     {
       provide: Publisher,
@@ -134,13 +142,19 @@ function dynamicModule(
         moduleRef: ModuleRef,
       ) => new TidingsLifecycle(options, dispatcher, bridge, discovery, moduleRef, logger),
     },
+    {
+      provide: TidingsHealthIndicator,
+      inject: [TIDINGS_MODULE_OPTIONS, Bridge, ModuleRef],
+      useFactory: (options: ResolvedTidingsModuleOptions, bridge: Bridge, moduleRef: ModuleRef) =>
+        new TidingsHealthIndicator(bridge, options.relay, moduleRef),
+    },
   ];
   return {
     module: TidingsModule,
     global: true,
     imports: [DiscoveryModule, ...imports],
     providers,
-    exports: [TIDINGS_TRANSPORT, EventDispatcher, Flusher, Bridge, Publisher],
+    exports: [TIDINGS_TRANSPORT, EventDispatcher, Flusher, Bridge, Publisher, TidingsHealthIndicator],
   };
 }
 
@@ -150,40 +164,39 @@ function createBridge(
   dispatcher: EventDispatcher,
   flusher: Flusher<unknown>,
   transport: Transport,
-  logger: Logger,
+  logger: TidingsLogger,
 ): Bridge {
   const bridge = new Bridge({
     dispatcher,
     transport,
+    logger, // the consumers' warnings and errors
     ...(options.appId !== undefined ? { appId: options.appId } : {}),
     ...(options.repeatCounter !== undefined ? { repeatCounter: options.repeatCounter } : {}),
     ...(options.deadLetter !== undefined ? { deadLetter: options.deadLetter } : {}),
   });
   for (const { event, ...route } of options.forward) bridge.forward(event, route);
   if (options.outbox !== undefined) bridge.useOutbox(flusher, options.outbox, options.relay);
-  const relay = options.relay;
-  if (relay !== undefined) {
-    // An 'error' nobody listens to throws inside the relay's loop and ends the process; here it is
-    // logged and the relay goes on (it retries the database and the broker by itself).
-    relay.on('error', (error) => logger.error(`Outbox relay: ${error.message}`, error.stack));
-    relay.on('failed', ({ id, attempts, error }) =>
-      logger.warn(`Outbox relay: row ${id} not published (attempt ${attempts}): ${describeError(error)}`),
-    );
-  }
+  // The relay goes on after an error (it retries the database and the broker by itself): logged here.
+  if (options.relay !== undefined) logRelayEvents(options.relay, new ComponentLog(logger, 'OutboxRelay'));
   // A handler's failure is the consumer's to settle (repeat, dead letter); the log says where it went.
+  const log = new ComponentLog(logger, 'Consumer');
   bridge.on('settled', (settled) => {
     if (settled.outcome === 'repeated') {
-      logger.warn(
-        `${settled.queue}: message ${settled.messageId} failed on attempt ${settled.attempt}, repeated in ${settled.delayMs} ms: ${describeError(settled.error)}`,
+      const { queue, messageId, attempt, delayMs } = settled;
+      log.warn(
+        'message-repeated',
+        `${queue}: message ${messageId} failed on attempt ${attempt}, repeated in ${delayMs} ms: ${describeError(settled.error)}`,
+        { queue, messageId, attempt, delayMs, err: settled.error },
       );
     } else if (settled.outcome === 'dead-lettered') {
-      logger.error(
-        `${settled.queue}: message ${settled.messageId} dead-lettered (${settled.reason}) on attempt ${settled.attempt}: ${describeError(settled.error)}`,
+      const { queue, messageId, attempt, reason } = settled;
+      log.error(
+        'message-dead-lettered',
+        `${queue}: message ${messageId} dead-lettered (${reason}) on attempt ${attempt}: ${describeError(settled.error)}`,
+        { queue, messageId, attempt, reason, err: settled.error },
       );
     }
   });
-  bridge.on('warning', (warning) => logger.warn(warning.message));
-  bridge.on('error', (error) => logger.error(error.message, error.stack));
   return bridge;
 }
 

@@ -18,5 +18,7 @@ export function logTransportEvents(transport: EventEmitter<TransportEvents>, log
     log.warn('transport-blocked', `The broker blocks publishing: ${reason}`, { reason }),
   );
   transport.on('unblocked', () => log.info('transport-unblocked', 'The broker unblocked publishing'));
-  transport.on('error', (error) => log.error('transport-error', `Transport: ${error.message}`, { err: error }));
+  transport.on('error', (error) =>
+    log.error('transport-error', `Transport: ${error.message}`, { err: error }),
+  );
 }
