@@ -89,7 +89,7 @@ describe('OutboxRelay.health() over a PostgreSQL outbox', () => {
     const outbox = new PgOutbox({ pool, table, notifyChannel: table });
     await outbox.ensureSchema();
     const amqp = transport({ url: AMQP_URL });
-    const exchange = `health-${randomUUID().slice(0, 8)}`;
+    const exchange = `t${randomUUID().slice(0, 8)}`; // a pattern test/setup/leftovers.ts knows
     const queue = `${exchange}.q`;
     await amqp.declare({
       exchanges: [{ name: exchange, type: 'topic' }],
