@@ -116,6 +116,17 @@ const expectations: Record<string, (out: string) => void> = {
   },
   'idempotent-consumer.ts': (out) => expect(out).toBe('invoice for o-1\n1 invoice(s)\n'),
   'graceful-shutdown.ts': (out) => expect(out).toBe('handled o-1, then acked\nstopped cleanly\n'),
+  'health.ts': (out) => {
+    expect(out).toMatch(/^before start: 503 3 down\nstarted: 200\n/);
+    expect(out).toMatch(/\nwarn \[relay-publish-failed\] Outbox relay: row \S+ not published \(attempt 1\)/);
+    expect(out).toMatch(
+      /\nrelay: up, 1 pending\nclosed: 503 transport closed, consumer billing.orders closed, relay stopped\n$/,
+    );
+  },
+  'nestjs-health/main.ts': (out) =>
+    expect(out).toBe(
+      '200 {"status":"ok","tidings":"up"}\n503 {"status":"error","message":"transport closed"}\n',
+    ),
   'nestjs/main.ts': (out) => {
     // The relay publishes o-1 while o-2 is being placed: the two mails and the charge may interleave.
     for (const line of [
