@@ -187,6 +187,20 @@ export function lifecycleContract({ harness }: ContractContext): void {
     await expect(transport.connect()).rejects.toThrow(TransportClosedError);
   });
 
+  it('health() is down before the first connection, up while connected, down once closed', async () => {
+    const h = harness();
+    const transport = await h.open();
+    const fresh = transport.health();
+    expect(fresh).toMatchObject({ status: 'down', state: 'idle', connected: false, blocked: false });
+    await transport.connect();
+    const open = transport.health();
+    expect(open).toMatchObject({ status: 'up', state: 'open', connected: true, blocked: false });
+    expect(open.since.getTime()).toBeGreaterThanOrEqual(fresh.since.getTime());
+    expect(open.url).not.toMatch(/:\/\/[^/@]*:(?!\*\*\*@)[^/@]*@/); // a password is masked
+    await transport.close();
+    expect(transport.health()).toMatchObject({ status: 'down', state: 'closed', connected: false });
+  });
+
   it('close waits for running handlers, then requeues what is still unsettled', async () => {
     const h = harness();
     const queue = h.name('graceful');
