@@ -172,14 +172,18 @@ export class Consumer<P = unknown> extends EventEmitter<ConsumerEvents> {
     this.#since = Date.now();
   }
 
-  async #handle(delivery: Delivery, handler: MessageHandler<P>): Promise<void> {
+  #handle(delivery: Delivery, handler: MessageHandler<P>): Promise<void> {
     this.#inFlight++;
-    try {
-      await this.#handleCounted(delivery, handler);
-    } finally {
-      this.#inFlight--;
-    }
+    const handled = this.#handleCounted(delivery, handler);
+    // Counted down beside the transport's own wait, not in an async wrapper around it: the delivery
+    // settles on the same turn as without health().
+    void handled.then(this.#handledOne, this.#handledOne);
+    return handled;
   }
+
+  readonly #handledOne = (): void => {
+    this.#inFlight--;
+  };
 
   async #handleCounted(delivery: Delivery, handler: MessageHandler<P>): Promise<void> {
     const { payload, identity, refusal } = inspectDelivery(delivery, this.#options);
