@@ -5,7 +5,7 @@ import { ConnectionFailedError } from '../../errors/connection-failed-error.js';
 import { ConnectionLostError } from '../../errors/connection-lost-error.js';
 import { TransportClosedError } from '../../errors/transport-closed-error.js';
 import { Signal, sleep } from '../../internal/signal.js';
-import type { TransportEvents, TransportHealth } from '../../messaging/transport.js';
+import type { TransportEvents, TransportHealth, TransportState } from '../../messaging/transport.js';
 import type { AmqpTransportSettings } from './amqp-transport-options.js';
 import { redact, redactUrl } from '../../internal/redact.js';
 import { connectArguments } from './amqp-url.js';
@@ -16,7 +16,8 @@ import { batchSocketWrites } from './write-batching.js';
 import { watchForSilence } from './silence-watchdog.js';
 import { amqpErrorCode, amqpErrorDetail } from './topology.js';
 
-export type ConnectionState = 'idle' | 'connecting' | 'open' | 'closing' | 'closed';
+/** The transport's states (`TransportHealth.state`), which are the connection's. */
+export type ConnectionState = TransportState;
 
 /** What the rest of the transport does when the connection comes, goes, or the broker unblocks. */
 export interface ConnectionHooks {
