@@ -103,8 +103,17 @@ const SNIPPET = /(<!-- example: (\S+) -->\n)?```(ts|typescript)\n([\s\S]*?)```/g
 
 /** Checks (and unless `check`, rewrites) one page; returns its problems. */
 export function processPage(page, { check }) {
-  const markdown = readFileSync(page, 'utf8');
   const problems = [];
+  // A marker with no snippet under it gets an empty one to fill (reported by --check: the page shows no code).
+  const original = readFileSync(page, 'utf8');
+  const markdown = original.replace(
+    /(<!-- example: (\S+) -->\n)\n*(?!```)/g,
+    (_whole, marker, reference, offset) => {
+      const line = original.slice(0, offset).split('\n').length;
+      problems.push(`line ${line}: the marker of ${reference} has no snippet under it`);
+      return `${marker}\`\`\`ts\n\`\`\`\n\n`;
+    },
+  );
   const updated = markdown.replace(SNIPPET, (whole, marker, reference, lang, code, offset) => {
     const line = markdown.slice(0, offset).split('\n').length;
     if (marker === undefined) {
@@ -120,7 +129,7 @@ export function processPage(page, { check }) {
     return `${marker}\`\`\`${lang}\n${text}\n\`\`\``;
   });
   problems.push(...brokenLinks(page, markdown));
-  if (!check && updated !== markdown) writeFileSync(page, updated);
+  if (!check && updated !== original) writeFileSync(page, updated);
   return problems;
 }
 
@@ -130,7 +139,8 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   for (const page of documentationFiles()) {
     for (const problem of processPage(page, { check })) {
       // Only --check reports stale snippets: without it they were just rewritten.
-      if (!check && problem.includes('the snippet differs')) continue;
+      if (!check && (problem.includes('the snippet differs') || problem.includes('has no snippet under it')))
+        continue;
       failed = true;
       console.error(`${relative(root, page)}: ${problem}`);
     }
