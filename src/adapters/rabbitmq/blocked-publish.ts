@@ -9,8 +9,13 @@ import { PublishTimeoutError } from '../../errors/publish-timeout-error.js';
  */
 export function nameTheBlock(publish: Promise<void>, blockedBy: () => string | undefined): Promise<void> {
   return publish.catch((error: unknown) => {
-    const reason = blockedBy();
-    if (reason === undefined || !(error instanceof PublishTimeoutError)) throw error;
-    throw new ConnectionBlockedError(reason, error.messageId, error.timeoutMs, true, { cause: error });
+    throw blockedError(error, blockedBy);
   });
+}
+
+/** `error`, or the `ConnectionBlockedError` it means when it is a timeout while the broker blocks. */
+export function blockedError(error: unknown, blockedBy: () => string | undefined): unknown {
+  const reason = blockedBy();
+  if (reason === undefined || !(error instanceof PublishTimeoutError)) return error;
+  return new ConnectionBlockedError(reason, error.messageId, error.timeoutMs, true, { cause: error });
 }

@@ -143,6 +143,7 @@ export class ConfirmPublisher {
     // A dead channel never drains: whoever waits for it must go and find the next channel.
     this.#releaseDrain?.();
     for (const pending of [...this.#pending]) this.#settle(pending, this.#closedError);
+    this.#stopSweep();
   }
 
   #onConfirm(pending: Pending, error: unknown): void {
@@ -170,6 +171,12 @@ export class ConfirmPublisher {
   }
 
   #expire(): void {
+    // Stopped here, once a sweep finds nothing left, rather than when the last publish settles: one
+    // publish at a time would otherwise start and stop a timer per message.
+    if (this.#pending.size === 0) {
+      this.#stopSweep();
+      return;
+    }
     const now = Date.now();
     for (const pending of this.#pending) {
       if (pending.deadline <= now) {
@@ -215,14 +222,16 @@ export class ConfirmPublisher {
     pending.settled = true;
     this.#inFlight--;
     this.#pending.delete(pending);
-    if (this.#pending.size === 0 && this.#sweep !== undefined) {
-      clearInterval(this.#sweep);
-      this.#sweep = undefined;
-    }
     if (error === undefined) pending.resolve();
     else pending.reject(error);
     this.onSettled();
     if (this.#stale && this.#inFlight === 0 && this.#closedError === undefined) void this.close();
+  }
+
+  #stopSweep(): void {
+    if (this.#sweep === undefined) return;
+    clearInterval(this.#sweep);
+    this.#sweep = undefined;
   }
 
   #markStale(): void {

@@ -28,22 +28,34 @@ export function retryNacked(
   again: (remainingMs: number) => Promise<void>,
   signal: AbortSignal,
 ): Promise<void> {
-  return first.catch(async (error: unknown) => {
-    for (let attempt = 0; ; attempt++) {
-      if (!(error instanceof PublishNackedError)) throw error;
-      const delay = NACK_RETRY.delayMs(attempt);
-      if (signal.aborted || Date.now() + delay >= deadline) throw error;
-      // Every publish waiting here listens to the transport's one signal: hundreds at once are normal.
-      setMaxListeners(0, signal);
-      await sleep(delay, signal);
-      if (signal.aborted) throw error;
-      try {
-        return await again(Math.max(1, deadline - Date.now()));
-      } catch (next) {
-        error = next;
-      }
+  return first.catch((error: unknown) => retryAfterNack(error, deadline, again, signal));
+}
+
+/**
+ * What `retryNacked` does once its first publish failed with `error`: rejects with it unless it is a
+ * `PublishNackedError`, else publishes again after a backoff while the deadline allows. (For a caller
+ * that handles the first failure itself: no promise per publish beyond the publish's own.)
+ */
+export async function retryAfterNack(
+  error: unknown,
+  deadline: number,
+  again: (remainingMs: number) => Promise<void>,
+  signal: AbortSignal,
+): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    if (!(error instanceof PublishNackedError)) throw error;
+    const delay = NACK_RETRY.delayMs(attempt);
+    if (signal.aborted || Date.now() + delay >= deadline) throw error;
+    // Every publish waiting here listens to the transport's one signal: hundreds at once are normal.
+    setMaxListeners(0, signal);
+    await sleep(delay, signal);
+    if (signal.aborted) throw error;
+    try {
+      return await again(Math.max(1, deadline - Date.now()));
+    } catch (next) {
+      error = next;
     }
-  });
+  }
 }
 
 /**

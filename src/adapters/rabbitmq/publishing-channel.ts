@@ -9,9 +9,9 @@ import { WaitQueue } from '../../internal/wait-queue.js';
 import type { OutgoingMessage, PublishOptions } from '../../messaging/transport.js';
 import { outgoingHeaders } from './amqp-headers.js';
 import type { AmqpConnection } from './amqp-connection.js';
-import { nameTheBlock } from './blocked-publish.js';
+import { blockedError, nameTheBlock } from './blocked-publish.js';
 import { ConfirmPublisher } from './confirm-publisher.js';
-import { retryNacked, StaleChannelPacer } from './nack-failover.js';
+import { retryAfterNack, retryNacked, StaleChannelPacer } from './nack-failover.js';
 import { assertOutgoing } from './outgoing-message.js';
 import { amqpErrorCode } from './topology.js';
 
@@ -85,7 +85,6 @@ export class PublishingChannel {
     const messageId = message.properties.messageId ?? uuidv7();
     // A nacked message is published again on a fresh channel until its deadline (nack-failover.ts).
     const deadline = Date.now() + timeoutMs;
-    const again = (remainingMs: number) => this.#publishWhenReady(message, messageId, remainingMs, timeoutMs);
     // Fast path: connected, room in the window, nothing to wait for — no timers beyond the confirm's own.
     const publisher = this.#publisher;
     if (
@@ -99,13 +98,20 @@ export class PublishingChannel {
       publisher.waitForDrain() === undefined &&
       this.#knownExchanges.has(message.exchange)
     ) {
-      return retryNacked(
-        nameTheBlock(publisher.publish(message, messageId, timeoutMs), this.#link.blockedBy),
-        deadline,
-        again,
-        this.#link.stopping,
-      );
+      // One handler for both failure paths (a timeout while blocked, a nack): the success path of every
+      // publish allocates nothing more than the publish itself.
+      return publisher
+        .publish(message, messageId, timeoutMs)
+        .catch((error: unknown) =>
+          retryAfterNack(
+            blockedError(error, this.#link.blockedBy),
+            deadline,
+            (remainingMs) => this.#publishWhenReady(message, messageId, remainingMs, timeoutMs),
+            this.#link.stopping,
+          ),
+        );
     }
+    const again = (remainingMs: number) => this.#publishWhenReady(message, messageId, remainingMs, timeoutMs);
     return retryNacked(again(timeoutMs), deadline, again, this.#link.stopping);
   }
 
