@@ -3,6 +3,7 @@ import { describeValue } from '../internal/options.js';
 import type { EventsRoot } from './events-root.js';
 import { stampRecordOrder } from './record-sequence.js';
 import { noteRecordingRoot } from './recording-scope.js';
+import { noteRecordingContext } from './recording-context.js';
 
 // Recorded events live beside the instance, not on it: an ORM or JSON.stringify never sees them.
 const recorded = new WeakMap<object, object[]>();
@@ -40,6 +41,7 @@ export function Recorder<TBase extends Constructor>(Base: TBase) {
       }
       stampRecordOrder(event);
       noteRecordingRoot(this);
+      noteRecordingContext(event);
       const list = recorded.get(this);
       if (list === undefined) recorded.set(this, [event]);
       else list.push(event);

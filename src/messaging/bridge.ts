@@ -12,7 +12,7 @@ import { assertKnownOptions, describeValue, optionKeys } from '../internal/optio
 import type { Flusher } from '../deferred/flusher.js';
 import type { Outbox, OutboxMessage } from './outbox/outbox.js';
 import { defaultAppId } from './defaults.js';
-import { encodeOutboxMessage } from './outbox/outbox-message.js';
+import { encodeOutboxMessageOf } from './outbox/outbox-message.js';
 import { hydrate } from './hydrate.js';
 import { resolveDeadLetterNames, type DeadLetterNames } from './names.js';
 import { Publisher } from './publisher.js';
@@ -219,7 +219,7 @@ export class Bridge extends EventEmitter<BridgeEvents> {
           // Encoded as forward() would send it (Publisher.send, same appId and event name): the relay then
           // publishes these very bytes, properties and headers.
           messages.push(
-            encodeOutboxMessage(route.toPayload(event as never), route.routingKey, {
+            encodeOutboxMessageOf(event, route.toPayload(event as never), route.routingKey, {
               appId: this.appId,
               eventName: route.eventName,
             }),

@@ -290,6 +290,47 @@ describe('OpenTelemetry traces through the outbox (memory transport)', () => {
     expect(otel.spans('create order')).toHaveLength(0);
   });
 
+  it('the trace starts where the event was recorded, not where the flush runs', async () => {
+    const { flusher, relay, settledCount } = await services(() => {});
+    // A command handler records the event in its span; the flush runs later, in another span (a
+    // scheduled job, a unit-of-work callback after the request span ended).
+    const order = new Order();
+    const command = tracer.startActiveSpan('PlaceOrder command', (span) => {
+      order.place('o-9');
+      span.end();
+      return span.spanContext();
+    });
+    const job = await tracer.startActiveSpan('outbox flush job', async (span) => {
+      await flusher.flush(order);
+      span.end();
+      return span.spanContext();
+    });
+    expect(job.traceId).not.toBe(command.traceId);
+    await relay.relayOnce();
+    await settledCount(1);
+    await otel.ended(`process ${QUEUE}`);
+
+    const create = otel.span('create order');
+    const process = otel.span(`process ${QUEUE}`);
+    expect(parentOf(create)).toBe(command.spanId);
+    expectSameTrace([create, otel.span('send order'), process], command.traceId);
+    expect(parentOf(process)).toBe(create.spanContext().spanId);
+  });
+
+  it("an event recorded outside any span starts from the flush's context, as before", async () => {
+    const { flusher, relay, settledCount } = await services(() => {});
+    const order = new Order().place('o-10'); // no span active
+    const job = await tracer.startActiveSpan('flush', async (span) => {
+      await flusher.flush(order);
+      span.end();
+      return span.spanContext();
+    });
+    await relay.relayOnce();
+    await settledCount(1);
+    await otel.ended(`process ${QUEUE}`);
+    expect(parentOf(otel.span('create order'))).toBe(job.spanId);
+  });
+
   it('a traceparent the caller set is kept, not replaced', async () => {
     const transport = new MemoryTransport({ broker: new MemoryBroker() });
     await transport.declare({

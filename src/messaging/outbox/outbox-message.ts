@@ -6,6 +6,7 @@ import { InvalidArgumentError } from '../../errors/invalid-argument-error.js';
 import { assertKnownOptions, describeValue } from '../../internal/options.js';
 import type { ClaimedRow, OutboxMessage } from './outbox.js';
 import { traceCreation } from '../telemetry/producer-spans.js';
+import { recordingContextOf } from '../../deferred/recording-context.js';
 
 export interface OutboxMessageOptions extends MessageOptions {
   // messageId (from MessageOptions) is the row id as well: PgOutbox requires a UUID. @defaultValue a new UUIDv7
@@ -29,6 +30,19 @@ export function encodeOutboxMessage(
   routingKey: string,
   options: OutboxMessageOptions = {},
 ): OutboxMessage {
+  return encodeOutboxMessageOf(undefined, payload, routingKey, options);
+}
+
+/**
+ * `encodeOutboxMessage` for a recorded event: the message's trace starts where the event was recorded
+ * (see `recording-context.ts`), not where the flush runs. For the Bridge's outbox hook.
+ */
+export function encodeOutboxMessageOf(
+  event: object | undefined,
+  payload: unknown,
+  routingKey: string,
+  options: OutboxMessageOptions = {},
+): OutboxMessage {
   const where = 'encodeOutboxMessage';
   assertKnownOptions(options, [...MESSAGE_OPTION_KEYS, 'appId'], where);
   if (options.appId !== undefined && (typeof options.appId !== 'string' || options.appId === '')) {
@@ -42,7 +56,8 @@ export function encodeOutboxMessage(
   const message = { id: messageId, exchange, routingKey, content, properties: rest };
   // Encoded inside the business transaction: the row carries the trace context of the request (when an
   // OpenTelemetry SDK is registered), and the relay publishes it with the rest of the headers.
-  traceCreation(message, messageId, rest.headers);
+  const recordedIn = event === undefined ? undefined : recordingContextOf(event);
+  traceCreation(message, messageId, rest.headers, recordedIn);
   return message;
 }
 

@@ -6,6 +6,26 @@ import { tracingOtel, type Otel } from './otel-api.js';
 import { ATTR, errorType, MESSAGING_SYSTEM, TRACER_NAME, type OperationType } from './semconv.js';
 import { safely } from './telemetry-failure.js';
 import { withoutInstrumentation } from './without-instrumentation.js';
+import { captureWhenRecording } from '../../deferred/recording-context.js';
+
+// Every `recordEvent` keeps the trace context active at that moment (when an SDK is registered and a
+// span or baggage is active): the message's `create` span is its child, however later the flush runs.
+captureWhenRecording(recordingTraceContext);
+
+function recordingTraceContext(): Context | undefined {
+  const otel = tracingOtel();
+  if (otel === undefined) return undefined;
+  return safely(
+    otel,
+    () => {
+      const active = otel.context.active();
+      const meaningful =
+        otel.trace.getSpan(active) !== undefined || otel.propagation.getBaggage(active) !== undefined;
+      return meaningful ? active : undefined;
+    },
+    undefined,
+  );
+}
 
 /** What a producer span describes: a message on its way to an exchange. */
 interface ProducedMessage {
@@ -20,17 +40,23 @@ interface ProducedMessage {
 }
 
 /**
- * The `create` span of a message written to the outbox, when an SDK is registered: a child of the
- * context active while the row is encoded (inside the business transaction: the request's), ended at
- * once, and injected into the message's headers, so that the row carries it and whoever consumes the
- * message, however late, continues the request's trace. `headers` must be the message's own object
- * (it is written to). Does nothing without an SDK, or when the headers carry a trace context already.
- * A tracer or propagator that throws is reported, never thrown into the flush.
+ * The `create` span of a message written to the outbox, when an SDK is registered: a child of `parent`
+ * (the context captured when its event was recorded), else of the context active while the row is
+ * encoded (inside the business transaction: the request's), ended at once, and injected into the
+ * message's headers, so that the row carries it and whoever consumes the message, however late,
+ * continues the request's trace. `headers` must be the message's own object (it is written to). Does
+ * nothing without an SDK, or when the headers carry a trace context already. A tracer or propagator
+ * that throws is reported, never thrown into the flush.
  */
-export function traceCreation(message: ProducedMessage, id: string, headers: Record<string, unknown>): void {
+export function traceCreation(
+  message: ProducedMessage,
+  id: string,
+  headers: Record<string, unknown>,
+  parent?: unknown,
+): void {
   const otel = tracingOtel();
   if (otel === undefined) return;
-  safely(otel, () => createSpan(otel, message, id, headers), undefined);
+  safely(otel, () => createSpan(otel, message, id, headers, parent as Context | undefined), undefined);
 }
 
 function createSpan(
@@ -38,9 +64,10 @@ function createSpan(
   message: ProducedMessage,
   id: string,
   headers: Record<string, unknown>,
+  parent: Context | undefined,
 ): void {
   if (carriesContext(otel, headers)) return;
-  const active = otel.context.active();
+  const active = parent ?? otel.context.active();
   const span = otel.trace
     .getTracer(TRACER_NAME)
     .startSpan(
