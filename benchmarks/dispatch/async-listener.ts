@@ -2,7 +2,7 @@
 // for async listeners; emitSerial (one listener after another) is what tidings' dispatch does, emit runs
 // listeners concurrently.
 import Emittery from 'emittery';
-import { EventDispatcher } from '../../src/index.js';
+import { EventDispatcher } from './tidings.js';
 import {
   asyncListeners,
   EVENT_NAME,

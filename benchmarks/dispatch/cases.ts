@@ -4,7 +4,8 @@
 import Emittery from 'emittery';
 import { EventEmitter as EventEmitter3 } from 'eventemitter3';
 import { EventEmitter } from 'node:events';
-import { EventDispatcher, type EventClass } from '../../src/index.js';
+import type { EventClass } from '../../src/dispatcher.js';
+import { EventDispatcher } from './tidings.js';
 import {
   createMitt,
   EVENT_NAME,

@@ -3,7 +3,7 @@
 // the dispatch fast path, so it shows what that design costs.
 import { EventEmitter as EventEmitter3 } from 'eventemitter3';
 import { EventEmitter } from 'node:events';
-import { EventDispatcher } from '../../src/index.js';
+import { EventDispatcher } from './tidings.js';
 import {
   createMitt,
   EVENT_NAME,

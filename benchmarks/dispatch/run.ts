@@ -19,6 +19,7 @@
 //   --forks <n>     processes per case (default 5); the reported ops/s is the best fork's median
 //   --filter <text> only cases whose scenario id or label contains the text
 //   --quick         short timings and 1 fork, to check the suite works (numbers are not meaningful)
+//   --from-src      children load src/ through tsx instead of the compiled build (keepNames wrappers and all)
 //   --in-process    run every case in this process (forks become repetitions), to see the interference
 //   --import-runs <n> fresh processes per contender for the import time (default 21, --quick 5; 0 skips it)
 //   --json <file>   also write every measurement as JSON
@@ -36,6 +37,7 @@ import { scenario as mixedPriorities } from './mixed-priorities.js';
 import { scenario as oneListener } from './one-listener.js';
 import { caseKey, formatReport } from './report.js';
 import { scenario as tenListeners } from './ten-listeners.js';
+import { compileTidings, type Build } from '../shared/build.js';
 
 const SCENARIOS: readonly Scenario[] = [
   oneListener,
@@ -53,11 +55,14 @@ const { values: args } = parseArgs({
     filter: { type: 'string' },
     quick: { type: 'boolean', default: false },
     'in-process': { type: 'boolean', default: false },
+    'from-src': { type: 'boolean', default: false },
     'import-runs': { type: 'string' },
     json: { type: 'string' },
   },
 });
 const timing = args.quick ? QUICK_TIMING : DEFAULT_TIMING;
+/** The compiled library the children load (undefined: they load src/ through tsx). */
+let build: Build | undefined;
 
 if (args.case !== undefined) {
   // Child mode: measure one case and hand the result to the parent as the last line of stdout.
@@ -82,6 +87,8 @@ async function main(): Promise<void> {
           testCase.label.includes(args.filter),
       ),
   );
+  // Children load tidings compiled as published (tidings.ts), unless asked for src/.
+  build = args['in-process'] || args['from-src'] ? undefined : compileTidings();
   const loadBefore = loadAverage();
   const results = new Map<string, Measurement[]>();
   for (let fork = 1; fork <= forks; fork++) {
@@ -107,6 +114,7 @@ async function main(): Promise<void> {
   const header = [
     `tidings dispatch benchmarks: Node ${process.version}, ${process.platform}/${process.arch}, ` +
       `${cpu.length} cores (${cpu[0]?.model.trim() ?? 'unknown CPU'}), ${new Date().toISOString().slice(0, 10)}`,
+    `tidings: ${build === undefined ? 'src/ through tsx (--in-process / --from-src: keepNames wrappers included)' : build.description}`,
     `ops/s = operations per second of the benchmark process's CPU time (see harness.ts); CPU = share of ` +
       `wall time it had a CPU (below ~95%: other processes competed); load average ${loadBefore} before, ` +
       `${loadAverage()} after`,
@@ -132,7 +140,8 @@ async function measureInChild(caseId: string): Promise<Measurement> {
     : ['--expose-gc', ...process.execArgv];
   const argv = [...execArgv, fileURLToPath(import.meta.url), '--case', caseId];
   if (args.quick) argv.push('--quick');
-  const { stdout } = await promisify(execFile)(process.execPath, argv, { maxBuffer: 1 << 20 });
+  const env = build === undefined ? process.env : { ...process.env, TIDINGS_BENCH_BUILD: build.dir };
+  const { stdout } = await promisify(execFile)(process.execPath, argv, { maxBuffer: 1 << 20, env });
   const lastLine = stdout.trimEnd().split('\n').at(-1) ?? '';
   return JSON.parse(lastLine) as Measurement;
 }
