@@ -18,6 +18,7 @@ export type {
 } from './adapters/nestjs/tidings-module-options.js';
 export { Consume } from './adapters/nestjs/consume.js';
 export type { ConsumeDecorator, ConsumeQueueOptions } from './adapters/nestjs/consume.js';
+export type { DtoValidationOptions } from './adapters/nestjs/dto-validation.js';
 export type { TidingsRequest } from './adapters/nestjs/discovered-provider.js';
 export { TIDINGS_TRANSPORT } from './adapters/nestjs/tokens.js';
 export { TransactionHostUnitOfWork } from './adapters/nestjs/transaction-host-unit-of-work.js';

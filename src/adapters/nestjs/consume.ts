@@ -5,6 +5,7 @@ import { assertKnownOptions, describeValue, optionKeys } from '../../internal/op
 import type { ConsumedMessage } from '../../messaging/consumer/consumed-message.js';
 import type { ConsumerOptions } from '../../messaging/consumer/consumer-options.js';
 import { isStandardSchema, type StandardSchemaV1 } from '../../messaging/standard-schema.js';
+import { assertDtoValidationOptions, type DtoValidationOptions } from './dto-validation.js';
 
 /**
  * The options of `@Consume`: the queue and its consumer settings (`ConsumerOptions`, without what the
@@ -21,9 +22,17 @@ export interface ConsumeQueueOptions<P = unknown> extends Omit<
   schema?: StandardSchemaV1<unknown, P>;
   /**
    * The handler receives an instance of this class, built from the (validated) payload: through its
-   * static `fromPayload` when it has one, else by copying the payload's keys onto the prototype.
+   * static `fromPayload` when it has one, else by copying the payload's keys onto the prototype. A
+   * class with class-validator decorators (a DTO) is built by class-transformer's `plainToInstance`
+   * when installed, then validated (after `schema`); a payload it rejects is dead-lettered at once
+   * (`invalid-content`) with each failed property and constraint, the handler never runs.
    */
   event?: EventClass<P & object>;
+  /**
+   * The class-validator options for a DTO `event`, or `false` not to validate it.
+   * @defaultValue `{ whitelist: true, forbidNonWhitelisted: false, forbidUnknownValues: true }`
+   */
+  validation?: DtoValidationOptions | false;
 }
 
 /** One `@Consume` on a method. */
@@ -57,6 +66,7 @@ const OPTION_KEYS = optionKeys<ConsumeQueueOptions>({
   maxHeaderBytes: true,
   schema: true,
   event: true,
+  validation: true,
 });
 
 /**
@@ -99,6 +109,7 @@ export function Consume(options: ConsumeQueueOptions): ConsumeDecorator<never> {
       `${where}: "event" must be an event class, got ${describeValue(options.event)}`,
     );
   }
+  assertDtoValidationOptions(options.validation, where);
   // The consumer options proper (queue, prefetch…) are checked by the Consumer itself when the module
   // registers the handler, with the same messages as everywhere else.
   const mark: ConsumeMark = { options: { ...options } };
