@@ -127,6 +127,16 @@ const expectations: Record<string, (out: string) => void> = {
     expect(out).toBe(
       '200 {"status":"ok","tidings":"up"}\n503 {"status":"error","message":"transport closed"}\n',
     ),
+  'nestjs-dto/main.ts': (out) =>
+    expect(out).toBe(
+      [
+        'billing: charged 42 for o-1 (2 items)',
+        'billing.orders: acked on attempt 1',
+        'billing.orders: dead-lettered (invalid-content) on attempt 1',
+        'dead letter: The payload of a message of billing.orders is not a valid PlaceOrderDto: total: total must not be less than 0; lines.0.quantity: quantity must not be less than 1',
+        '',
+      ].join('\n'),
+    ),
   'nestjs/main.ts': (out) => {
     // The relay publishes o-1 while o-2 is being placed: the two mails and the charge may interleave.
     for (const line of [
