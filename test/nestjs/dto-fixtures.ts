@@ -63,3 +63,18 @@ export class PlainOrder {
   orderId!: string;
   total!: number;
 }
+
+/** A DTO that builds itself: its static fromPayload makes the instance, then its decorators validate it. */
+export class RefundDto {
+  @IsString()
+  orderId!: string;
+
+  @IsNumber()
+  @Min(0.01)
+  amount!: number;
+
+  static fromPayload(payload: unknown): RefundDto {
+    const { orderId, amountCents } = payload as { orderId?: string; amountCents?: number };
+    return Object.assign(new RefundDto(), { orderId, amount: Number(amountCents) / 100 });
+  }
+}

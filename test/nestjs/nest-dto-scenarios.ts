@@ -14,7 +14,7 @@ import {
   subscriberNames,
   type DeclaredNames,
 } from '../helpers/declared-names.js';
-import { CustomerOrderDto, OrderLineDto, PlaceOrderDto, PlainOrder } from './dto-fixtures.js';
+import { CustomerOrderDto, OrderLineDto, PlaceOrderDto, PlainOrder, RefundDto } from './dto-fixtures.js';
 import { Journal, orderSchema, waitFor } from './nest-fixtures.js';
 import type { NestScenarioContext } from './nest-scenarios.js';
 
@@ -159,6 +159,22 @@ export function nestDtoScenarios(label: string, context: NestScenarioContext): v
       expect(outcomes).toEqual(['acked', 'dead-lettered invalid-content']);
       expect(deadLetters.map((d) => d.message)).toEqual([
         `The payload of a message of ${queue} is not a valid CustomerOrderDto: customerId: customerId is not a known customer`,
+      ]);
+    });
+
+    it('a DTO with a static fromPayload is built by it, then validated', async () => {
+      const { queue, entries, outcomes, deadLetters } = await consume(
+        { event: RefundDto },
+        (refund) => `${refund instanceof RefundDto} refund ${(refund as RefundDto).amount}`,
+        [
+          { orderId: 'o-1', amountCents: 250 },
+          { orderId: 'o-2', amountCents: 0 },
+        ],
+      );
+      expect(entries).toEqual(['true refund 2.5']);
+      expect(outcomes).toEqual(['acked', 'dead-lettered invalid-content']);
+      expect(deadLetters.map((d) => d.message)).toEqual([
+        `The payload of a message of ${queue} is not a valid RefundDto: amount: amount must not be less than 0.01`,
       ]);
     });
 

@@ -1,6 +1,7 @@
 /** The part of class-validator's `ValidationError` a reason is made of. */
 export interface ValidationErrorLike {
-  readonly property: string;
+  /** Absent when the value as a whole fails (`forbidUnknownValues`: an object of no known class). */
+  readonly property?: string | undefined;
   readonly constraints?: Readonly<Record<string, string>> | undefined;
   readonly children?: readonly ValidationErrorLike[] | undefined;
 }
@@ -13,9 +14,9 @@ export interface ValidationErrorLike {
 export function describeValidationErrors(errors: readonly ValidationErrorLike[]): string {
   const entries: string[] = [];
   const visit = (error: ValidationErrorLike, parent: string): void => {
-    const path = parent === '' ? error.property : `${parent}.${error.property}`;
+    const property = error.property ?? '';
+    const path = parent === '' || property === '' ? parent + property : `${parent}.${property}`;
     for (const message of Object.values(error.constraints ?? {})) {
-      // A failure of the value as a whole (forbidUnknownValues) has no property to name.
       entries.push(path === '' ? message : `${path}: ${message}`);
     }
     for (const child of error.children ?? []) visit(child, path);
