@@ -11,8 +11,9 @@
  */
 
 export { TidingsModule } from './adapters/nestjs/tidings-module.js';
+export type { ForwardRoute } from './adapters/nestjs/forward-routes.js';
+export type { ConsumerDefaults, TidingsFeatureOptions } from './adapters/nestjs/tidings-feature-options.js';
 export type {
-  ForwardRoute,
   TidingsModuleAsyncOptions,
   TidingsModuleOptions,
 } from './adapters/nestjs/tidings-module-options.js';
