@@ -84,7 +84,7 @@ describe('@Consume without enhancers', () => {
     @Injectable()
     class Billing {
       constructor(readonly journal: Journal) {}
-      @Consume({ queue: 'billing.orders', bindingKeys: ['order.placed'] })
+      @Consume<{ orderId: string }>({ queue: 'billing.orders', bindingKeys: ['order.placed'] })
       @UseGuards(DenyGuard)
       @UseInterceptors(Timing)
       charge(payload: { orderId: string }): void {
@@ -105,7 +105,11 @@ describe('@Consume({ enhancers: true })', () => {
     @UseInterceptors(Timing)
     class Billing {
       constructor(readonly journal: Journal) {}
-      @Consume({ queue: 'billing.orders', bindingKeys: ['order.placed'], enhancers: true })
+      @Consume<{ orderId: string }>({
+        queue: 'billing.orders',
+        bindingKeys: ['order.placed'],
+        enhancers: true,
+      })
       @UseGuards(AllowGuard)
       charge(payload: { orderId: string }, message: ConsumedMessage): void {
         this.journal.add(`charged ${payload.orderId} (attempt ${message.attempt})`);
