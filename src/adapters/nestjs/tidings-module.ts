@@ -43,7 +43,8 @@ const ASYNC_OPTION_KEYS = optionKeys<TidingsModuleAsyncOptions<unknown[]>>({
  * provider method marked `@OnEvent` on the dispatcher and starts a consumer for every method marked
  * `@Consume`, with nothing to call by hand; and connects, starts and stops everything with the
  * application (`app.enableShutdownHooks()` for SIGTERM): consumers stop and their running handlers
- * finish and settle, then the outbox relay stops, then the transport closes.
+ * finish and settle, then the outbox relay stops, then the transport closes. A feature module imports
+ * `TidingsModule.forFeature()` to set its own consumers' defaults and the events it forwards.
  *
  * @example
  * @Module({
