@@ -4,15 +4,17 @@
 /**
  * tidings in a NestJS application: `TidingsModule.forRoot()` provides the dispatcher, the flusher, the
  * bridge and the transport; `@OnEvent` methods of providers are registered and `@Consume` methods
- * consume their queue, found by discovery at bootstrap; consumers, the outbox relay and the transport
+ * consume their queue, found by discovery at bootstrap (with the defaults of their module's
+ * `TidingsModule.forFeature()`, and Nest's guards and interceptors only when they ask for them); consumers, the outbox relay and the transport
  * start with the application and stop with it, in order.
  *
  * @module tidings/nestjs
  */
 
 export { TidingsModule } from './adapters/nestjs/tidings-module.js';
+export type { ForwardRoute } from './adapters/nestjs/forward-routes.js';
+export type { ConsumerDefaults, TidingsFeatureOptions } from './adapters/nestjs/tidings-feature-options.js';
 export type {
-  ForwardRoute,
   TidingsModuleAsyncOptions,
   TidingsModuleOptions,
 } from './adapters/nestjs/tidings-module-options.js';

@@ -137,6 +137,19 @@ const expectations: Record<string, (out: string) => void> = {
         '',
       ].join('\n'),
     ),
+  'nestjs-feature/main.ts': (out) =>
+    expect(out).toBe(
+      [
+        'billing: charged 42 for o-1',
+        'accounting: booked the invoice of o-1 (42)',
+        'accounting.invoices: acked on attempt 1',
+        'billing.orders: acked on attempt 1',
+        'billing.orders: dead-lettered (non-retryable: @Consume on Billing.charge: refused by a guard ' +
+          '(Forbidden resource)) on attempt 1',
+        'closed',
+        '',
+      ].join('\n'),
+    ),
   'nestjs/main.ts': (out) => {
     // The relay publishes o-1 while o-2 is being placed: the two mails and the charge may interleave.
     for (const line of [

@@ -94,3 +94,24 @@ describe('TidingsModule options', () => {
     TidingsModule.forRootAsync({ useFactory: () => ({ appId: 'x' }) });
   });
 });
+
+describe('TidingsModule.forFeature', () => {
+  test('takes consumer settings as defaults, not what names a queue; forward routes of any class', () => {
+    TidingsModule.forFeature({
+      consumerDefaults: { prefetch: 5, maxAttempts: 3, queueType: 'quorum', enhancers: true },
+      forward: [
+        {
+          event: OrderPlaced,
+          routingKey: 'order.placed',
+          toPayload: (e: OrderPlaced) => ({ id: e.orderId }),
+        },
+        { event: UserBanned, routingKey: 'user.banned' },
+      ],
+    });
+    TidingsModule.forFeature();
+    // @ts-expect-error: a queue is the decorator's, not a default
+    TidingsModule.forFeature({ consumerDefaults: { queue: 'q' } });
+    // @ts-expect-error: enhancers is a boolean
+    TidingsModule.forFeature({ consumerDefaults: { enhancers: 'yes' } });
+  });
+});

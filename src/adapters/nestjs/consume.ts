@@ -33,6 +33,16 @@ export interface ConsumeQueueOptions<P = unknown> extends Omit<
    * @defaultValue `{ whitelist: true, forbidNonWhitelisted: false, forbidUnknownValues: true }`
    */
   validation?: DtoValidationOptions | false;
+  /**
+   * Runs the method through Nest's guards and interceptors (`@UseGuards`, `@UseInterceptors` on the
+   * method or its class, and the global ones), in an execution context of type `'rpc'`:
+   * `switchToRpc().getData()` is the payload, `getContext()` the `ConsumedMessage`. A guard that
+   * refuses (Nest then throws a `ForbiddenException`) dead-letters the message at once (`non-retryable`);
+   * what an interceptor throws is repeated and dead-lettered as the method's own errors are. Pipes and
+   * exception filters never apply.
+   * @defaultValue false: no guard, interceptor, pipe or filter runs for a message
+   */
+  enhancers?: boolean;
 }
 
 /** One `@Consume` on a method. */
@@ -67,6 +77,7 @@ const OPTION_KEYS = optionKeys<ConsumeQueueOptions>({
   schema: true,
   event: true,
   validation: true,
+  enhancers: true,
 });
 
 /**
@@ -74,7 +85,9 @@ const OPTION_KEYS = optionKeys<ConsumeQueueOptions>({
  * tidings `Consumer` per decorated method: a handler that returns acks the message, one that throws
  * has it repeated after `repeatDelaysMs` until `maxAttempts`, then dead-lettered with the reason; a
  * `NonRetryableError` dead-letters it at once. Each message runs in its own context: no HTTP guards,
- * interceptors or pipes, and a request-scoped provider is resolved anew for each message.
+ * interceptors or pipes unless `enhancers: true` asks for guards and interceptors, and a request-scoped
+ * provider is resolved anew for each message. The options a `TidingsModule.forFeature()` of the
+ * provider's module gives as `consumerDefaults` apply where the decorator gives none.
  *
  * Without `schema` or `event` the payload is `unknown`; `@Consume<Order>({ … })` types it without
  * checking it, as `new Consumer<Order>(…)` does.
@@ -110,6 +123,11 @@ export function Consume(options: ConsumeQueueOptions): ConsumeDecorator<never> {
     );
   }
   assertDtoValidationOptions(options.validation, where);
+  if (options.enhancers !== undefined && typeof options.enhancers !== 'boolean') {
+    throw new InvalidArgumentError(
+      `${where}: "enhancers" must be a boolean, got ${describeValue(options.enhancers)}`,
+    );
+  }
   // The consumer options proper (queue, prefetch…) are checked by the Consumer itself when the module
   // registers the handler, with the same messages as everywhere else.
   const mark: ConsumeMark = { options: { ...options } };

@@ -25,6 +25,8 @@ export class DiscoveredProvider {
   readonly prototype: object;
   /** The singleton, or `undefined` when each call resolves its own instance. */
   readonly instance: object | undefined;
+  /** The module that declares it (where its `TidingsModule.forFeature()` is imported, if any). */
+  readonly host: InstanceWrapper['host'];
   readonly #wrapper: InstanceWrapper;
   readonly #moduleRef: ModuleRef;
 
@@ -37,6 +39,7 @@ export class DiscoveredProvider {
     this.#wrapper = wrapper;
     this.prototype = prototype;
     this.instance = instance;
+    this.host = wrapper.host;
     this.#moduleRef = moduleRef;
     const ctor = (prototype as { constructor?: { name?: unknown } }).constructor;
     this.name = typeof ctor?.name === 'string' && ctor.name !== '' ? ctor.name : String(wrapper.name);

@@ -5,19 +5,28 @@ import type {
   OnApplicationShutdown,
   OnModuleInit,
 } from '@nestjs/common';
-import type { DiscoveryService, ModuleRef } from '@nestjs/core';
+import type { DiscoveryService, ExternalContextCreator, ModuleRef, ModulesContainer } from '@nestjs/core';
 import type { EventDispatcher } from '../../dispatcher/event-dispatcher.js';
 import type { Bridge } from '../../messaging/bridge.js';
 import { DiscoveredProvider } from './discovered-provider.js';
+import { FeatureRegistry } from './feature-registry.js';
+import { assertDistinctRoutes } from './forward-routes.js';
 import { registerConsumers } from './register-consumers.js';
 import { registerListeners } from './register-listeners.js';
 import type { ResolvedTidingsModuleOptions } from './tidings-module-options.js';
 
+/** What the lifecycle reads of Nest itself: the module graph, and the maker of handler contexts. */
+export interface NestServices {
+  readonly modules: ModulesContainer;
+  readonly contextCreator: ExternalContextCreator;
+}
+
 /**
  * Runs the module's part of the application lifecycle (internal; a provider of `TidingsModule`).
  *
- * - `onModuleInit`: discovery. `@OnEvent` methods go on the dispatcher, `@Consume` methods become
- *   consumers of the bridge. The module is global, and Nest initializes global modules first, so the
+ * - `onModuleInit`: discovery. The `forward` routes of the `TidingsModule.forFeature()` modules go on
+ *   the bridge, `@OnEvent` methods on the dispatcher, `@Consume` methods become consumers of the bridge
+ *   (with the `consumerDefaults` of their module's feature). The module is global, and Nest initializes global modules first, so the
  *   listeners are there before any other module's `onModuleInit` dispatches.
  * - `onApplicationBootstrap`: the transport connects, the relay starts, the consumers start.
  * - `beforeApplicationShutdown`: the consumers stop taking messages, the running handlers finish and
@@ -40,6 +49,7 @@ export class TidingsLifecycle
   readonly #discovery: DiscoveryService;
   readonly #moduleRef: ModuleRef;
   readonly #logger: LoggerService;
+  readonly #nest: NestServices;
 
   constructor(
     options: ResolvedTidingsModuleOptions,
@@ -48,6 +58,7 @@ export class TidingsLifecycle
     discovery: DiscoveryService,
     moduleRef: ModuleRef,
     logger: LoggerService,
+    nest: NestServices,
   ) {
     this.#options = options;
     this.#dispatcher = dispatcher;
@@ -55,12 +66,27 @@ export class TidingsLifecycle
     this.#discovery = discovery;
     this.#moduleRef = moduleRef;
     this.#logger = logger;
+    this.#nest = nest;
   }
 
   onModuleInit(): void {
+    const features = new FeatureRegistry(this.#nest.modules);
+    const featureRoutes = features.routes();
+    // The root's routes are on the bridge already (checked by forRoot); a feature's may repeat one.
+    assertDistinctRoutes([
+      { owner: 'TidingsModule.forRoot', routes: this.#options.forward },
+      ...featureRoutes,
+    ]);
+    for (const { routes } of featureRoutes) {
+      for (const { event, ...route } of routes) this.#bridge.forward(event, route);
+    }
     const providers = DiscoveredProvider.discover(this.#discovery, this.#moduleRef);
     registerListeners(providers, this.#dispatcher, this.#logger);
-    this.queues = registerConsumers(providers, this.#bridge);
+    this.queues = registerConsumers(providers, {
+      bridge: this.#bridge,
+      features,
+      contextCreator: this.#nest.contextCreator,
+    });
   }
 
   async onApplicationBootstrap(): Promise<void> {

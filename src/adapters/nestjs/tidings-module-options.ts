@@ -1,6 +1,5 @@
 import type { DynamicModule, FactoryProvider } from '@nestjs/common';
 import type { EventDispatcherOptions } from '../../dispatcher/event-dispatcher.js';
-import type { EventClass } from '../../dispatcher/event-types.js';
 import type { UnitOfWork } from '../../deferred/unit-of-work.js';
 import { InvalidArgumentError } from '../../errors/invalid-argument-error.js';
 import { assertKnownOptions, describeValue, integerOption, optionKeys } from '../../internal/options.js';
@@ -10,22 +9,7 @@ import type { OutboxRelay } from '../../messaging/outbox/outbox-relay.js';
 import type { RepeatCounter } from '../../messaging/repeat/repeat-counter.js';
 import type { Transport } from '../../messaging/transport.js';
 import { loggerOption, type Logger } from '../../messaging/logging/logger.js';
-
-/** One event class the `Bridge` publishes to the broker whenever it is dispatched (`Bridge.forward`). */
-export interface ForwardRoute<E extends object = object> {
-  /** The event class; subclass events are forwarded too. */
-  event: EventClass<E>;
-  /** At least two dot-separated parts; the first names the exchange (`order.placed` → `order`). */
-  routingKey: string;
-  /**
-   * The JSON payload of the event. (A method signature: a route of `OrderPlaced` with its own typed
-   * `toPayload` fits in the list of `forward` next to routes of other classes.)
-   * @defaultValue the event itself (its own enumerable properties)
-   */
-  toPayload?(event: E): unknown;
-  /** Priority of the forwarding listener. @defaultValue 0 */
-  priority?: number;
-}
+import { assertDistinctRoutes, assertForwardRoutes, type ForwardRoute } from './forward-routes.js';
 
 /**
  * The options of `TidingsModule.forRoot()`, and what the factory of `forRootAsync()` returns.
@@ -165,18 +149,8 @@ export function assertTidingsModuleOptions(options: TidingsModuleOptions, where:
     );
   }
   const forward = options.forward ?? [];
-  if (!Array.isArray(forward)) {
-    throw new InvalidArgumentError(
-      `${where}: "forward" must be a list of { event, routingKey }, got ${describeValue(forward)}`,
-    );
-  }
-  forward.forEach((route: unknown, index) => {
-    if (typeof (route as Partial<ForwardRoute> | null)?.event !== 'function') {
-      throw new InvalidArgumentError(
-        `${where}: forward[${index}].event must be an event class, got ${describeValue((route as { event?: unknown } | null)?.event)}`,
-      );
-    }
-  });
+  assertForwardRoutes(forward, where);
+  assertDistinctRoutes([{ owner: where, routes: forward }]);
   if (options.outbox !== undefined && typeof options.outbox?.add !== 'function') {
     throw new InvalidArgumentError(
       `${where}: "outbox" must be an Outbox, got ${describeValue(options.outbox)}`,

@@ -1,5 +1,11 @@
 import { Logger, type DynamicModule, type FactoryProvider, type Provider } from '@nestjs/common';
-import { DiscoveryModule, DiscoveryService, ModuleRef } from '@nestjs/core';
+import {
+  DiscoveryModule,
+  DiscoveryService,
+  ExternalContextCreator,
+  ModuleRef,
+  ModulesContainer,
+} from '@nestjs/core';
 import { EventDispatcher } from '../../dispatcher/event-dispatcher.js';
 import { Flusher, type EventDispatching } from '../../deferred/flusher.js';
 import { InvalidArgumentError } from '../../errors/invalid-argument-error.js';
@@ -14,6 +20,8 @@ import { logTransportEvents } from '../../messaging/logging/log-transport-events
 import { nestLogger } from './nest-logger.js';
 import { TidingsHealthIndicator } from './tidings-health-indicator.js';
 import { TidingsLifecycle } from './tidings-lifecycle.js';
+import { featureModule } from './tidings-feature.js';
+import { assertTidingsFeatureOptions, type TidingsFeatureOptions } from './tidings-feature-options.js';
 import {
   assertTidingsModuleOptions,
   resolveTidingsModuleOptions,
@@ -35,7 +43,8 @@ const ASYNC_OPTION_KEYS = optionKeys<TidingsModuleAsyncOptions<unknown[]>>({
  * provider method marked `@OnEvent` on the dispatcher and starts a consumer for every method marked
  * `@Consume`, with nothing to call by hand; and connects, starts and stops everything with the
  * application (`app.enableShutdownHooks()` for SIGTERM): consumers stop and their running handlers
- * finish and settle, then the outbox relay stops, then the transport closes.
+ * finish and settle, then the outbox relay stops, then the transport closes. A feature module imports
+ * `TidingsModule.forFeature()` to set its own consumers' defaults and the events it forwards.
  *
  * @example
  * @Module({
@@ -80,6 +89,31 @@ export class TidingsModule {
       useFactory: async (...args: unknown[]) =>
         resolveTidingsModuleOptions(await factory(...(args as Args)), where),
     });
+  }
+
+  /**
+   * Declares what belongs to one feature module: defaults for the `@Consume` methods of the providers
+   * it declares (`consumerDefaults`, which the decorator's own options override) and the events it
+   * forwards to the broker (`forward`, added to the root module's). Import it in that module; the
+   * transport, bridge and dispatcher are the root module's, so `forRoot()` or `forRootAsync()` must be
+   * imported too (the application start fails, saying so, otherwise).
+   *
+   * @example
+   * @Module({
+   *   imports: [
+   *     TidingsModule.forFeature({
+   *       consumerDefaults: { maxAttempts: 3, repeatDelaysMs: [1000] },
+   *       forward: [{ event: InvoiceIssued, routingKey: 'invoice.issued' }],
+   *     }),
+   *   ],
+   *   providers: [Billing],
+   * })
+   * class BillingModule {}
+   */
+  static forFeature(options: TidingsFeatureOptions = {}): DynamicModule {
+    const where = 'TidingsModule.forFeature';
+    assertTidingsFeatureOptions(options, where);
+    return featureModule(options, where);
   }
 }
 
@@ -133,14 +167,28 @@ function dynamicModule(
     },
     {
       provide: TidingsLifecycle,
-      inject: [TIDINGS_MODULE_OPTIONS, EventDispatcher, Bridge, DiscoveryService, ModuleRef],
+      inject: [
+        TIDINGS_MODULE_OPTIONS,
+        EventDispatcher,
+        Bridge,
+        DiscoveryService,
+        ModuleRef,
+        ModulesContainer,
+        ExternalContextCreator,
+      ],
       useFactory: (
         options: ResolvedTidingsModuleOptions,
         dispatcher: EventDispatcher,
         bridge: Bridge,
         discovery: DiscoveryService,
         moduleRef: ModuleRef,
-      ) => new TidingsLifecycle(options, dispatcher, bridge, discovery, moduleRef, logger),
+        modules: ModulesContainer,
+        contextCreator: ExternalContextCreator,
+      ) =>
+        new TidingsLifecycle(options, dispatcher, bridge, discovery, moduleRef, logger, {
+          modules,
+          contextCreator,
+        }),
     },
     {
       provide: TidingsHealthIndicator,

@@ -8,3 +8,6 @@ export const TIDINGS_TRANSPORT: unique symbol = Symbol.for('tidings.nestjs.trans
 
 /** The module's resolved options (internal: users configure through `forRoot`/`forRootAsync`). */
 export const TIDINGS_MODULE_OPTIONS: unique symbol = Symbol.for('tidings.nestjs.module-options');
+
+/** What one `TidingsModule.forFeature()` declared (internal: a provider of the feature's module). */
+export const TIDINGS_FEATURE: unique symbol = Symbol.for('tidings.nestjs.feature');
