@@ -27,13 +27,14 @@ export class DeadlineQueue {
   }
 
   /** Settles like `call`, unless the timeout passes first: then rejects with `onTimeout()`. */
-  within<T>(call: Promise<T>): Promise<T> {
+  within<T>(call: Promise<T> | T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const entry: Waiting = { deadline: Date.now() + this.#timeoutMs, reject };
+      const entry: Waiting = { deadline: performance.now() + this.#timeoutMs, reject };
       this.#dropSettledFront();
       this.#entries.push(entry);
       this.#arm();
-      call.then(
+      // Promise.resolve: a counter written in JavaScript may answer with a plain value.
+      Promise.resolve(call).then(
         (value) => {
           entry.reject = undefined;
           resolve(value);
@@ -68,14 +69,14 @@ export class DeadlineQueue {
     if (this.#timer !== undefined) return;
     const first = this.#entries[this.#head];
     if (first === undefined) return;
-    this.#timer = setTimeout(() => this.#expire(), Math.max(0, first.deadline - Date.now()));
+    this.#timer = setTimeout(() => this.#expire(), Math.max(0, first.deadline - performance.now()));
     // A deadline must not keep the process alive: the call it watches does, if anything.
     this.#timer.unref();
   }
 
   #expire(): void {
     this.#timer = undefined;
-    const now = Date.now();
+    const now = performance.now(); // monotonic: a wall clock stepped back must not postpone deadlines
     const entries = this.#entries;
     while (this.#head < entries.length) {
       const entry = entries[this.#head]!;

@@ -47,6 +47,10 @@ export function encodeMessage(payload: unknown, options: EncodeOptions = {}): En
     throw new InvalidContentError(`The payload cannot be serialized to JSON: ${reason}`, { cause: error });
   }
   if (json === undefined) throw new InvalidContentError('The payload cannot be serialized to JSON');
+  // Refused here rather than by every consumer, which would dead-letter it as invalid content.
+  if (nestedTooDeeply(json)) {
+    throw new InvalidContentError(`The payload is nested more than ${MAX_JSON_DEPTH} levels deep`);
+  }
   const headers: Record<string, unknown> = { ...options.headers };
   if (options.appId !== undefined && headers[HEADERS.origin] === undefined)
     headers[HEADERS.origin] = options.appId;

@@ -52,6 +52,11 @@ describe('wire format', () => {
     expect(() => decodeBody(delivery(nested(MAX_JSON_DEPTH + 1)), limits)).toThrow(
       /^The body is nested too deeply to parse$/,
     );
+    // The publishing side refuses what every consumer would: nothing too deep is sent or stored.
+    expect(() => encodeMessage(JSON.parse(nested(MAX_JSON_DEPTH + 1)))).toThrow(
+      /^The payload is nested more than 1000 levels deep$/,
+    );
+    expect(() => encodeMessage(JSON.parse(nested(MAX_JSON_DEPTH)))).not.toThrow();
     const quoted = JSON.stringify({ text: '[{\\"'.repeat(2000) });
     expect(decodeBody(delivery(quoted), limits)).toEqual(JSON.parse(quoted));
   });

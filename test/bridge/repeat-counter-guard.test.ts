@@ -95,3 +95,32 @@ describe('RepeatCounterGuard', () => {
     expect(guarded(fresh).guard.count('m')).toBe(2);
   });
 });
+
+describe('RepeatCounterGuard with a subclass of MemoryRepeatCounter', () => {
+  it('asks an overriding subclass through its own methods, so the override runs', async () => {
+    const seen: string[] = [];
+    class AuditedCounter extends MemoryRepeatCounter {
+      override async increment(queue: string, messageId: string): Promise<number> {
+        seen.push(`increment ${messageId}`);
+        return super.increment(queue, messageId);
+      }
+    }
+    const { guard } = guarded(new AuditedCounter());
+    expect(await guard.count('m-1')).toBe(1);
+    expect(seen).toEqual(['increment m-1']);
+    // A subclass that overrides nothing keeps the synchronous path.
+    class PlainCounter extends MemoryRepeatCounter {}
+    expect(guarded(new PlainCounter()).guard.count('m-1')).toBe(1);
+  });
+
+  it('accepts a counter written in JavaScript that answers with a plain value', async () => {
+    const counter = {
+      increment: () => 3,
+      forget: () => undefined,
+      close: () => Promise.resolve(),
+    } as unknown as RepeatCounter;
+    const { guard, warnings } = guarded(counter);
+    expect(await guard.count('m-1')).toBe(3);
+    expect(warnings).toEqual([]);
+  });
+});

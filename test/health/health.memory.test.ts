@@ -176,3 +176,25 @@ describe('OutboxRelay.health()', () => {
     await expect(relay.health({ maxLag: 5 } as never)).rejects.toThrow(/unknown option "maxLag"/);
   });
 });
+
+describe('Consumer closed while it is starting', () => {
+  it('ends closed, consuming nothing: close() overtook consume() between its declare and its consume', async () => {
+    const memory = transport();
+    const consumer = new Consumer(memory, { queue: 'late.orders', bindingKeys: ['order.placed'] });
+    const handled: unknown[] = [];
+    const starting = consumer.consume((message) => void handled.push(message.payload));
+    await consumer.close();
+    await starting;
+    expect(consumer.health()).toMatchObject({ status: 'down', state: 'closed', consuming: false });
+    // A message published now stays in the queue: nobody consumes it.
+    await memory.publish({
+      exchange: 'order',
+      routingKey: 'order.placed',
+      content: Buffer.from('{"orderId":"o-1"}'),
+      properties: { messageId: 'm-late', contentType: 'application/json' },
+    });
+    await sleep(50);
+    expect(handled).toEqual([]);
+    expect(await memory.queueStats('late.orders')).toMatchObject({ messageCount: 1, consumerCount: 0 });
+  });
+});

@@ -17,13 +17,14 @@ import type { Channel, Message } from 'amqplib';
  * broker redelivers what it delivered on it).
  */
 export class AckBatch {
-  /** The lowest delivery tag not yet settled (all below it are); set by the first delivery. */
+  /** Delivered and not yet settled: at most the prefetch. */
+  readonly #unsettled = new Set<number>();
+  /** The lowest unsettled tag, or the next one to come when none is: every delivered tag below is settled. */
   #frontier: number | undefined;
-  /** Tags settled above the frontier, waiting for it to reach them. */
-  readonly #settledAhead = new Set<number>();
+  #highest: number | undefined;
   /**
-   * Set when the tags turned out not to follow each other (something else consumed on the channel): the
-   * frontier can no longer be trusted, so every ack goes out on its own.
+   * Set when a tag did not follow the previous one (something else received on the channel): a tag
+   * below the frontier might then not be ours to ack, so every ack goes out on its own.
    */
   #unbatched = false;
   /** Acked, not yet sent. */
@@ -38,7 +39,11 @@ export class AckBatch {
 
   /** A delivery arrived on the channel (in tag order). */
   delivered(message: Message): void {
-    this.#frontier ??= message.fields.deliveryTag;
+    const tag = message.fields.deliveryTag;
+    if (this.#highest !== undefined && tag !== this.#highest + 1) this.#unbatched = true;
+    this.#highest = tag;
+    this.#unsettled.add(tag);
+    this.#frontier ??= tag;
   }
 
   /** Queues the ack of `message`; sent once the current turn's microtasks have run. */
@@ -79,21 +84,12 @@ export class AckBatch {
   }
 
   #settle(tag: number): void {
-    if (this.#unbatched) return;
-    if (tag !== this.#frontier) {
-      this.#settledAhead.add(tag);
-      // Far more settled ahead than any prefetch allows: a tag below never came to this consumer.
-      if (this.#settledAhead.size > MAX_SETTLED_AHEAD) {
-        this.#unbatched = true;
-        this.#settledAhead.clear();
-      }
-      return;
-    }
+    this.#unsettled.delete(tag);
+    if (tag !== this.#frontier) return;
+    // Past every settled tag, up to the next unsettled one (amortized: each tag is passed once).
+    const highest = this.#highest ?? tag;
     let next = tag + 1;
-    while (this.#settledAhead.delete(next)) next++;
+    while (next <= highest && !this.#unsettled.has(next)) next++;
     this.#frontier = next;
   }
 }
-
-/** Above the largest prefetch (65,535): the frontier is stuck, not waiting for a slow handler. */
-const MAX_SETTLED_AHEAD = 65_536;

@@ -10,7 +10,7 @@ import { uninstrumented } from './uninstrumented.js';
  * not stop it). After a reconnect the transport calls `attach()` with a new channel; deliveries of the
  * old channel can no longer be settled: an ack is never sent on a channel that did not deliver it.
  */
-export class AmqpConsumer implements TransportConsumer, DeliveryOwner {
+export class AmqpConsumer implements TransportConsumer {
   /** Handlers running now; `#idle` is notified when it drops to 0. */
   #running = 0;
   readonly #idle = new Signal();
@@ -59,10 +59,17 @@ export class AmqpConsumer implements TransportConsumer, DeliveryOwner {
     this.#unsettled = 0;
   }
 
-  settle(channel: Channel, message: Message, nack?: { requeue: boolean }): boolean {
-    this.#settled();
+  /** How its deliveries settle: kept off the consumer's public face (a `TransportConsumer`). */
+  readonly #owner: DeliveryOwner = {
+    settle: (channel, message, nack) => this.#settle(channel, message, nack),
+  };
+
+  #settle(channel: Channel, message: Message, nack?: { requeue: boolean }): boolean {
     const acks = this.#acks;
+    // A delivery of an earlier channel neither counts against this one's unsettled deliveries (which
+    // could close it under running handlers) nor may be settled on it.
     if (this.#channel !== channel || acks === undefined) return false;
+    this.#settled();
     try {
       if (nack === undefined) acks.ack(message);
       else acks.nack(message, nack.requeue);
@@ -140,7 +147,7 @@ export class AmqpConsumer implements TransportConsumer, DeliveryOwner {
     this.#unsettled++;
     this.#running++;
     if (this.#channel === channel) this.#acks?.delivered(message);
-    void this.#run(amqpDelivery(this.queue, channel, message, this));
+    void this.#run(amqpDelivery(this.queue, channel, message, this.#owner));
   }
 
   async #run(delivery: Delivery): Promise<void> {

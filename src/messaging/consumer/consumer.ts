@@ -121,17 +121,30 @@ export class Consumer<P = unknown> extends EventEmitter<ConsumerEvents> {
     if (this.#consumer !== undefined)
       throw new InvalidArgumentError(`subscribe: ${this.queue} is already subscribed`);
     if (this.#stopping.signal.aborted) this.#stopping = new AbortController();
+    const stopping = this.#stopping.signal;
     this.#enter('starting');
     try {
-      await this.#subscribe(handler);
+      await this.#subscribe(handler, stopping);
     } catch (error) {
-      this.#enter('idle');
+      if (!stopping.aborted) this.#enter('idle');
       throw error;
     }
+    // Closed while it was starting: close() has run and found nothing to stop, so it stops here.
+    if (stopping.aborted) return this.#stopLate();
     this.#enter('consuming');
   }
 
-  async #subscribe(handler: MessageHandler<P>): Promise<void> {
+  /** What close() would have done, for a consumer that close() overtook while it was starting. */
+  async #stopLate(): Promise<void> {
+    const consumer = this.#consumer;
+    this.#consumer = undefined;
+    this.#unobserveDepth?.();
+    this.#unobserveDepth = undefined;
+    await consumer?.cancel();
+    this.#enter('closed');
+  }
+
+  async #subscribe(handler: MessageHandler<P>, stopping: AbortSignal): Promise<void> {
     await this.#transport.declare(
       consumerTopology({
         queue: this.queue,
@@ -149,7 +162,9 @@ export class Consumer<P = unknown> extends EventEmitter<ConsumerEvents> {
         prefetch: this.#options.prefetch,
       },
     );
-    this.#unobserveDepth = observeDeadLetterDepth(this.#transport, this.deadLetter.queue);
+    if (!stopping.aborted) {
+      this.#unobserveDepth = observeDeadLetterDepth(this.#transport, this.deadLetter.queue);
+    }
   }
 
   /** Stops consuming; resolves once running handlers have finished and settled their messages. */

@@ -162,8 +162,9 @@ export class CopyThenAck {
       if (result === 'published') {
         if (!this.#ackAfterCopy(delivery, identity))
           this.#remembered.remember(identity, { copy, copied: true, after });
-        // amqplib writes an ack two turns later (a 'readable' event, then a setImmediate that writes to
-        // the socket): wait until it has been handed to the socket before the copy may run.
+        // The ack reaches the socket two turns later (the consumer's ack batch at the next tick, amqplib's
+        // 'readable' event, then its multiplexer's setImmediate): wait until it has been handed to the
+        // socket before the copy may run.
         await new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
       }
     } finally {

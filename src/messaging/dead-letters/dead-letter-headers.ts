@@ -87,6 +87,8 @@ export function repeatHeaders(
   repeat: { attempt: number; exchange: string; routingKey: string; error: unknown; now: Date },
 ): Record<string, unknown> {
   const headers = withoutBrokerDeathHeaders(original);
+  // A stack an earlier copy carried (an older version's repeat) would sit beside this error's name.
+  delete headers[HEADERS.errorStack];
   const at = repeat.now.toISOString();
   return {
     ...headers,

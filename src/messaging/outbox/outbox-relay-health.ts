@@ -1,22 +1,27 @@
 import type { EventEmitter } from 'eventemitter3';
 import { assertKnownOptions, integerOption, optionKeys } from '../../internal/options.js';
+import { singleFlight } from '../../internal/single-flight.js';
 import type { OutboxRelayHealth, OutboxRelayHealthOptions } from '../health/relay-health.js';
 import type { Outbox } from './outbox.js';
 import type { OutboxRelayEvents } from './outbox-relay-options.js';
 
 const HEALTH_OPTION_KEYS = optionKeys<OutboxRelayHealthOptions>({ maxLagMs: true });
 
+/** A probe answers within this, `outbox-unavailable` when the database does not. */
+const HEALTH_TIMEOUT_MS = 5000;
+
 /**
  * What `OutboxRelay.health()` reports (internal): remembers the relay's last batch and last error from
  * its own events, and asks the outbox for the pending rows and the lag when asked.
  */
 export class RelayHealthTracker {
-  readonly #outbox: Pick<Outbox<never>, 'stats'>;
+  /** The outbox's stats, one query at a time and a probe never waiting more than 5 s for it. */
+  readonly #stats: () => Promise<Awaited<ReturnType<Outbox<never>['stats']>>>;
   #lastBatchAt: number | undefined;
   #lastError: { message: string; at: number } | undefined;
 
   constructor(relay: EventEmitter<OutboxRelayEvents>, outbox: Pick<Outbox<never>, 'stats'>) {
-    this.#outbox = outbox;
+    this.#stats = singleFlight(() => outbox.stats(), HEALTH_TIMEOUT_MS, 'The outbox');
     relay.on('published', () => void (this.#lastBatchAt = Date.now()));
     relay.on('error', (error) => void (this.#lastError = { message: error.message, at: Date.now() }));
   }
@@ -38,7 +43,7 @@ export class RelayHealthTracker {
     };
     let stats;
     try {
-      stats = await this.#outbox.stats();
+      stats = await this.#stats();
     } catch (error) {
       // The outbox cannot be asked: that is the newest error, whatever the relay reported before.
       const message = error instanceof Error ? error.message : String(error);

@@ -15,7 +15,20 @@ export interface SynchronousRepeatCounter extends RepeatCounter {
   [forgetNow](queue: string, messageId: string): void;
 }
 
+/**
+ * Whether the consumer may ask `counter` synchronously: it has the methods, and its `increment` and
+ * `forget` are those of the class that defines them. A subclass that overrides either (to count
+ * elsewhere, to log) is asked through its own methods, or the override would silently never run.
+ */
 export function isSynchronousRepeatCounter(counter: RepeatCounter): counter is SynchronousRepeatCounter {
   const candidate = counter as Partial<SynchronousRepeatCounter>;
-  return typeof candidate[incrementNow] === 'function' && typeof candidate[forgetNow] === 'function';
+  if (typeof candidate[incrementNow] !== 'function' || typeof candidate[forgetNow] !== 'function')
+    return false;
+  let owner: unknown = Object.getPrototypeOf(counter);
+  while (owner !== null && typeof owner === 'object' && !Object.hasOwn(owner, incrementNow)) {
+    owner = Object.getPrototypeOf(owner);
+  }
+  if (owner === null || typeof owner !== 'object') return false;
+  const defining = owner as RepeatCounter;
+  return counter.increment === defining.increment && counter.forget === defining.forget;
 }

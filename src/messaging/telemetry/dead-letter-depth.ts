@@ -1,6 +1,8 @@
 import type { MeterProvider, ObservableGauge, ObservableResult } from '@opentelemetry/api';
 import type { Transport } from '../transport.js';
 import { meteringOtel } from './otel-api.js';
+import { singleFlight } from '../../internal/single-flight.js';
+import { COLLECTION_TIMEOUT_MS } from './collection-timeout.js';
 import { ATTR, METRICS, TRACER_NAME } from './semconv.js';
 import { safely } from './telemetry-failure.js';
 
@@ -68,9 +70,11 @@ function watchDepth(
     gauges.set(provider, gauge);
   }
   const attributes = { [ATTR.deadLetterQueue]: queue };
+  // One question at a time: collections while the broker does not answer wait for the one running.
+  const depthOnce = singleFlight(() => transport.queueStats(queue), COLLECTION_TIMEOUT_MS, 'The broker');
   const callback = async (result: ObservableResult): Promise<void> => {
     // A broker that does not answer (or a queue not declared yet) leaves this collection without it.
-    const stats = await transport.queueStats(queue);
+    const stats = await depthOnce();
     if (stats !== undefined) result.observe(stats.messageCount, attributes);
   };
   const observed = gauge;

@@ -2,6 +2,8 @@ import type { BatchObservableResult, Histogram, Meter, MeterProvider, Observable
 import type { ClaimedRow, OutboxStats } from '../outbox/outbox.js';
 import { elapsedS, DURATION_BUCKETS_S } from './messaging-metrics.js';
 import { meteringOtel } from './otel-api.js';
+import { singleFlight } from '../../internal/single-flight.js';
+import { COLLECTION_TIMEOUT_MS } from './collection-timeout.js';
 import { METRICS, TRACER_NAME } from './semconv.js';
 import { safely } from './telemetry-failure.js';
 
@@ -78,9 +80,11 @@ export function observeOutbox(outbox: { stats(): Promise<OutboxStats> }): (() =>
   if (found === undefined) return undefined;
   const { meter, pending, lag, inFlight, failing } = found;
   const observables = [pending, lag, inFlight, failing];
+  // One query at a time: collections while the database does not answer wait for the one running.
+  const statsOnce = singleFlight(() => outbox.stats(), COLLECTION_TIMEOUT_MS, 'The outbox');
   const callback = async (result: BatchObservableResult): Promise<void> => {
     // A database that does not answer leaves this collection without outbox gauges; the SDK goes on.
-    const stats = await outbox.stats();
+    const stats = await statsOnce();
     result.observe(pending, stats.pending);
     result.observe(lag, stats.oldestPendingAgeMs / 1000);
     result.observe(inFlight, stats.inFlight);
