@@ -11,29 +11,8 @@
  * @module tidings
  */
 
-// Dispatch
-export { EventDispatcher } from './dispatcher/event-dispatcher.js';
-export type { EventDispatcherOptions } from './dispatcher/event-dispatcher.js';
-export { Event } from './dispatcher/event.js';
-export type { StoppableEvent } from './dispatcher/event.js';
-export { eventNameOf } from './dispatcher/event-types.js';
-export type {
-  EventClass,
-  EventKey,
-  ListenOptions,
-  Listener,
-  NamedEvents,
-  Unsubscribe,
-} from './dispatcher/event-types.js';
-export { OnEvent } from './dispatcher/on-event.js';
-export type { OnEventDecorator, OnEventOptions } from './dispatcher/on-event.js';
-export type {
-  EventSubscriber,
-  MethodName,
-  MethodSubscription,
-  SubscribedEvents,
-} from './dispatcher/event-subscriber.js';
-export type { ListenerInfo } from './dispatcher/listener-info.js';
+// Dispatch: everything `tidings/dispatcher` exports (the dispatcher alone, its errors among them).
+export * from './dispatcher.js';
 
 // Defer
 export type { EventsRoot } from './deferred/events-root.js';
