@@ -26,6 +26,7 @@ import {
   type DeclaredNames,
   type SubscriberNaming,
 } from '../helpers/declared-names.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 export interface ScenarioContext {
   transport: Transport;
@@ -56,19 +57,7 @@ const orderSchema: StandardSchemaV1<unknown, { orderId: string; total: number }>
   },
 };
 
-export async function waitFor<T>(
-  probe: () => T | undefined | false | Promise<T | undefined | false>,
-  timeoutMs = 5000,
-  what = 'condition',
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+export { waitFor };
 
 export function bridgeScenarios(label: string, create: () => Promise<ScenarioContext>): void {
   describe(`bridge scenarios on ${label}`, () => {

@@ -4,6 +4,7 @@
 import { Inject, Injectable, Scope } from '@nestjs/common';
 import { REQUEST } from '@nestjs/core';
 import type { StandardSchemaV1 } from '../../src/index.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 export class OrderPlaced {
   static eventName = 'order.placed';
@@ -61,17 +62,4 @@ export type Request = { event?: object; message?: { payload: unknown; attempt: n
 /** Injects REQUEST, for the request-scoped providers of the tests. */
 export const InjectRequest = () => Inject(REQUEST);
 
-/** Polls `probe` every 10 ms until it returns something (not undefined/false), or throws after `timeoutMs`. */
-export async function waitFor<T>(
-  probe: () => T | undefined | false | Promise<T | undefined | false>,
-  timeoutMs = 5000,
-  what = 'condition',
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+export { waitFor };

@@ -24,6 +24,8 @@ import { FlushEventsSubscriber, MikroOrmUnitOfWork } from '../../../src/mikro-or
 import { Consume, TidingsModule } from '../../../src/nestjs.js';
 import { PgOutbox } from '../../../src/postgres.js';
 import { createObserver, PG_URL, type Observer } from '../../contract/sql/observer.js';
+import { waitFor } from '../../helpers/wait-for.js';
+import { committedRows } from './committed-rows.js';
 
 const hex = () => randomBytes(4).toString('hex');
 
@@ -143,32 +145,14 @@ describe('NestJS with MikroOrmModule: em.flush() writes the outbox and dispatche
     await observer.close();
   });
 
-  async function rows(id: string): Promise<{ orders: number; outbox: number }> {
-    const [order] = await observer.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM ${ordersTable} WHERE id = $1`,
-      [id],
-    );
-    const [outbox] = await observer.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM ${outboxTable} WHERE convert_from(body, 'UTF8')::jsonb->>'orderId' = $1`,
-      [id],
-    );
-    return { orders: order!.n, outbox: outbox!.n };
-  }
-
-  async function until(check: () => boolean): Promise<void> {
-    const deadline = Date.now() + 10_000;
-    while (!check()) {
-      if (Date.now() > deadline) throw new Error('timed out');
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  }
+  const rows = (id: string) => committedRows(observer, ordersTable, outboxTable, id);
 
   it('the order and its outbox row commit together; dispatched after the commit, consumed once', async () => {
     const id = `m-${hex()}`;
     await app.get(OrdersService).place(Order.place(id));
     expect(await rows(id)).toEqual({ orders: 1, outbox: 1 });
     expect(app.get(Dispatched).ids).toEqual([id]);
-    await until(() => app.get(Billing).ids.includes(id));
+    await waitFor(() => app.get(Billing).ids.includes(id), 10_000, 'the consumed order');
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(app.get(Billing).ids.filter((seen) => seen === id)).toHaveLength(1);
   });

@@ -21,6 +21,7 @@ import { TidingsModule } from '../../../src/nestjs.js';
 import { PgOutbox } from '../../../src/postgres.js';
 import { PrismaUnitOfWork } from '../../../src/prisma.js';
 import { createObserver, PG_URL, uniqueTable, type Observer } from '../../contract/sql/observer.js';
+import { committedRows } from './committed-rows.js';
 import { generatePrismaClient, type GeneratedPrismaClient } from '../sql/prisma-client.js';
 
 class OrderPlaced {
@@ -130,17 +131,7 @@ describe('NestJS with Prisma: PrismaUnitOfWork through forRootAsync, on PostgreS
     await observer.close();
   });
 
-  async function committed(id: string): Promise<{ orders: number; outbox: number }> {
-    const [order] = await observer.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM ${orders} WHERE id = $1`,
-      [id],
-    );
-    const [outbox] = await observer.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM ${outboxTable} WHERE convert_from(body, 'UTF8')::jsonb->>'orderId' = $1`,
-      [id],
-    );
-    return { orders: order!.n, outbox: outbox!.n };
-  }
+  const committed = (id: string) => committedRows(observer, orders, outboxTable, id);
 
   async function nextRelayed(): Promise<string | undefined> {
     const deadline = Date.now() + 10_000;
