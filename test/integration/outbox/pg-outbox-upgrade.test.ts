@@ -140,6 +140,30 @@ describe('PgOutbox on a table of the previous version', () => {
     expect(rows[0]).toEqual({ n: 0 });
   });
 
+  it('fillfactor: 50 for a new table; a table at the previous default 80 moves to 50; one the application chose is kept', async () => {
+    const fillfactor = async (table: string) => {
+      const { rows } = await pool.query<{ reloptions: string[] | null }>(
+        `SELECT reloptions FROM pg_class WHERE oid = $1::regclass`,
+        [`"public"."${table}"`],
+      );
+      return rows[0]!.reloptions;
+    };
+    const fresh = newTable();
+    await new PgOutbox({ pool, table: fresh }).ensureSchema();
+    expect(await fillfactor(fresh)).toEqual(['fillfactor=50']);
+
+    const previous = newTable();
+    await pool.query(previousSchema(previous));
+    expect(await fillfactor(previous)).toEqual(['fillfactor=80']);
+    await new PgOutbox({ pool, table: previous }).ensureSchema();
+    expect(await fillfactor(previous)).toEqual(['fillfactor=50']);
+
+    const chosen = newTable();
+    await pool.query(previousSchema(chosen).replace('fillfactor = 80', 'fillfactor = 70'));
+    await pool.query(pgOutboxSchemaSql({ table: chosen }));
+    expect(await fillfactor(chosen)).toEqual(['fillfactor=70']);
+  });
+
   it('ensureSchema() on an up-to-date table waits for no lock a long reader holds (no ALTER TABLE runs)', async () => {
     const table = newTable();
     // A start-up that had to wait would fail here after a second rather than hang the test.
