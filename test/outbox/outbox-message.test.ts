@@ -67,6 +67,25 @@ describe('encodeOutboxMessage', () => {
     expect(Math.abs(rowTimestamp! - timestamp!)).toBeLessThanOrEqual(1);
   });
 
+  it('without an appId, the same application id as a Publisher without one (TIDINGS_APP_ID, else tidings)', async () => {
+    const saved = process.env['TIDINGS_APP_ID'];
+    try {
+      for (const env of [undefined, 'billing']) {
+        if (env === undefined) delete process.env['TIDINGS_APP_ID'];
+        else process.env['TIDINGS_APP_ID'] = env;
+        const { transport, sent } = capturing();
+        await new Publisher(transport).send({ n: 1 }, 'order.placed');
+        const message = encodeOutboxMessage({ n: 1 }, 'order.placed');
+        expect(message.properties.appId).toBe(env ?? 'tidings');
+        expect(message.properties.appId).toBe(sent[0]!.properties.appId);
+        expect(message.properties.headers).toStrictEqual(sent[0]!.properties.headers);
+      }
+    } finally {
+      if (saved === undefined) delete process.env['TIDINGS_APP_ID'];
+      else process.env['TIDINGS_APP_ID'] = saved;
+    }
+  });
+
   it('defaults: a UUIDv7 id, the routing key as event name, its first part as exchange; `exchange` overrides', () => {
     const message = encodeOutboxMessage({ n: 1 }, 'order.placed', { appId: 'shop' });
     expect(message.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);

@@ -10,7 +10,7 @@ import { recordingContextOf } from '../../deferred/recording-context.js';
 
 export interface OutboxMessageOptions extends MessageOptions {
   // messageId (from MessageOptions) is the row id as well: PgOutbox requires a UUID. @defaultValue a new UUIDv7
-  /** Written as `appId` and as the origin header. @defaultValue process.env.TIDINGS_APP_ID, else undefined */
+  /** Written as `appId` and as the origin header. @defaultValue process.env.TIDINGS_APP_ID ?? 'tidings' (as `Publisher`) */
   appId?: string;
 }
 
@@ -50,8 +50,14 @@ export function encodeOutboxMessageOf(
       `${where}: appId must be a non-empty string, got ${describeValue(options.appId)}`,
     );
   }
-  const appId = options.appId ?? process.env['TIDINGS_APP_ID'];
-  const { exchange, content, properties } = encodeOutgoing(payload, routingKey, options, appId, where);
+  // An absent appId is the default application id (defaults.ts), resolved by encodeOutgoing.
+  const { exchange, content, properties } = encodeOutgoing(
+    payload,
+    routingKey,
+    options,
+    options.appId,
+    where,
+  );
   const { messageId, ...rest } = properties;
   const message = { id: messageId, exchange, routingKey, content, properties: rest };
   // Encoded inside the business transaction: the row carries the trace context of the request (when an

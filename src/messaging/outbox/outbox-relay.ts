@@ -18,6 +18,8 @@ import { RelayHealthTracker } from './outbox-relay-health.js';
 import { sleep } from '../../internal/signal.js';
 import type { ClaimedRow, FailedRow, Outbox } from './outbox.js';
 import { messageOfRow } from './outbox-message.js';
+import { renewLeases } from './lease-renewal.js';
+import { inFlight, type InFlightBatch } from './in-flight-batch.js';
 import { publishTraced } from '../telemetry/producer-spans.js';
 import { observeOutbox, relayBatchClaimed, relayBatchMarked } from '../telemetry/outbox-metrics.js';
 
@@ -132,15 +134,18 @@ export class OutboxRelay extends EventEmitter<OutboxRelayEvents> {
     const rows = await this.#outbox.claim(this.owner, this.#batchSize, this.#leaseMs);
     relayBatchClaimed(rows, started);
     if (rows.length === 0) return 0;
-    return this.#settle(rows, await this.#publishAll(rows));
+    return this.#settle(rows, await this.#publishRenewing(rows));
   }
 
   /**
-   * What the loop runs: batches until a claim comes back short, pipelined so that the broker is not
-   * left waiting for SQL. The next batch is claimed while the current one is published, and a batch's
-   * marks are written while the next one is published (one mark in flight, so the outbox is marked in
-   * claim order). Every row from its claim to its mark is in one renewal set: a batch waiting its turn
-   * keeps its lease as well as the one being published. Stops claiming at `until` (housekeeping is due),
+   * What the loop runs: batches until a claim comes back short, pipelined so that neither the broker
+   * nor the database waits for the other. A batch is published as soon as it is claimed, while the
+   * confirms of the batch before are still coming in (the transport's `maxUnconfirmed` bounds what is
+   * in flight): waiting for every confirm of a batch before publishing the next emptied the confirm
+   * window at each batch boundary. The next batch is claimed while one is published, and a batch's
+   * marks are written once its confirms are in, one mark in flight (so the outbox is marked in claim
+   * order). Every row from its claim to its mark is in one renewal set: a batch waiting its turn keeps
+   * its lease as well as the ones being published. Stops claiming at `until` (housekeeping is due),
    * once stopping, and after a batch with failures (a broker that refuses everything must not be fed the
    * whole backlog at full speed); says whether more may be due.
    */
@@ -150,6 +155,8 @@ export class OutboxRelay extends EventEmitter<OutboxRelayEvents> {
     let more = false;
     let claimAhead = true;
     let marking: Promise<void> = Promise.resolve();
+    /** The batch published before the current one, its confirms maybe still coming in. */
+    let previous: InFlightBatch | undefined;
     const claim = (): Promise<ClaimedRow[]> => {
       const started = performance.now();
       const claimed = this.#outbox.claim(this.owner, this.#batchSize, this.#leaseMs).then((rows) => {
@@ -160,6 +167,24 @@ export class OutboxRelay extends EventEmitter<OutboxRelayEvents> {
       claimed.catch(() => {}); // awaited on the next turn; a rejection meanwhile is not unhandled
       return claimed;
     };
+    /** Waits for a batch's confirms, then queues its marks behind those of the batch before. */
+    const settle = async (batch: InFlightBatch): Promise<void> => {
+      const outcomes = await batch.publishing;
+      const failed = outcomes.some((outcome) => outcome.status === 'rejected');
+      // After failures no further claims: a batch already claimed is still published.
+      if (failed) claimAhead = false;
+      more = batch.rows.length === this.#batchSize && !failed;
+      await marking;
+      marking = this.#settle(batch.rows, outcomes).then(
+        () => void batch.rows.forEach((row) => held.delete(row)),
+        (error: unknown) => {
+          batch.rows.forEach((row) => held.delete(row));
+          throw error;
+        },
+      );
+      marking.catch(() => {}); // awaited on the next turn or below
+    };
+    let drained = false;
     let next: Promise<ClaimedRow[]> | undefined = claim();
     try {
       while (next !== undefined) {
@@ -167,72 +192,64 @@ export class OutboxRelay extends EventEmitter<OutboxRelayEvents> {
         next = undefined;
         // Stopping: a batch claimed ahead is not published; stop() gives its leases back.
         if (rows.length === 0 || this.#stopping.signal.aborted) {
-          more = false;
+          drained = true;
           break;
         }
-        const full = rows.length === this.#batchSize;
-        const publishing = Promise.allSettled(rows.map((row) => this.#publish(row)));
-        if (full && claimAhead && Date.now() < until && !this.#stopping.signal.aborted) next = claim();
-        const outcomes = await publishing;
-        const failed = outcomes.some((outcome) => outcome.status === 'rejected');
-        // After failures no further claims: the batch already claimed ahead is still published.
-        if (failed) claimAhead = false;
-        more = full && !failed;
-        await marking;
-        marking = this.#settle(rows, outcomes).then(
-          () => void rows.forEach((row) => held.delete(row)),
-          (error: unknown) => {
-            rows.forEach((row) => held.delete(row));
-            throw error;
-          },
-        );
-        marking.catch(() => {}); // awaited on the next turn or below
+        const claimNext = rows.length === this.#batchSize;
+        // The batch before confirmed already: settled first, so that the next claim (which then knows
+        // whether it failed) runs in the database while this batch is being published. Publishing a
+        // batch keeps the event loop busy for a while, and the claim must not wait for that.
+        if (previous?.confirmed === true) {
+          await settle(previous);
+          previous = undefined;
+        }
+        const claimEarly = previous === undefined;
+        if (claimEarly && claimNext && this.#mayClaim(claimAhead, until)) next = claim();
+        const batch = inFlight(rows, this.#publishAll(rows));
+        if (previous !== undefined) await settle(previous);
+        previous = batch;
+        if (!claimEarly && claimNext && this.#mayClaim(claimAhead, until)) next = claim();
       }
+      const last = previous;
+      previous = undefined;
+      if (last !== undefined) await settle(last);
       await marking;
-      return { more };
+      // After a failure the loop waits for the next poll even if the batch after it went through.
+      return { more: more && claimAhead && !drained };
     } finally {
-      // On an error, a batch claimed ahead stays leased to this relay and is taken over once its lease
-      // expires (renewals stop here): nothing is released that this relay might still be publishing.
+      // On an error (a claim or a mark failed), the batch being published is still marked once its
+      // confirms are in, so that it is not published again; a batch claimed ahead stays leased to this
+      // relay and is taken over once its lease expires (renewals stop here): nothing is released that
+      // this relay might still be publishing.
+      if (previous !== undefined) await settle(previous).catch(() => {});
       await marking.catch(() => {});
       await renewing.stop();
     }
   }
 
-  /**
-   * Extends the leases of every row in `held` every third of the lease, one renewal at a time (a tick
-   * is skipped while the previous renewal is still waiting for the database).
-   */
+  /** Whether the pipeline claims another batch: no failure seen, housekeeping not due, not stopping. */
+  #mayClaim(claimAhead: boolean, until: number): boolean {
+    return claimAhead && Date.now() < until && !this.#stopping.signal.aborted;
+  }
+
   #renewLeases(held: ReadonlySet<ClaimedRow>): { stop(): Promise<void> } {
-    let renewal: Promise<void> | undefined;
-    const timer = setInterval(
-      () => {
-        if (renewal !== undefined || held.size === 0) return;
-        renewal = this.#outbox
-          .extendLease(this.owner, [...held], this.#leaseMs)
-          .then(
-            () => undefined,
-            (error: unknown) => this.#error(error),
-          )
-          .finally(() => (renewal = undefined));
-      },
-      Math.max(1, Math.floor(this.#leaseMs / 3)),
-    );
-    return {
-      stop: async () => {
-        clearInterval(timer);
-        await renewal;
-      },
-    };
+    const onError = (error: unknown): void => this.#error(error);
+    return renewLeases(held, { outbox: this.#outbox, owner: this.owner, leaseMs: this.#leaseMs, onError });
   }
 
   /** Publishes a batch (relayOnce), its leases renewed until every publish settled. */
-  async #publishAll(rows: readonly ClaimedRow[]): Promise<PromiseSettledResult<void>[]> {
+  async #publishRenewing(rows: readonly ClaimedRow[]): Promise<PromiseSettledResult<void>[]> {
     const renewing = this.#renewLeases(new Set(rows));
     try {
-      return await Promise.allSettled(rows.map((row) => this.#publish(row)));
+      return await this.#publishAll(rows);
     } finally {
       await renewing.stop();
     }
+  }
+
+  /** Publishes every row of a batch at once; one outcome per row, in order. */
+  #publishAll(rows: readonly ClaimedRow[]): Promise<PromiseSettledResult<void>[]> {
+    return Promise.allSettled(rows.map((row) => this.#publish(row)));
   }
 
   /** Records the outcome of a published batch: failures with their backoff, then the marks. */
