@@ -21,7 +21,10 @@ export function pairedRatio(row: Row, base: Row, pick: Pick = VALUES): number | 
 
 /** The peers `row` is compared with: the non-tidings rows of its group. */
 export function peersOf(row: Row, rows: readonly Row[]): Row[] {
-  return rows.filter((other) => other.group === row.group && other.library !== 'tidings' && other !== row);
+  return rows.filter(
+    (other) =>
+      other.group === row.group && other.library !== 'tidings' && other.reference !== true && other !== row,
+  );
 }
 
 /** Median over the rounds of `row / the best peer of that round` (lowest for latency: `lowerIsBetter`). */
@@ -61,7 +64,9 @@ function bestPeerRounds(
 
 /** The amqplib row of `row`'s group (its `× amqplib` baseline). */
 export function amqplibOf(row: Row, rows: readonly Row[]): Row | undefined {
-  return rows.find((other) => other.group === row.group && other.library === 'amqplib');
+  return rows.find(
+    (other) => other.group === row.group && other.library === 'amqplib' && other.reference !== true,
+  );
 }
 
 export function findRow(rows: readonly Row[], label: string): Row | undefined {

@@ -37,6 +37,8 @@ export interface Case<Setup> {
    * repetition its `× best peer` one. Default: one group.
    */
   readonly group?: string;
+  /** A reference row (e.g. amqplib doing tidings' extra work): shown, never a peer or the amqplib baseline. */
+  readonly reference?: boolean;
   /** One repetition, in the child; `warm` on the discarded warm-up round (it may do less). */
   once(setup: Setup, warm: boolean): Promise<Throughput | Latency>;
 }
@@ -77,6 +79,7 @@ export interface Row {
   readonly label: string;
   readonly library: Library;
   readonly group: string;
+  readonly reference?: boolean;
   readonly values: number[];
   /** The round of each value: ratios pair the values of one round. */
   readonly rounds: number[];

@@ -41,10 +41,12 @@ const TRANSPORT = 'tidings AmqpTransport.publish';
 const SEND = 'tidings Publisher.send';
 const SEND_OTEL = 'tidings Publisher.send, OTel SDK';
 const RAW = 'amqplib confirm channel, window 1000';
+const RAW_ENVELOPE = 'amqplib + the same envelope, window 1000';
 const RASCAL = 'Rascal publication (confirm)';
 const ACM = 'amqp-connection-manager publish, window 1000';
 const SEND_ONE = 'tidings Publisher.send, await each';
 const RAW_ONE = 'amqplib, await each confirm';
+const RAW_ENVELOPE_ONE = 'amqplib + the same envelope, await each';
 const ACM_ONE = 'amqp-connection-manager publish, await each';
 
 function timed(setup: Setup, window: number, start: (done: Done) => void): Promise<PumpResult> {
@@ -92,6 +94,50 @@ function rawCase(label: string, window: number): Case<Setup> {
         let seq = 0;
         const result = await timed(setup, window, (done) => {
           channel.publish(setup.exchange, setup.routingKey, body, persistent(String(seq++)), done);
+        });
+        if (returned > 0) throw new Error(`${returned} messages were returned`);
+        return result;
+      } finally {
+        await connection.close();
+      }
+    },
+  };
+}
+
+/**
+ * Raw amqplib doing per message what `Publisher.send` does besides publishing: JSON-encode the payload
+ * and send tidings' envelope (a UUID message id, type, appId, timestamp and the `x-tidings-origin`
+ * header, docs/wire-format.md). Not a peer: a reference that tells the envelope's cost from the
+ * library's.
+ */
+function rawEnvelopeCase(label: string, window: number): Case<Setup> {
+  return {
+    label,
+    library: 'amqplib',
+    group: window === 1 ? ONE : PIPELINED,
+    reference: true,
+    async once(setup) {
+      const { randomUUID } = await import('node:crypto');
+      const connection = await rawConnection('bench-publish-amqplib-envelope');
+      try {
+        const channel = await connection.createConfirmChannel();
+        let returned = 0;
+        channel.on('return', () => returned++);
+        const payload = jsonPayload(1);
+        const result = await timed(setup, window, (done) => {
+          const options = {
+            ...persistent(randomUUID(), { 'x-tidings-origin': 'bench' }),
+            type: setup.routingKey,
+            appId: 'bench',
+            timestamp: Math.floor(Date.now() / 1000),
+          };
+          channel.publish(
+            setup.exchange,
+            setup.routingKey,
+            Buffer.from(JSON.stringify(payload)),
+            options,
+            done,
+          );
         });
         if (returned > 0) throw new Error(`${returned} messages were returned`);
         return result;
@@ -156,6 +202,7 @@ const cases: Case<Setup>[] = [
   sendCase(SEND, CONFIRM_WINDOW, false),
   sendCase(SEND_OTEL, CONFIRM_WINDOW, true),
   rawCase(RAW, CONFIRM_WINDOW),
+  rawEnvelopeCase(RAW_ENVELOPE, CONFIRM_WINDOW),
   acmCase(ACM, CONFIRM_WINDOW),
   {
     label: RASCAL,
@@ -180,6 +227,7 @@ const cases: Case<Setup>[] = [
   },
   sendCase(SEND_ONE, 1, false),
   rawCase(RAW_ONE, 1),
+  rawEnvelopeCase(RAW_ENVELOPE_ONE, 1),
   acmCase(ACM_ONE, 1),
 ];
 
@@ -208,6 +256,7 @@ export const scenario: Scenario<Setup> = {
         notes: [
           `${timing.warmupMs} ms warm-up then ${timing.measureMs} ms measured per repetition; each repetition in a fresh process on a fresh connection; ${rounds} repetitions, interleaved`,
           'Publisher.send also JSON-encodes the payload and builds the envelope (id, type, timestamp, headers)',
+          '"amqplib + the same envelope": raw amqplib JSON-encoding the payload and sending tidings\' envelope (UUID id, type, appId, timestamp, x-tidings-origin) per message: a reference, not a peer',
           'Rascal borrows a channel from its pool (max 5) for each publish and holds it until the confirm',
           'OTel SDK: BasicTracerProvider + BatchSpanProcessor (spans dropped by the exporter), AsyncLocalStorage context, W3C propagators',
         ],
@@ -216,6 +265,8 @@ export const scenario: Scenario<Setup> = {
           ratioGoal(SEND, RAW, 0.95),
           ratioGoal(SEND_ONE, RAW_ONE, 0.95),
           reportedRatio('tracing on', SEND_OTEL, SEND),
+          reportedRatio('same envelope', SEND, RAW_ENVELOPE),
+          reportedRatio('same envelope', SEND_ONE, RAW_ENVELOPE_ONE),
         ],
       },
     };

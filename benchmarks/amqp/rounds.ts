@@ -88,7 +88,12 @@ export async function runScenario(
 }
 
 function newRow(testCase: Case<unknown>, latency: boolean): Row {
-  const base = { label: testCase.label, library: testCase.library, group: testCase.group ?? '' };
+  const base = {
+    label: testCase.label,
+    library: testCase.library,
+    group: testCase.group ?? '',
+    ...(testCase.reference === true ? { reference: true } : {}),
+  };
   return latency
     ? { ...base, values: [], rounds: [], p99: [], errors: [] }
     : { ...base, values: [], rounds: [], cpu: [], errors: [] };
