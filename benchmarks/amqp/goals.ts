@@ -115,15 +115,22 @@ export function bestPeerGoal(label: string, atLeast: number): Goal {
 }
 
 /** Latency: `label`'s p50 or p99 ≤ `atMost` × `baseline`'s, paired by round. */
-export function latencyGoal(label: string, baseline: string, quantile: 'p50' | 'p99', atMost: number): Goal {
+/** `label`'s latency quantile against `baseline`'s: at most `atMost`×, or only reported without it. */
+export function latencyGoal(label: string, baseline: string, quantile: 'p50' | 'p99', atMost?: number): Goal {
   const pick: Pick = quantile === 'p50' ? VALUES : (row) => row.p99 ?? [];
   return {
-    description: `${label}: ${quantile} ≤ ${atMost}× ${baseline}`,
+    description:
+      atMost === undefined
+        ? `${label}: ${quantile} ÷ ${baseline}`
+        : `${label}: ${quantile} ≤ ${atMost}× ${baseline}`,
     check(rows) {
       const row = findRow(rows, label);
       const base = findRow(rows, baseline);
       const ratio = row && base && pairedRatio(row, base, pick);
-      return ratio === undefined ? undefined : { met: ratio <= atMost, detail: formatRatio(ratio) };
+      if (ratio === undefined) return undefined;
+      return atMost === undefined
+        ? { detail: formatRatio(ratio) }
+        : { met: ratio <= atMost, detail: formatRatio(ratio) };
     },
   };
 }

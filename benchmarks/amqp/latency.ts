@@ -31,6 +31,7 @@ interface Setup {
 const CONSUMER = 'tidings Publisher.send → Consumer';
 const TRANSPORT = 'tidings AmqpTransport.publish → consume';
 const RAW = 'amqplib confirm publish → consume';
+const RAW_ENVELOPE = 'amqplib + the same envelope and JSON parse';
 const ACM = 'amqp-connection-manager publish → consume';
 
 interface Pair {
@@ -165,6 +166,49 @@ const cases: Case<Setup>[] = [
       }),
   },
   {
+    // A reference, not a peer: raw amqplib doing per message what Publisher.send and Consumer do besides
+    // moving it: the JSON encoding and tidings' envelope (UUID id, type, appId, timestamp, the origin
+    // header) on the way out, the JSON parse on the way in.
+    label: RAW_ENVELOPE,
+    library: 'amqplib',
+    reference: true,
+    once: (setup) =>
+      measure(setup, RAW_ENVELOPE, async (queue, routingKey, received) => {
+        const { randomUUID } = await import('node:crypto');
+        const connection = await rawConnection('bench-latency-amqplib-envelope');
+        const publishing = await connection.createConfirmChannel();
+        const consuming = await connection.createChannel();
+        await consuming.prefetch(PREFETCH);
+        await consuming.consume(
+          queue,
+          (message) => {
+            if (message === null) return;
+            const payload = JSON.parse(message.content.toString('utf8')) as { seq: number };
+            received(payload.seq);
+            consuming.ack(message);
+          },
+          { noAck: false },
+        );
+        return {
+          send: (seq, confirmed) => {
+            const options = {
+              ...persistent(randomUUID(), { 'x-tidings-origin': 'bench' }),
+              type: routingKey,
+              appId: 'bench',
+              timestamp: Math.floor(Date.now() / 1000),
+            };
+            const body = Buffer.from(JSON.stringify(jsonPayload(seq)));
+            publishing.publish(setup.exchange, routingKey, body, options, confirmed);
+          },
+          close: async () => {
+            await consuming.close();
+            await publishing.close();
+            await connection.close();
+          },
+        };
+      }),
+  },
+  {
     label: ACM,
     library: 'acm',
     once: (setup) =>
@@ -228,10 +272,16 @@ export const scenario: Scenario<Setup> = {
         title:
           'End-to-end latency, publish → handler, one message at a time (confirmed, persistent, 200 bytes)',
         notes: [
+          '"amqplib + the same envelope and JSON parse": raw amqplib publishing tidings\' envelope (UUID id, type, appId, timestamp, x-tidings-origin) and parsing the JSON body before its handler: a reference, not a peer',
           `the next message is published once the handler started and the publish is confirmed; ${warmCount} warm-up messages, then ${count.toLocaleString('en-US')} measured per repetition; each repetition in a fresh process on a fresh connection; ${rounds} repetitions, interleaved; p50/p99 columns = median over the repetitions, ratios paired by round`,
         ],
         unit: 'ms',
-        goals: [latencyGoal(CONSUMER, RAW, 'p50', 1.05), latencyGoal(CONSUMER, RAW, 'p99', 1.05)],
+        goals: [
+          latencyGoal(CONSUMER, RAW, 'p50', 1.05),
+          latencyGoal(CONSUMER, RAW, 'p99', 1.05),
+          latencyGoal(CONSUMER, RAW_ENVELOPE, 'p50'),
+          latencyGoal(CONSUMER, RAW_ENVELOPE, 'p99'),
+        ],
       },
     };
   },
