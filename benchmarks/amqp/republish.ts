@@ -22,10 +22,41 @@ export interface Republisher {
   nack(message: ConsumeMessage): void;
 }
 
+/**
+ * The headers tidings writes on a repeat copy (docs/wire-format.md), for the reference case that
+ * republishes with them: the error's name and message, the attempt, where the message was first
+ * published, and the first and last failure times.
+ */
+function tidingsRepeatHeaders(
+  headers: Record<string, unknown>,
+  attempt: number,
+  error: unknown,
+  message: ConsumeMessage,
+): Record<string, unknown> {
+  const at = new Date().toISOString();
+  const { name, message: text } = error instanceof Error ? error : new Error(String(error));
+  return {
+    ...headers,
+    'x-tidings-error-name': name,
+    'x-tidings-error-message': text,
+    'x-tidings-attempt': attempt,
+    'x-tidings-original-exchange': headers['x-tidings-original-exchange'] ?? message.fields.exchange,
+    'x-tidings-original-routing-key': headers['x-tidings-original-routing-key'] ?? message.fields.routingKey,
+    'x-tidings-first-failure-at': headers['x-tidings-first-failure-at'] ?? at,
+    'x-tidings-last-failure-at': at,
+  };
+}
+
+/**
+ * `envelope`: also do per message what tidings' Consumer does besides republishing (parse the JSON body,
+ * write tidings' repeat headers on the copy): the reference that tells the wire format's cost from the
+ * library's.
+ */
 export function republishHandler(
   client: Republisher,
   completions: Completions,
   delivered: () => void,
+  envelope = false,
 ): { onMessage(message: ConsumeMessage | null): void; drained(): Promise<void> } {
   let republishing = 0;
   return {
@@ -33,10 +64,11 @@ export function republishHandler(
       if (message === null) return;
       delivered();
       const headers = (message.properties.headers ?? {}) as Record<string, unknown>;
-      const attempt = Number(headers['x-attempt'] ?? 0) + 1;
+      const attempt = Number(headers[envelope ? 'x-tidings-attempt' : 'x-attempt'] ?? 0) + 1;
       try {
+        if (envelope) JSON.parse(message.content.toString('utf8'));
         handle(attempt);
-      } catch {
+      } catch (error) {
         const { contentType, deliveryMode, messageId } = message.properties as {
           contentType?: string;
           deliveryMode?: number;
@@ -50,7 +82,9 @@ export function republishHandler(
             deliveryMode,
             messageId,
             mandatory: true,
-            headers: { ...headers, 'x-attempt': attempt },
+            headers: envelope
+              ? tidingsRepeatHeaders(headers, attempt, error, message)
+              : { ...headers, 'x-attempt': attempt },
           },
           (error) => {
             republishing--;
@@ -75,6 +109,7 @@ export async function rawRepublish(
   queue: string,
   completions: Completions,
   delivered: () => void,
+  envelope = false,
 ): Promise<() => Promise<void>> {
   const connection = await rawConnection('bench-repeat-amqplib');
   const consuming = await connection.createChannel();
@@ -88,6 +123,7 @@ export async function rawRepublish(
     },
     completions,
     delivered,
+    envelope,
   );
   await consuming.consume(queue, onMessage, { noAck: false });
   return async () => {
