@@ -11,6 +11,11 @@
  * @module tidings
  */
 
+// The Reflect metadata polyfill, loaded before anything else so that it is in place before the classes
+// of a module importing `tidings` are defined: `@OnEvent()` without a class reads the event class from
+// the `design:paramtypes` metadata tsc emits (legacy decorators). `tidings/dispatcher` leaves it out.
+import 'reflect-metadata';
+
 // Dispatch: everything `tidings/dispatcher` exports (the dispatcher alone, its errors among them).
 export * from './dispatcher.js';
 

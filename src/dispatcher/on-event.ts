@@ -1,4 +1,3 @@
-import 'reflect-metadata';
 import { SubscriberDefinitionError } from '../errors/subscriber-definition-error.js';
 import { integerOption, assertKnownOptions, optionKeys } from '../internal/options.js';
 import type { EventClass, EventKey } from './event-types.js';
@@ -144,9 +143,23 @@ function decorateLegacy(
   });
 }
 
-/** Reads the first parameter's class from `design:paramtypes` (legacy decorators + metadata). */
+/**
+ * Reads the first parameter's class from `design:paramtypes` (legacy decorators + metadata). The
+ * Reflect metadata API is a polyfill (`reflect-metadata`) that must be loaded before the decorated class
+ * is defined: `tidings` loads it, `tidings/dispatcher` does not (it would triple that entry's import
+ * time), and NestJS applications load it themselves.
+ */
 function eventClassFromParameter(target: object, propertyKey: string | symbol, where: string): EventClass {
-  const types = Reflect.getMetadata('design:paramtypes', target, propertyKey) as unknown[] | undefined;
+  const getMetadata = (
+    Reflect as { getMetadata?: (key: string, target: object, property: string | symbol) => unknown }
+  ).getMetadata;
+  if (typeof getMetadata !== 'function') {
+    throw new SubscriberDefinitionError(
+      `${where}: cannot determine the event class: the Reflect metadata API is not loaded. ` +
+        `import 'reflect-metadata' before your classes (or import from 'tidings', which does), or name the class: @OnEvent(EventClass)`,
+    );
+  }
+  const types = getMetadata('design:paramtypes', target, propertyKey) as unknown[] | undefined;
   if (types === undefined) {
     throw new SubscriberDefinitionError(
       `${where}: cannot determine the event class: no design:paramtypes metadata. Enable ` +

@@ -142,6 +142,24 @@ describe('subscribers with @OnEvent', () => {
     }).toThrow(/Primitive\.onName: cannot determine the event class .*String/);
   });
 
+  it('an omitted class without the Reflect metadata API loaded: an error naming reflect-metadata', () => {
+    // tidings/dispatcher does not load the polyfill; a legacy decorator then cannot read the type.
+    const reflect = Reflect as { getMetadata?: unknown };
+    const getMetadata = reflect.getMetadata;
+    delete reflect.getMetadata;
+    try {
+      const decorate = OnEvent() as (target: object, key: string, descriptor: PropertyDescriptor) => void;
+      const prototype = { onPlaced(_event: OrderPlaced) {} };
+      expect(() =>
+        decorate(prototype, 'onPlaced', Object.getOwnPropertyDescriptor(prototype, 'onPlaced')!),
+      ).toThrow(
+        /onPlaced: cannot determine the event class: the Reflect metadata API is not loaded\. import 'reflect-metadata'/,
+      );
+    } finally {
+      reflect.getMetadata = getMetadata;
+    }
+  });
+
   it('rejects @OnEvent on static methods', () => {
     expect(() => {
       class Static {
