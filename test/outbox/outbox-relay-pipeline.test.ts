@@ -111,6 +111,51 @@ describe('OutboxRelay pipeline', () => {
     await transport.close();
   });
 
+  it('a mark that fails while the next batch is in flight: that batch stays leased, is marked once confirmed, and the error is reported', async () => {
+    class FlakyOutbox extends RecordingOutbox {
+      failures = 1;
+      override markPublished(owner: string, rows: readonly Pick<ClaimedRow, 'id' | 'leaseToken'>[]) {
+        if (this.failures-- > 0) {
+          this.marks.push(rows.map((row) => row.id));
+          return Promise.reject(new Error('the database blinked'));
+        }
+        return super.markPublished(owner, rows);
+      }
+    }
+    const outbox = new FlakyOutbox();
+    const ids = await fill(outbox, 8);
+    const { transport, started, settle, pending } = gatedTransport();
+    const errors: string[] = [];
+    const relay = new OutboxRelay({
+      outbox,
+      transport,
+      batchSize: 2,
+      leaseMs: 300,
+      pollIntervalMs: 60_000,
+      retry: { initialDelayMs: 60_000, maxDelayMs: 60_000, jitter: 0 },
+    });
+    relay.on('error', (error) => errors.push(error.message));
+    relay.start();
+    await waitFor(() => started.length === 4, 2000, 'two batches published');
+    settle(ids.slice(0, 2)); // batch 1 confirmed: its mark fails
+    await waitFor(() => started.length === 6, 2000, 'batch 3 published');
+    settle(ids.slice(2, 4)); // batch 2 confirmed while batch 3 is in flight
+    await new Promise((resolve) => setTimeout(resolve, 600)); // two leases long
+    // Batch 2 is marked (after the failed mark of batch 1), batch 3 is still being published and its
+    // lease was renewed: another relay gets neither. It may take batch 1, whose mark failed (published
+    // again: at least once), and batch 4, which nobody claimed.
+    const takenOver = (await outbox.claim('another', 10, 60_000)).map((row) => row.id);
+    expect(takenOver).toEqual([...ids.slice(0, 2), ...ids.slice(6, 8)]);
+    settle(ids.slice(4, 6));
+    await waitFor(() => errors.length > 0, 2000, 'the mark failure reported');
+    expect(errors).toEqual(['the database blinked']);
+    expect(outbox.marks).toEqual([ids.slice(0, 2), ids.slice(2, 4), ids.slice(4, 6)]);
+    expect(pending.size).toBe(0);
+    await relay.stop();
+    expect(started.filter((id) => ids.slice(2, 6).includes(id))).toEqual(ids.slice(2, 6)); // once each
+    await transport.close();
+  });
+
   it('stop() while two batches are in flight: both are marked once confirmed, no row is published twice', async () => {
     const outbox = new RecordingOutbox();
     const ids = await fill(outbox, 6);

@@ -174,15 +174,21 @@ export class OutboxRelay extends EventEmitter<OutboxRelayEvents> {
       // After failures no further claims: a batch already claimed is still published.
       if (failed) claimAhead = false;
       more = batch.rows.length === this.#batchSize && !failed;
-      await marking;
-      marking = this.#settle(batch.rows, outcomes).then(
-        () => void batch.rows.forEach((row) => held.delete(row)),
-        (error: unknown) => {
-          batch.rows.forEach((row) => held.delete(row));
-          throw error;
-        },
-      );
+      // Queued even after a mark failed (that mark is over: claim order holds), so that a batch whose
+      // confirms are in is not published again; the failure is still thrown, and stops the pipeline.
+      const before = marking;
+      marking = before
+        .catch(() => {})
+        .then(() => this.#settle(batch.rows, outcomes))
+        .then(
+          () => void batch.rows.forEach((row) => held.delete(row)),
+          (error: unknown) => {
+            batch.rows.forEach((row) => held.delete(row));
+            throw error;
+          },
+        );
       marking.catch(() => {}); // awaited on the next turn or below
+      await before;
     };
     let drained = false;
     let next: Promise<ClaimedRow[]> | undefined = claim();
@@ -200,14 +206,16 @@ export class OutboxRelay extends EventEmitter<OutboxRelayEvents> {
         // whether it failed) runs in the database while this batch is being published. Publishing a
         // batch keeps the event loop busy for a while, and the claim must not wait for that.
         if (previous?.confirmed === true) {
-          await settle(previous);
-          previous = undefined;
+          const confirmed = previous;
+          previous = undefined; // settled once only, even if settle throws
+          await settle(confirmed);
         }
         const claimEarly = previous === undefined;
         if (claimEarly && claimNext && this.#mayClaim(claimAhead, until)) next = claim();
-        const batch = inFlight(rows, this.#publishAll(rows));
-        if (previous !== undefined) await settle(previous);
-        previous = batch;
+        const before = previous;
+        // The current batch is `previous` before anything can throw: the finally waits for its confirms.
+        previous = inFlight(rows, this.#publishAll(rows));
+        if (before !== undefined) await settle(before);
         if (!claimEarly && claimNext && this.#mayClaim(claimAhead, until)) next = claim();
       }
       const last = previous;
