@@ -1,4 +1,5 @@
 import type { EventKey } from './event-types.js';
+import type { ListenerSlot } from './listener-registry.js';
 
 /**
  * One listener registered on one key. Instances are created once per `on()` and never reshaped, so the
@@ -9,6 +10,8 @@ export class Registration {
   spent = false;
   /** Cleanup for an `AbortSignal` option; set by the dispatcher. */
   detach: (() => void) | undefined = undefined;
+  /** Where the registry keeps it while it is registered (`ListenerRegistry`); undefined once removed. */
+  slot: ListenerSlot | undefined = undefined;
 
   /** The display name given at registration (a subscriber's `Class.method`); else made from the listener. */
   readonly #name: string | undefined;
