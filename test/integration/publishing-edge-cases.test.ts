@@ -130,6 +130,36 @@ describe('AmqpTransport edge cases', () => {
     await proxy.close();
   });
 
+  it('a burst of publishes to an exchange the transport has not seen checks it once: 2,500 at once all go through', async () => {
+    // Declared by another connection, so the publishing transport does not know the exchange yet. Each
+    // publish used to open a channel of its own to check it: past 2,047 the connection had none left.
+    const exchange = `${id}-burst`;
+    const admin = new AmqpTransport({ url: AMQP_URL });
+    const queue = `${exchange}.q`;
+    await admin.declare({
+      exchanges: [{ name: exchange, type: 'topic' }],
+      queues: [{ name: queue }],
+      bindings: [{ queue, exchange, pattern: '#' }],
+    });
+    cleanup.push(
+      () => transport.deleteQueue(queue),
+      () => transport.deleteExchange(exchange),
+    );
+    await admin.close();
+    const results = await Promise.allSettled(
+      Array.from({ length: 2500 }, (_, n) =>
+        transport.publish({
+          exchange,
+          routingKey: `${exchange}.x`,
+          content: Buffer.from(String(n)),
+          properties: { messageId: `burst-${n}` },
+        }),
+      ),
+    );
+    expect(results.filter((result) => result.status === 'rejected')).toEqual([]);
+    expect((await transport.queueStats(queue))?.messageCount).toBe(2500);
+  });
+
   it('subscribe/close cycles leave no consumer behind, and a consume added after start reports its errors', async () => {
     const exchange = `${id}-cycles`;
     const queue = `${exchange}.q`;

@@ -30,6 +30,12 @@ export class PublishingChannel {
   /** Publishes waiting for a slot in the window of unconfirmed messages, in publish order. */
   readonly #slots = new WaitQueue();
   readonly #knownExchanges = new Set<string>(['']);
+  /**
+   * The check of an exchange in progress, shared by every publish to it meanwhile: a burst of publishes
+   * to an exchange not yet known (a relay's first batches) opened one channel each, and ran out of
+   * channels past 2,047.
+   */
+  readonly #exchangeChecks = new Map<string, Promise<void>>();
 
   constructor(link: AmqpConnection, publishTimeoutMs: number, maxUnconfirmed: number) {
     this.#link = link;
@@ -226,14 +232,21 @@ export class PublishingChannel {
   }
 
   async #checkExchange(exchange: string, routingKey: string, messageId: string): Promise<void> {
+    let check = this.#exchangeChecks.get(exchange);
+    if (check === undefined) {
+      check = this.#link
+        .withChannel((channel) => channel.checkExchange(exchange))
+        .then(() => void this.#knownExchanges.add(exchange))
+        .finally(() => this.#exchangeChecks.delete(exchange));
+      this.#exchangeChecks.set(exchange, check);
+    }
     try {
-      await this.#link.withChannel((channel) => channel.checkExchange(exchange));
+      await check;
     } catch (error) {
       if (amqpErrorCode(error) === 404) {
         throw new UnroutableError(exchange, routingKey, messageId, `NOT_FOUND - no exchange "${exchange}"`);
       }
       throw this.#link.sanitize(error, `Cannot check exchange "${exchange}"`);
     }
-    this.#knownExchanges.add(exchange);
   }
 }
