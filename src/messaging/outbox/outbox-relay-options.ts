@@ -11,8 +11,8 @@ export interface OutboxRelayOptions {
   owner?: string;
   /**
    * Rows claimed (and published in parallel) at a time. A relay that crashes before its marks leaves at
-   * most two batches published but unmarked (one is marked while the next is published): they are
-   * published again. @defaultValue 500
+   * most two batches published but unmarked (a batch goes out while the one before is confirmed or
+   * marked, never before the one before that is marked): they are published again. @defaultValue 500
    */
   batchSize?: number;
   /**

@@ -16,12 +16,13 @@ import {
 } from './outbox-relay-options.js';
 import { RelayHealthTracker } from './outbox-relay-health.js';
 import { sleep } from '../../internal/signal.js';
-import type { ClaimedRow, FailedRow, Outbox } from './outbox.js';
+import type { ClaimedRow, Outbox } from './outbox.js';
 import { messageOfRow } from './outbox-message.js';
 import { renewLeases } from './lease-renewal.js';
 import { inFlight, type InFlightBatch } from './in-flight-batch.js';
+import { recordOutcomes, type RelayOutcomeEvent } from './record-outcomes.js';
 import { publishTraced } from '../telemetry/producer-spans.js';
-import { observeOutbox, relayBatchClaimed, relayBatchMarked } from '../telemetry/outbox-metrics.js';
+import { observeOutbox, relayBatchClaimed } from '../telemetry/outbox-metrics.js';
 
 export type { OutboxRelayEvents, OutboxRelayOptions } from './outbox-relay-options.js';
 
@@ -139,15 +140,12 @@ export class OutboxRelay extends EventEmitter<OutboxRelayEvents> {
 
   /**
    * What the loop runs: batches until a claim comes back short, pipelined so that neither the broker
-   * nor the database waits for the other. A batch is published as soon as it is claimed, while the
-   * confirms of the batch before are still coming in (the transport's `maxUnconfirmed` bounds what is
-   * in flight): waiting for every confirm of a batch before publishing the next emptied the confirm
-   * window at each batch boundary. The next batch is claimed while one is published, and a batch's
-   * marks are written once its confirms are in, one mark in flight (so the outbox is marked in claim
-   * order). Every row from its claim to its mark is in one renewal set: a batch waiting its turn keeps
-   * its lease as well as the ones being published. Stops claiming at `until` (housekeeping is due),
-   * once stopping, and after a batch with failures (a broker that refuses everything must not be fed the
-   * whole backlog at full speed); says whether more may be due.
+   * nor the database waits for the other. A batch is published while the confirms of the one before
+   * come in (waiting for them emptied the confirm window at each batch boundary); the next batch is
+   * claimed meanwhile; a batch's marks are written once its confirms are in, one mark in flight, in
+   * claim order. Every row from its claim to its mark is in one renewal set. Stops claiming at `until`
+   * (housekeeping is due), once stopping, and after a batch with failures (a broker that refuses
+   * everything must not be fed the whole backlog at full speed); says whether more may be due.
    */
   async #relayPipelined(until: number): Promise<{ more: boolean }> {
     const held = new Set<ClaimedRow>();
@@ -212,6 +210,10 @@ export class OutboxRelay extends EventEmitter<OutboxRelayEvents> {
         }
         const claimEarly = previous === undefined;
         if (claimEarly && claimNext && this.#mayClaim(claimAhead, until)) next = claim();
+        // The batch before is still being confirmed: the marks of the one before it are written first
+        // (they usually are by now). So at most two batches are ever published and not yet marked:
+        // what a relay killed at any moment leaves to be published again.
+        if (!claimEarly) await marking;
         const before = previous;
         // The current batch is `previous` before anything can throw: the finally waits for its confirms.
         previous = inFlight(rows, this.#publishAll(rows));
@@ -261,50 +263,14 @@ export class OutboxRelay extends EventEmitter<OutboxRelayEvents> {
   }
 
   /** Records the outcome of a published batch: failures with their backoff, then the marks. */
-  async #settle(
-    rows: readonly ClaimedRow[],
-    outcomes: readonly PromiseSettledResult<void>[],
-  ): Promise<number> {
-    const published: ClaimedRow[] = [];
-    const failures: (FailedRow & { cause: Error; attempts: number })[] = [];
-    for (const [index, outcome] of outcomes.entries()) {
-      const row = rows[index]!;
-      if (outcome.status === 'fulfilled') {
-        published.push(row);
-        continue;
-      }
-      const cause = outcome.reason instanceof Error ? outcome.reason : new Error(String(outcome.reason));
-      failures.push({
-        id: row.id,
-        leaseToken: row.leaseToken,
-        error: `${cause.name}: ${cause.message}`,
-        retryInMs: this.#retry.delayMs(row.attempts),
-        cause,
-        attempts: row.attempts + 1,
-      });
-    }
-    if (failures.length > 0) {
-      const recorded = new Set(await this.#outbox.markFailed(this.owner, failures));
-      const now = Date.now();
-      // Reported only while this relay still held the row: otherwise another relay owns its fate.
-      for (const failure of failures) {
-        if (!recorded.has(failure.id)) continue;
-        const retryAt = new Date(now + failure.retryInMs); // by this host's clock: an estimate
-        this.#notify('failed', { id: failure.id, attempts: failure.attempts, error: failure.cause, retryAt });
-      }
-    }
-    if (published.length > 0) {
-      const marked = await this.#outbox.markPublished(this.owner, published);
-      if (marked.length < published.length) {
-        const markedIds = new Set(marked);
-        this.#notify('fenced', {
-          ids: published.filter((row) => !markedIds.has(row.id)).map((row) => row.id),
-        });
-      }
-      this.#notify('published', { count: marked.length });
-    }
-    relayBatchMarked(rows);
-    return published.length;
+  #settle(rows: readonly ClaimedRow[], outcomes: readonly PromiseSettledResult<void>[]): Promise<number> {
+    const notify = <E extends RelayOutcomeEvent>(event: E, ...args: OutboxRelayEvents[E]): void =>
+      this.#notify(event, ...args);
+    return recordOutcomes(
+      { outbox: this.#outbox, owner: this.owner, retry: this.#retry, notify },
+      rows,
+      outcomes,
+    );
   }
 
   /** Stops relaying, waits for the batch in progress, and gives up this relay's leases. */
@@ -382,7 +348,7 @@ export class OutboxRelay extends EventEmitter<OutboxRelayEvents> {
    * Emits a batch's outcome. A listener that throws is reported as an `error`, not thrown into the
    * relay: the marks of the next batch must not be lost to it.
    */
-  #notify<E extends 'published' | 'failed' | 'fenced'>(event: E, ...args: OutboxRelayEvents[E]): void {
+  #notify<E extends RelayOutcomeEvent>(event: E, ...args: OutboxRelayEvents[E]): void {
     try {
       (this.emit as (event: E, ...args: OutboxRelayEvents[E]) => boolean)(event, ...args);
     } catch (error) {
