@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 // What the AMQP benchmarks share: settings, the types of scenarios, cases and results, the messages,
 // the windowed publish pump, counting completions, timing and statistics.
 //
@@ -131,6 +132,20 @@ export function jsonPayload(seq: number): { seq: number; pad: string } {
 
 export function jsonBody(seq: number): Buffer {
   return Buffer.from(JSON.stringify(jsonPayload(seq)));
+}
+
+/**
+ * The properties `Publisher.send` gives a message (docs/wire-format.md): a UUID message id, the event name
+ * as type, the application id, a timestamp in seconds and the `x-tidings-origin` header. For the raw
+ * amqplib reference rows that do tidings' work by hand.
+ */
+export function tidingsEnvelope(type: string): Options.Publish {
+  return {
+    ...persistent(randomUUID(), { 'x-tidings-origin': 'bench' }),
+    type,
+    appId: 'bench',
+    timestamp: Math.floor(Date.now() / 1000),
+  };
 }
 
 /** What every raw amqplib publish uses: persistent, mandatory, JSON, with an id (tidings always sends one). */

@@ -9,6 +9,7 @@ import {
   jsonPayload,
   persistent,
   PREFETCH,
+  tidingsEnvelope,
   describeError,
   quantile,
   withTimeout,
@@ -77,6 +78,60 @@ async function measure(
   }
 }
 
+/**
+ * Raw amqplib on one connection: a confirm channel publishing, a channel consuming. With `envelope`, a
+ * reference, not a peer: it also does per message what Publisher.send and Consumer do besides moving it:
+ * the JSON encoding and tidings' envelope on the way out, the JSON parse on the way in.
+ */
+function rawCase(label: string, envelope: boolean): Case<Setup> {
+  return {
+    label,
+    library: 'amqplib',
+    ...(envelope ? { reference: true } : {}),
+    once: (setup) =>
+      measure(setup, label, async (queue, routingKey, received) => {
+        const connection = await rawConnection(`bench-latency-amqplib${envelope ? '-envelope' : ''}`);
+        const publishing = await connection.createConfirmChannel();
+        const consuming = await connection.createChannel();
+        await consuming.prefetch(PREFETCH);
+        await consuming.consume(
+          queue,
+          (message) => {
+            if (message === null) return;
+            received(
+              envelope
+                ? (JSON.parse(message.content.toString('utf8')) as { seq: number }).seq
+                : Number(message.properties.messageId),
+            );
+            consuming.ack(message);
+          },
+          { noAck: false },
+        );
+        return {
+          send: (seq, confirmed) => {
+            if (envelope) {
+              const body = Buffer.from(JSON.stringify(jsonPayload(seq)));
+              publishing.publish(setup.exchange, routingKey, body, tidingsEnvelope(routingKey), confirmed);
+            } else {
+              publishing.publish(
+                setup.exchange,
+                routingKey,
+                jsonBody(seq),
+                persistent(String(seq)),
+                confirmed,
+              );
+            }
+          },
+          close: async () => {
+            await consuming.close();
+            await publishing.close();
+            await connection.close();
+          },
+        };
+      }),
+  };
+}
+
 const cases: Case<Setup>[] = [
   {
     label: CONSUMER,
@@ -135,79 +190,8 @@ const cases: Case<Setup>[] = [
         };
       }),
   },
-  {
-    label: RAW,
-    library: 'amqplib',
-    once: (setup) =>
-      measure(setup, RAW, async (queue, routingKey, received) => {
-        const connection = await rawConnection('bench-latency-amqplib');
-        const publishing = await connection.createConfirmChannel();
-        const consuming = await connection.createChannel();
-        await consuming.prefetch(PREFETCH);
-        await consuming.consume(
-          queue,
-          (message) => {
-            if (message === null) return;
-            received(Number(message.properties.messageId));
-            consuming.ack(message);
-          },
-          { noAck: false },
-        );
-        return {
-          send: (seq, confirmed) => {
-            publishing.publish(setup.exchange, routingKey, jsonBody(seq), persistent(String(seq)), confirmed);
-          },
-          close: async () => {
-            await consuming.close();
-            await publishing.close();
-            await connection.close();
-          },
-        };
-      }),
-  },
-  {
-    // A reference, not a peer: raw amqplib doing per message what Publisher.send and Consumer do besides
-    // moving it: the JSON encoding and tidings' envelope (UUID id, type, appId, timestamp, the origin
-    // header) on the way out, the JSON parse on the way in.
-    label: RAW_ENVELOPE,
-    library: 'amqplib',
-    reference: true,
-    once: (setup) =>
-      measure(setup, RAW_ENVELOPE, async (queue, routingKey, received) => {
-        const { randomUUID } = await import('node:crypto');
-        const connection = await rawConnection('bench-latency-amqplib-envelope');
-        const publishing = await connection.createConfirmChannel();
-        const consuming = await connection.createChannel();
-        await consuming.prefetch(PREFETCH);
-        await consuming.consume(
-          queue,
-          (message) => {
-            if (message === null) return;
-            const payload = JSON.parse(message.content.toString('utf8')) as { seq: number };
-            received(payload.seq);
-            consuming.ack(message);
-          },
-          { noAck: false },
-        );
-        return {
-          send: (seq, confirmed) => {
-            const options = {
-              ...persistent(randomUUID(), { 'x-tidings-origin': 'bench' }),
-              type: routingKey,
-              appId: 'bench',
-              timestamp: Math.floor(Date.now() / 1000),
-            };
-            const body = Buffer.from(JSON.stringify(jsonPayload(seq)));
-            publishing.publish(setup.exchange, routingKey, body, options, confirmed);
-          },
-          close: async () => {
-            await consuming.close();
-            await publishing.close();
-            await connection.close();
-          },
-        };
-      }),
-  },
+  rawCase(RAW, false),
+  rawCase(RAW_ENVELOPE, true),
   {
     label: ACM,
     library: 'acm',

@@ -19,6 +19,7 @@ import {
   jsonPayload,
   persistent,
   pump,
+  tidingsEnvelope,
   sleep,
   type Case,
   type Done,
@@ -79,65 +80,39 @@ function sendCase(label: string, window: number, traced: boolean): Case<Setup> {
   };
 }
 
-function rawCase(label: string, window: number): Case<Setup> {
+/**
+ * Raw amqplib on a confirm channel. With `envelope`, a reference, not a peer: it also does per message
+ * what `Publisher.send` does besides publishing — JSON-encode the payload and send tidings' envelope —
+ * which tells the envelope's cost from the library's.
+ */
+function rawCase(label: string, window: number, envelope = false): Case<Setup> {
   return {
     label,
     library: 'amqplib',
     group: window === 1 ? ONE : PIPELINED,
+    ...(envelope ? { reference: true } : {}),
     async once(setup) {
-      const connection = await rawConnection('bench-publish-amqplib');
+      const connection = await rawConnection(`bench-publish-amqplib${envelope ? '-envelope' : ''}`);
       try {
         const channel = await connection.createConfirmChannel();
         let returned = 0;
         channel.on('return', () => returned++);
         const body = jsonBody(1);
+        const payload = jsonPayload(1);
         let seq = 0;
         const result = await timed(setup, window, (done) => {
-          channel.publish(setup.exchange, setup.routingKey, body, persistent(String(seq++)), done);
-        });
-        if (returned > 0) throw new Error(`${returned} messages were returned`);
-        return result;
-      } finally {
-        await connection.close();
-      }
-    },
-  };
-}
-
-/**
- * Raw amqplib doing per message what `Publisher.send` does besides publishing: JSON-encode the payload
- * and send tidings' envelope (a UUID message id, type, appId, timestamp and the `x-tidings-origin`
- * header, docs/wire-format.md). Not a peer: a reference that tells the envelope's cost from the
- * library's.
- */
-function rawEnvelopeCase(label: string, window: number): Case<Setup> {
-  return {
-    label,
-    library: 'amqplib',
-    group: window === 1 ? ONE : PIPELINED,
-    reference: true,
-    async once(setup) {
-      const { randomUUID } = await import('node:crypto');
-      const connection = await rawConnection('bench-publish-amqplib-envelope');
-      try {
-        const channel = await connection.createConfirmChannel();
-        let returned = 0;
-        channel.on('return', () => returned++);
-        const payload = jsonPayload(1);
-        const result = await timed(setup, window, (done) => {
-          const options = {
-            ...persistent(randomUUID(), { 'x-tidings-origin': 'bench' }),
-            type: setup.routingKey,
-            appId: 'bench',
-            timestamp: Math.floor(Date.now() / 1000),
-          };
-          channel.publish(
-            setup.exchange,
-            setup.routingKey,
-            Buffer.from(JSON.stringify(payload)),
-            options,
-            done,
-          );
+          if (envelope) {
+            const content = Buffer.from(JSON.stringify(payload));
+            channel.publish(
+              setup.exchange,
+              setup.routingKey,
+              content,
+              tidingsEnvelope(setup.routingKey),
+              done,
+            );
+          } else {
+            channel.publish(setup.exchange, setup.routingKey, body, persistent(String(seq++)), done);
+          }
         });
         if (returned > 0) throw new Error(`${returned} messages were returned`);
         return result;
@@ -202,7 +177,7 @@ const cases: Case<Setup>[] = [
   sendCase(SEND, CONFIRM_WINDOW, false),
   sendCase(SEND_OTEL, CONFIRM_WINDOW, true),
   rawCase(RAW, CONFIRM_WINDOW),
-  rawEnvelopeCase(RAW_ENVELOPE, CONFIRM_WINDOW),
+  rawCase(RAW_ENVELOPE, CONFIRM_WINDOW, true),
   acmCase(ACM, CONFIRM_WINDOW),
   {
     label: RASCAL,
@@ -227,7 +202,7 @@ const cases: Case<Setup>[] = [
   },
   sendCase(SEND_ONE, 1, false),
   rawCase(RAW_ONE, 1),
-  rawEnvelopeCase(RAW_ENVELOPE_ONE, 1),
+  rawCase(RAW_ENVELOPE_ONE, 1, true),
   acmCase(ACM_ONE, 1),
 ];
 
