@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { TcpProxy } from '../../helpers/tcp-proxy.js';
 import { hostPort } from '../servers.js';
+import { waitFor as pollUntil } from '../../helpers/wait-for.js';
 
 /** Unique names for one test: every queue and exchange declared under them is deleted afterwards. */
 export function uniqueNames(label: string) {
@@ -15,19 +16,13 @@ export function uniqueNames(label: string) {
   };
 }
 
-/** Polls `probe` every 10 ms until it returns something (not undefined/false), or throws after `timeoutMs`. */
-export async function waitFor<T>(
+/** `waitFor` of test/helpers, with the longer default a fault (a reconnect, a restart) needs: 10 s. */
+export function waitFor<T>(
   probe: () => T | undefined | false | Promise<T | undefined | false>,
   timeoutMs = 10_000,
   what = 'condition',
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(10);
-  }
+  return pollUntil(probe, timeoutMs, what);
 }
 
 export function sleep(ms: number): Promise<void> {
