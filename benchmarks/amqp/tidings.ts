@@ -1,9 +1,9 @@
 // The tidings under test, compiled the way it ships. `tsx` compiles src/ with esbuild's `keepNames`,
 // which wraps every closure the library creates in a `__name(fn, "name")` call (an
 // Object.defineProperty per closure, several per message on the consume path) — a cost the published
-// package (plain tsc output) does not have, and that amqplib and Rascal (plain JS) never pay. So the
-// benchmarks compile src/ with tsc and tsconfig.build.json into a temporary directory (removed at exit,
-// ../shared/build.ts) and load that. `--from-src` loads src/ through tsx instead (e.g. to profile with
+// package (dist/esm, built without `keepNames`) does not have, and that amqplib and Rascal (plain JS)
+// never pay. So the benchmarks build src/ as dist/esm is built into a temporary directory (removed at
+// exit, ../shared/build.ts) and load that. `--from-src` loads src/ through tsx instead (e.g. to profile with
 // TypeScript names).
 // A benchmark that measures in child processes (bench:outbox) compiles once in the parent and hands the
 // directory to its children in TIDINGS_BENCH_BUILD (`tidingsBuildDir`): they load it as it is.
@@ -36,7 +36,7 @@ async function load(): Promise<[Library, typeof Postgres]> {
     return [{ ...main, ...rabbitmq, ...redis }, postgres];
   }
   const built = process.env['TIDINGS_BENCH_BUILD'];
-  if (built !== undefined) tidingsBuild = 'src/ compiled with tsc by the parent process';
+  if (built !== undefined) tidingsBuild = 'src/ built as published, by the parent process';
   let dir = built;
   if (dir === undefined) {
     const build = compileTidings();

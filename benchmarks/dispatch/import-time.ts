@@ -1,7 +1,7 @@
 // How long importing the dispatcher takes: `tidings/dispatcher` (the dispatcher alone, the goal's
-// subject) and `tidings` (everything broker-neutral, reported), as published (src/ compiled with tsc into
-// dist/esm's layout, ../shared/build.ts), each imported by a fresh `node` process with no flags (no tsx:
-// its loader hooks would slow every import down), next to importing eventemitter3 the same way.
+// subject) and `tidings` (everything broker-neutral, reported), as published (src/ built as dist/esm is:
+// esbuild's bundle with shared chunks, ../shared/build.ts), each imported by a fresh `node` process with
+// no flags (no tsx: its loader hooks would slow every import down), next to eventemitter3 the same way.
 // Each process times its one dynamic `import()` with performance.now() (Node's own start-up, the same
 // for both, is left out); the processes alternate between the two, and the median of N counts. One more
 // process per contender, not timed, counts the modules the import loads (a module.register() hook).
@@ -103,7 +103,7 @@ export function formatImportTimes(times: ImportTimes): { lines: string[]; verdic
   const verdict = `importing the dispatcher alone (tidings/dispatcher, fresh process) < ${IMPORT_GOAL_MS} ms: ${dispatcher < IMPORT_GOAL_MS ? 'MET' : 'MISSED'} (median ${dispatcher.toFixed(2)} ms, ${(dispatcher / ee3).toFixed(1)}× eventemitter3's ${ee3.toFixed(2)} ms; all of tidings: ${tidings.toFixed(2)} ms)`;
   return {
     lines: [
-      `Import time: \`await import('tidings/dispatcher')\` and \`('tidings')\` (src/ compiled with tsc as published) vs \`await import('eventemitter3')\``,
+      `Import time: \`await import('tidings/dispatcher')\` and \`('tidings')\` (src/ built as published) vs \`await import('eventemitter3')\``,
       `   (${times.runs} fresh \`node\` processes each, alternating, after one discarded round; each times its import() alone; median, min – max)`,
       `   tidings/dispatcher  ${dispatcher.toFixed(2)} ms   ${range(times.dispatcher)}   ${times.modules.dispatcher.all} modules loaded (${times.modules.dispatcher.own} of tidings' own)`,
       `   tidings        ${tidings.toFixed(2)} ms   ${range(times.tidings)}   ${times.modules.tidings.all} modules loaded (${times.modules.tidings.own} of tidings' own)`,

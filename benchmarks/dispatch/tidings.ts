@@ -1,5 +1,5 @@
-// The EventDispatcher under test, as it ships: `run.ts` compiles src/ with tsc once (../shared/build.ts)
-// and hands the directory to every child in TIDINGS_BENCH_BUILD. Loaded through tsx, src/ would carry
+// The EventDispatcher under test, as it ships: `run.ts` builds src/ once as dist/esm is
+// (../shared/build.ts) and hands the directory to every child in TIDINGS_BENCH_BUILD. Loaded through tsx, src/ would carry
 // esbuild's `keepNames` wrappers — a `__name(fn, "…")` (an Object.defineProperty) for every closure
 // created, e.g. the unsubscribe function of each `on()` — a cost the published package does not have and
 // the peers (plain JavaScript) never pay. Without the variable (`--in-process`, `--from-src`), src/.

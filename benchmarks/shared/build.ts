@@ -1,12 +1,11 @@
-// Compiles src/ the way the package ships it (tsc with tsconfig.build.json: dist/esm), into a temporary
+// Builds src/ the way the package ships it (dist/esm: scripts/bundle-esm.mjs), into a temporary
 // directory removed when this process exits. Used by bench:amqp and bench:outbox (amqp/tidings.ts) and
 // by bench:dispatch's import-time measurement.
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { bundleEsm } from '../../scripts/bundle-esm.mjs';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -20,32 +19,10 @@ export interface Build {
 export function compileTidings(): Build {
   const dir = mkdtempSync(join(tmpdir(), 'tidings-bench-'));
   process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
-  const options = [
-    '--outDir',
-    dir,
-    '--declaration',
-    'false',
-    '--declarationMap',
-    'false',
-    '--sourceMap',
-    'false',
-    '--inlineSources',
-    'false',
-  ];
-  let description: string;
-  try {
-    execFileSync(process.execPath, [tsc, '-p', join(ROOT, 'tsconfig.build.json'), ...options], {
-      stdio: 'pipe',
-    });
-    description = 'src/ compiled with tsc (tsconfig.build.json), as published';
-  } catch (error) {
-    // Type errors still emit JavaScript; only a missing output is fatal.
-    if (!existsSync(join(dir, 'index.js'))) throw error;
-    description = 'src/ compiled with tsc (tsconfig.build.json; it reported type errors)';
-  }
+  // Type errors are `npm run typecheck`'s business; esbuild fails only on what it cannot compile.
+  bundleEsm({ root: ROOT, outdir: dir, sourcemap: false });
   writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n');
   // Bare imports (amqplib, ioredis…) resolve to the project's own copies: one instance of each.
   symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
-  return { dir, description };
+  return { dir, description: 'src/ built as published (dist/esm: esbuild, entry points with shared chunks)' };
 }

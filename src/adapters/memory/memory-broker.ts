@@ -29,15 +29,13 @@ const PREDECLARED: readonly ExchangeDefinition[] = [
  * const billing = new MemoryTransport({ broker }); // sees what `orders` publishes
  */
 export class MemoryBroker {
-  static #default: MemoryBroker | undefined;
-
   /**
    * The process-wide broker a `MemoryTransport` uses when it is given none.
    * @example
    * afterEach(() => MemoryBroker.default.reset()); // a clean broker for every test
    */
   static get default(): MemoryBroker {
-    return (MemoryBroker.#default ??= new MemoryBroker());
+    return processWideBroker();
   }
 
   readonly #exchanges = new Map<string, MemoryExchange>();
@@ -214,4 +212,11 @@ function assertNotReserved(kind: 'exchange' | 'queue', name: string): void {
  */
 function notFound(kind: 'exchange' | 'queue', name: string, where: string): InvalidArgumentError {
   return new InvalidArgumentError(`${where}: NOT_FOUND - no ${kind} '${name}' (declare it first)`);
+}
+
+// Outside the class: a class that names itself inside its body is renamed by the ES module bundle
+// (scripts/bundle-esm.mjs).
+let defaultBroker: MemoryBroker | undefined;
+function processWideBroker(): MemoryBroker {
+  return (defaultBroker ??= new MemoryBroker());
 }

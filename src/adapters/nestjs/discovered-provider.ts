@@ -55,6 +55,8 @@ export class DiscoveredProvider {
    * for a value that exists only inside a CLS context, and throw when a member is read outside one, as
    * at bootstrap; a listener bound to such a proxy would not have a fixed instance either.
    */
+  // `new this(…)`: a class that names itself inside its body is renamed by the ES module bundle
+  // (scripts/bundle-esm.mjs).
   static discover(discovery: DiscoveryService, moduleRef: ModuleRef): DiscoveredProvider[] {
     const found: DiscoveredProvider[] = [];
     const seen = new Set<object>();
@@ -67,12 +69,12 @@ export class DiscoveredProvider {
         seen.add(instance);
         const prototype = Object.getPrototypeOf(instance) as object | null;
         if (prototype === null) continue;
-        found.push(new DiscoveredProvider(wrapper, prototype, instance, moduleRef));
+        found.push(new this(wrapper, prototype, instance, moduleRef));
         continue;
       }
       const type = wrapper.metatype;
       if (wrapper.inject || typeof type !== 'function') continue;
-      found.push(new DiscoveredProvider(wrapper, type.prototype as object, undefined, moduleRef));
+      found.push(new this(wrapper, type.prototype as object, undefined, moduleRef));
     }
     return found;
   }

@@ -59,12 +59,17 @@ export async function retryAfterNack(
 }
 
 /**
+ * How long without a stale channel before `StaleChannelPacer` starts over. Module-level rather than a
+ * static field: a class that names itself inside its body is renamed by the ES module bundle.
+ */
+const QUIET_MS = 30_000;
+
+/**
  * Paces the fresh channels that replace stale ones: the first opens at once, each further one waits
  * longer (100 ms doubling up to 1 s, with jitter) while they keep going stale; after QUIET_MS without a
  * stale channel the pace starts over.
  */
 export class StaleChannelPacer {
-  static readonly QUIET_MS = 30_000;
   readonly #backoff = new Backoff({ initialDelayMs: 100, maxDelayMs: 1000, factor: 2, jitter: 0.5 });
   #staleInARow = 0;
   #lastStaleAt = 0;
@@ -74,7 +79,7 @@ export class StaleChannelPacer {
   /** A channel went stale now. */
   stale(): void {
     const now = Date.now();
-    if (now - this.#lastStaleAt > StaleChannelPacer.QUIET_MS) this.#staleInARow = 0;
+    if (now - this.#lastStaleAt > QUIET_MS) this.#staleInARow = 0;
     this.#staleInARow++;
     this.#lastStaleAt = now;
     this.total++;
@@ -83,7 +88,7 @@ export class StaleChannelPacer {
   /** How long to wait before opening the next channel. */
   delayMs(): number {
     if (this.#staleInARow <= 1) return 0;
-    if (Date.now() - this.#lastStaleAt > StaleChannelPacer.QUIET_MS) return 0;
+    if (Date.now() - this.#lastStaleAt > QUIET_MS) return 0;
     const due = this.#lastStaleAt + this.#backoff.delayMs(this.#staleInARow - 2);
     return Math.max(0, due - Date.now());
   }
