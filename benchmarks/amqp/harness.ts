@@ -72,6 +72,8 @@ export interface RunContext {
   readonly names: Names;
   readonly admin: Admin;
   readonly quick: boolean;
+  /** Messages per repetition of the repeat cycle (`--repeat-messages`). */
+  readonly repeatMessages: number;
   log(line: string): void;
 }
 

@@ -186,8 +186,8 @@ const cases: Case<Setup>[] = [
 export const scenario: Scenario<Setup> = {
   id: 'repeat-cycle',
   cases,
-  async prepare({ names, admin, quick }) {
-    const total = quick ? 500 : 1500;
+  async prepare({ names, admin, quick, repeatMessages }) {
+    const total = quick ? 500 : repeatMessages;
     const rounds = quick ? 1 : 3;
     const exchange = names.exchange;
     const appId = names.appId;

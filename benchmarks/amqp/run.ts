@@ -21,6 +21,8 @@
 //   --timeout-s <n>   give up after this long measuring, waits not counted (default 1800): cleans up and
 //                     prints what it has
 //   --json <file>     also write every repetition's value as JSON
+//   --repeat-messages <n>  messages per repetition of repeat-cycle (default 1500: each repetition is a
+//                     fresh process, so this mostly measures a cold start; 10000 gets near steady state)
 //   --from-src        load tidings from src/ through tsx instead of a tsc build (see tidings.ts)
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -49,6 +51,7 @@ const { values: args } = parseArgs({
     'timeout-s': { type: 'string', default: '1800' },
     json: { type: 'string' },
     'from-src': { type: 'boolean', default: false },
+    'repeat-messages': { type: 'string', default: '1500' },
   },
 });
 
@@ -87,7 +90,10 @@ async function main(): Promise<void> {
   const loadAtStart = loadavg()[0]!;
 
   const admin = await Admin.open();
-  const context: RunContext = { names, admin, quick: args.quick, log };
+  const repeatMessages = Number(args['repeat-messages']);
+  if (!Number.isInteger(repeatMessages) || repeatMessages < 100)
+    throw new Error(`--repeat-messages: expected an integer ≥ 100, got ${args['repeat-messages']}`);
+  const context: RunContext = { names, admin, quick: args.quick, repeatMessages, log };
   const roundOptions = {
     filter: args.filter,
     childArgs: args['from-src'] ? ['--from-src'] : [],
