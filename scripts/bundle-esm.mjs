@@ -9,7 +9,7 @@
 // them). Nothing is minified, and every exported class keeps its name (`renamedClasses`; the dist tests
 // compare each export's name with the CommonJS build's). The source maps carry the sources, as tsc's did.
 // The CommonJS build stays tsc's file-per-module output (CommonJS loads a file in a fraction of that time).
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
@@ -54,25 +54,62 @@ export function bundleEsm({ root, outdir, sourcemap }) {
     logLevel: 'warning',
     write: false,
   });
-  const renamed = result.outputFiles.flatMap((file) => renamedClasses(file.text));
+  const classNames = sourceClassNames(join(root, 'src'));
+  const renamed = result.outputFiles.flatMap((file) => renamedClasses(file.text, classNames));
   if (renamed.length > 0) {
     throw new Error(
-      `bundle-esm: the bundle renames ${renamed.join(', ')}, which changes its \`name\`. A class that ` +
-        'names itself inside its body (a static member read as `Class.member`, `new Class()` in a static ' +
-        'method) becomes `var Class = class _Class`: use a module-level constant, or `this` in a static method.',
+      `bundle-esm: the bundle renames the classes ${renamed.join(', ')}, which changes their \`name\`. ` +
+        'Two classes of one name in modules that end up in one chunk become `Name` and `Name2`: rename ' +
+        'one. A class that names itself inside its body (a static member read as `Class.member`, ' +
+        '`new Class()` in a static method) becomes `var Class = class _Class`: use a module-level ' +
+        'constant, or `this` in a static method.',
     );
   }
+  const empty = new Set(result.outputFiles.filter(isEmptyChunk).map((file) => file.path));
   for (const file of result.outputFiles) {
+    if (empty.has(file.path) || empty.has(file.path.replace(/\.map$/, ''))) continue;
     mkdirSync(dirname(file.path), { recursive: true });
-    writeFileSync(file.path, file.contents);
+    writeFileSync(file.path, empty.size === 0 ? file.contents : withoutImportsOf(file, empty));
   }
 }
 
 /**
- * Classes whose name the bundle changed. Without `keepNames` (which would wrap every named closure the
- * library creates in a `__name()` call, a cost on hot paths), esbuild keeps a class's name, except for a
- * class that refers to itself inside its body: `var Name = class _Name {` then, and `Name.name` is `_Name`.
+ * A chunk with no code: esbuild makes one for a module that only re-exports (src/dispatcher.ts, which
+ * src/index.ts re-exports), and every entry point reaching it imports it for nothing — one more file
+ * for the loader, which costs about as much as a file with code.
  */
-export function renamedClasses(code) {
-  return [...code.matchAll(/\bvar ([\w$]+) = class (_\1)\b/g)].map((match) => match[1]);
+function isEmptyChunk(file) {
+  return file.path.endsWith('.js') && file.text.replace(/^\/\/# sourceMappingURL=.*$/m, '').trim() === '';
+}
+
+/** The file's code without its `import "./chunk.js";` of the empty chunks, each left as a blank line. */
+function withoutImportsOf(file, empty) {
+  if (!file.path.endsWith('.js')) return file.contents;
+  return file.text.replace(/^import "(\.{1,2}\/[^"]+)";$/gm, (statement, specifier) =>
+    empty.has(join(dirname(file.path), specifier)) ? '' : statement,
+  );
+}
+
+/** The name of every class declared in src/ (`class Name`). */
+function sourceClassNames(directory) {
+  const names = new Set();
+  for (const entry of readdirSync(directory, { withFileTypes: true, recursive: true })) {
+    if (!entry.isFile() || !entry.name.endsWith('.ts')) continue;
+    const source = readFileSync(join(entry.parentPath ?? entry.path, entry.name), 'utf8');
+    for (const match of source.matchAll(/\bclass ([A-Za-z_$][\w$]*)/g)) names.add(match[1]);
+  }
+  return names;
+}
+
+/**
+ * Classes whose name the bundle changed. Without `keepNames` (which would wrap every named closure the
+ * library creates in a `__name()` call, a cost on hot paths), a top-level class becomes
+ * `var Name = class {`, whose `name` is `Name`, except when esbuild renames it: `Name2` when another class
+ * of that name is in the same chunk, `var Name = class _Name {` for a class that refers to itself inside
+ * its body (`Name.name` is `_Name` then).
+ */
+export function renamedClasses(code, classNames) {
+  return [...code.matchAll(/^var ([\w$]+) = class(?: (?!extends\b)([\w$]+))?\b/gm)]
+    .filter(([, binding, inner]) => inner !== undefined || !classNames.has(binding))
+    .map(([, binding]) => binding);
 }

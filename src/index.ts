@@ -11,9 +11,10 @@
  * @module tidings
  */
 
-// The Reflect metadata polyfill, loaded before anything else so that it is in place before the classes
-// of a module importing `tidings` are defined: `@OnEvent()` without a class reads the event class from
-// the `design:paramtypes` metadata tsc emits (legacy decorators). `tidings/dispatcher` leaves it out.
+// The Reflect metadata polyfill, in place before the classes of a module importing `tidings` are
+// defined: `@OnEvent()` without a class reads the event class from the `design:paramtypes` metadata tsc
+// emits (legacy decorators). Nothing of tidings reads it while loading (in the ES module bundle, the
+// shared chunks are evaluated before it). `tidings/dispatcher` leaves it out.
 import 'reflect-metadata';
 
 // Dispatch: everything `tidings/dispatcher` exports (the dispatcher alone, its errors among them).

@@ -3,7 +3,7 @@
 // files, the errors it throws and their helpers — no messaging, no deferred events, no adapter, no
 // package (eventemitter3 included). Which src/ files a chunk holds, its source map says. And its classes
 // are those of `tidings`: a dispatcher from one entry point and errors from the other mix.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { beforeAll, expect, it } from 'vitest';
 import { assertBuilt, lastJsonLine, repoRoot, runNode } from './helpers.js';
@@ -56,7 +56,17 @@ it('imports only the dispatcher, its errors and their helpers', () => {
   // The whole of `tidings` is several times larger: that is what this entry point saves.
   expect(whole.sources.length).toBeGreaterThan(3 * sources.length);
   // Bundled: a handful of module files for the dispatcher's 18 (the ES module loader's cost is per file).
-  expect(files).toBeLessThanOrEqual(5);
+  expect(files).toBeLessThanOrEqual(4);
+});
+
+it('ships no empty module file (each costs the loader as much as one with code)', () => {
+  const empty = readdirSync(esm, { recursive: true, encoding: 'utf8' })
+    .filter((file) => file.endsWith('.js'))
+    .filter((file) => {
+      const code = readFileSync(join(esm, file), 'utf8');
+      return code.replace(/^\/\/# sourceMappingURL=.*$/m, '').trim() === '';
+    });
+  expect(empty).toEqual([]);
 });
 
 it('shares its classes with `tidings`, in both module systems', async () => {
