@@ -23,7 +23,7 @@
 //   --json <file>     also write every repetition's value as JSON
 //   --repeat-messages <n>  messages per repetition of repeat-cycle (default 1500: each repetition is a
 //                     fresh process, so this mostly measures a cold start; 10000 gets near steady state)
-//   --from-src        load tidings from src/ through tsx instead of a tsc build (see tidings.ts)
+//   --from-src        load tidings from src/ through tsx instead of a build as published (see tidings.ts)
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
