@@ -124,8 +124,9 @@ export const scenario: Scenario = {
           const { rows } = await context.adminPool.query<{ n: number }>(
             `SELECT count(*)::int AS n FROM "${table}" WHERE published_at IS NULL`,
           );
-          if (rows[0]!.n !== 0) throw new Error(`${rows[0]!.n} rows left unpublished`);
+          // Purged whatever this repetition left, or the next case's exact count fails too.
           await checkAndPurge(context);
+          if (rows[0]!.n !== 0) throw new Error(`${rows[0]!.n} rows left unpublished`);
         },
       };
     }
