@@ -6,7 +6,7 @@
 // what eventemitter3's does (benchmarks/README.md, "Import time").
 //
 // Packages stay imports (amqplib, pg… are optional peers, loaded only by the entry points that use
-// them). Nothing is minified, and every exported class keeps its name (`renamedClasses`; the dist tests
+// them). Nothing is minified, and every class keeps its name (`renamedClasses`; the dist tests also
 // compare each export's name with the CommonJS build's). The source maps carry the sources, as tsc's did.
 // The CommonJS build stays tsc's file-per-module output (CommonJS loads a file in a fraction of that time).
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';

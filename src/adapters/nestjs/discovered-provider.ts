@@ -55,9 +55,9 @@ export class DiscoveredProvider {
    * for a value that exists only inside a CLS context, and throw when a member is read outside one, as
    * at bootstrap; a listener bound to such a proxy would not have a fixed instance either.
    */
-  // `new this(…)`: a class that names itself inside its body is renamed by the ES module bundle
-  // (scripts/bundle-esm.mjs).
   static discover(discovery: DiscoveryService, moduleRef: ModuleRef): DiscoveredProvider[] {
+    // `new this(…)`, not the class's name: a class that names itself inside its body is renamed by the
+    // ES module bundle (scripts/bundle-esm.mjs).
     const found: DiscoveredProvider[] = [];
     const seen = new Set<object>();
     for (const wrapper of [...discovery.getProviders(), ...discovery.getControllers()]) {
