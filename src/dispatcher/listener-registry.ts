@@ -28,14 +28,26 @@ export class ListenerRegistry {
   // A one-entry cache in front of the map: most code dispatches the same class many times in a row.
   #lastClass: unknown = undefined;
   #lastList: readonly Registration[] = NONE;
+  /**
+   * When every listener of `#lastClass` is registered on one key, that key's slot: its list is the
+   * answer, and a change to that slot alone leaves the cache valid (an `on()`/`off()` per request, then
+   * dispatched, walks no class hierarchy). Any other slot changing drops the cache.
+   */
+  #lastSlot: ListenerSlot | undefined = undefined;
   #count = 0;
 
   /** The listeners for an event of this concrete class (or this name), in call order. */
   resolve(key: EventKey): readonly Registration[] {
-    if (key === this.#lastClass) return this.#lastList;
-    let list: readonly Registration[] | undefined;
-    if (typeof key === 'string') list = this.#byKey.get(key)?.list ?? NONE;
-    else list = (this.#merged.size > 0 ? this.#merged.get(key) : undefined) ?? this.#collect(key);
+    if (key === this.#lastClass) return this.#lastSlot === undefined ? this.#lastList : this.#lastSlot.list;
+    let list: readonly Registration[];
+    if (typeof key === 'string') {
+      this.#lastSlot = this.#byKey.get(key);
+      list = this.#lastSlot?.list ?? NONE;
+    } else {
+      const merged = this.#merged.size > 0 ? this.#merged.get(key) : undefined;
+      this.#lastSlot = undefined;
+      list = merged ?? this.#collect(key);
+    }
     this.#lastClass = key;
     this.#lastList = list;
     return list;
@@ -77,7 +89,7 @@ export class ListenerRegistry {
     }
     registration.slot = slot;
     this.#count++;
-    this.#invalidate(registration.key);
+    this.#changed(slot, registration.key);
   }
 
   /** Removes one registration; returns false when it was not (or no longer) registered. */
@@ -95,41 +107,53 @@ export class ListenerRegistry {
     registration.slot = undefined;
     this.#count--;
     registration.detach?.();
-    this.#invalidate(registration.key);
+    this.#changed(slot, registration.key);
     return true;
   }
 
   /**
-   * Drops the cached call orders a change on `key` affects: its own and its subclasses'. All merged
-   * ones, in fact: finding the subclasses would walk every cached class, while rebuilding a list is a
-   * short prototype walk, done on the next dispatch of a class. This keeps `on()` and `off()`
-   * constant-time whatever the number of event classes (request-scoped listeners churn).
+   * Drops the cached call orders a change on `slot` (of `key`) affects: its own and its subclasses'.
+   * All merged ones, in fact: finding the subclasses would walk every cached class, while rebuilding a
+   * list is a short prototype walk, done on the next dispatch of a class. This keeps `on()` and `off()`
+   * constant-time whatever the number of event classes (request-scoped listeners churn). The class
+   * dispatched last keeps its cache when its listeners all live in this very slot (`#lastSlot`).
    */
-  #invalidate(key: EventKey): void {
-    this.#lastClass = undefined;
-    this.#lastList = NONE;
+  #changed(slot: ListenerSlot, key: EventKey): void {
+    if (slot !== this.#lastSlot) {
+      this.#lastClass = undefined;
+      this.#lastList = NONE;
+      this.#lastSlot = undefined;
+    }
     if (typeof key !== 'string' && this.#merged.size > 0) this.#merged.clear();
   }
 
   /**
    * Own listeners of the class and of each base class, merged into one call order. Only merged lists are
-   * kept (sorting is worth saving); any other is one map lookup per level away, allocation-free.
+   * kept (sorting is worth saving); any other is one map lookup per level away, allocation-free. When
+   * at most one slot of the hierarchy has listeners, that slot (or, with none, the class's own or its
+   * nearest base's) becomes `#lastSlot`.
    */
   #collect(eventClass: EventKey): readonly Registration[] {
     // Most classes have listeners on one level only: that list is the answer, with nothing allocated.
-    let first: readonly Registration[] | undefined;
+    let first: ListenerSlot | undefined;
     let more: (readonly Registration[])[] | undefined;
+    let anySlot: ListenerSlot | undefined;
     for (
       let current: unknown = eventClass;
       typeof current === 'function' && current !== Function.prototype;
       current = Object.getPrototypeOf(current)
     ) {
-      const own = this.#byKey.get(current)?.list;
-      if (own === undefined || own.length === 0) continue;
-      if (first === undefined) first = own;
-      else (more ??= [first]).push(own);
+      const slot = this.#byKey.get(current);
+      if (slot === undefined) continue;
+      anySlot ??= slot;
+      if (slot.list.length === 0) continue;
+      if (first === undefined) first = slot;
+      else (more ??= [first.list]).push(slot.list);
     }
-    if (more === undefined) return first ?? NONE;
+    if (more === undefined) {
+      this.#lastSlot = first ?? anySlot;
+      return first?.list ?? NONE;
+    }
     const merged = more.flat();
     merged.sort(compareRegistrations); // the comparator breaks ties by registration order
     this.#merged.set(eventClass, merged);
