@@ -30,15 +30,15 @@ export class ListenerRegistry {
   #lastList: readonly Registration[] = NONE;
   /**
    * When every listener of `#lastClass` is registered on one key, that key's slot: its list is the
-   * answer, and a change to that slot alone leaves the cache valid (an `on()`/`off()` per request, then
-   * dispatched, walks no class hierarchy). Any other slot changing drops the cache.
+   * answer, so a change to that slot alone updates the cache instead of dropping it (an `on()`/`off()`
+   * per request, then dispatched, walks no class hierarchy). Any other slot changing drops the cache.
    */
   #lastSlot: ListenerSlot | undefined = undefined;
   #count = 0;
 
   /** The listeners for an event of this concrete class (or this name), in call order. */
   resolve(key: EventKey): readonly Registration[] {
-    if (key === this.#lastClass) return this.#lastSlot === undefined ? this.#lastList : this.#lastSlot.list;
+    if (key === this.#lastClass) return this.#lastList;
     let list: readonly Registration[];
     if (typeof key === 'string') {
       this.#lastSlot = this.#byKey.get(key);
@@ -119,7 +119,9 @@ export class ListenerRegistry {
    * dispatched last keeps its cache when its listeners all live in this very slot (`#lastSlot`).
    */
   #changed(slot: ListenerSlot, key: EventKey): void {
-    if (slot !== this.#lastSlot) {
+    if (slot === this.#lastSlot) {
+      this.#lastList = slot.list;
+    } else {
       this.#lastClass = undefined;
       this.#lastList = NONE;
       this.#lastSlot = undefined;

@@ -48,6 +48,33 @@ function expected(registered: readonly Registered[], key: Key): number[] {
 }
 
 describe('the resolved-listener cache', () => {
+  it('a listener on a class dispatched before joins those of its base class (the class had emptied its own)', () => {
+    const dispatcher = new EventDispatcher();
+    const calls: string[] = [];
+    dispatcher.on(Leaf, () => void calls.push('leaf, removed'))(); // Leaf has a registry entry, empty
+    dispatcher.on(Base, () => void calls.push('base'));
+    dispatcher.dispatchSync(new Leaf());
+    dispatcher.on(Leaf, () => void calls.push('leaf'));
+    calls.length = 0;
+    dispatcher.dispatchSync(new Leaf());
+    expect(calls).toEqual(['base', 'leaf']);
+  });
+
+  it('a listener on a base class joins those of a class dispatched before', () => {
+    const dispatcher = new EventDispatcher();
+    const calls: string[] = [];
+    dispatcher.on(Leaf, () => void calls.push('leaf'));
+    dispatcher.dispatchSync(new Leaf());
+    const off = dispatcher.on(Middle, () => void calls.push('middle'), { priority: 1 });
+    calls.length = 0;
+    dispatcher.dispatchSync(new Leaf());
+    expect(calls).toEqual(['middle', 'leaf']);
+    off();
+    calls.length = 0;
+    dispatcher.dispatchSync(new Leaf());
+    expect(calls).toEqual(['leaf']);
+  });
+
   for (const seed of [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]) {
     it(`matches a model without cache over 1,000 random operations (seed ${seed})`, () => {
       const next = random(seed);
