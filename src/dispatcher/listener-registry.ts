@@ -19,7 +19,9 @@ export class ListenerSlot {
  *
  * The list per concrete class merged from its own listeners and those of its base classes (sorted) is
  * cached, and the cache is dropped on any registration change; a one-entry cache in front answers the
- * class dispatched last. A dispatch in steady state does no sorting and no allocation.
+ * class dispatched last. A dispatch in steady state does no sorting and no allocation. The caches take
+ * class hierarchies as fixed: an event class whose prototype chain is changed (`Object.setPrototypeOf`)
+ * after it was dispatched may keep reaching the listeners of its former base classes.
  */
 export class ListenerRegistry {
   readonly #byKey = new Map<EventKey, ListenerSlot>();
