@@ -92,10 +92,18 @@ await billing.close();
 await transport.close();
 await provider.shutdown();
 
-/** Each span under its parent, in start order, with the attributes a backend shows first. */
+/**
+ * Each span under its parent, in start order, with the attributes a backend shows first. Two spans can
+ * start within one tick of the clock (the settle span and the copy's send span it starts at once):
+ * then the longer one, the one that encloses the other's work, comes first.
+ */
 function printTree(spans: readonly ReadableSpan[]): void {
   const sorted = [...spans].sort(
-    (a, b) => a.startTime[0] - b.startTime[0] || a.startTime[1] - b.startTime[1],
+    (a, b) =>
+      a.startTime[0] - b.startTime[0] ||
+      a.startTime[1] - b.startTime[1] ||
+      b.duration[0] - a.duration[0] ||
+      b.duration[1] - a.duration[1],
   );
   const ids = new Set(sorted.map((span) => span.spanContext().spanId));
   const traces = new Set(sorted.map((span) => span.spanContext().traceId));
