@@ -41,6 +41,16 @@ const ONCE_OPTION_KEYS = optionKeys<Omit<ListenOptions, 'once'>>({ priority: tru
 const noop = (): void => {};
 
 /**
+ * The function `on()` returns. It closes over the registration alone (which reaches its registry through
+ * its slot) rather than over the dispatcher and the registration: one captured variable, the smallest
+ * closure, for code that subscribes and unsubscribes per request. Once removed, the slot is gone and
+ * calling it again does nothing.
+ */
+function unsubscriber(registration: Registration): Unsubscribe {
+  return () => void registration.slot?.registry.remove(registration);
+}
+
+/**
  * A typed, in-process event dispatcher. Events are instances of classes (the class is the identity,
  * never its name) or, for interop, string names with a payload.
  *
@@ -234,7 +244,7 @@ export class EventDispatcher<Named extends NamedEvents = Record<string, unknown>
 
   #listen(type: EventKey, listener: Listener<never>, options: ListenOptions | undefined): Unsubscribe {
     const registration = this.#register(type, listener, listener, options, undefined, undefined);
-    return registration === undefined ? noop : () => void this.#registry.remove(registration);
+    return registration === undefined ? noop : unsubscriber(registration);
   }
 
   #register(

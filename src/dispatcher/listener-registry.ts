@@ -9,6 +9,9 @@ const NONE: readonly Registration[] = Object.freeze([]);
  */
 export class ListenerSlot {
   list: readonly Registration[] = NONE;
+
+  /** The registry it belongs to: what an unsubscribe function reaches through its registration. */
+  constructor(readonly registry: ListenerRegistry) {}
 }
 
 /**
@@ -72,7 +75,7 @@ export class ListenerRegistry {
   add(registration: Registration): void {
     let slot = this.#byKey.get(registration.key);
     if (slot === undefined) {
-      slot = new ListenerSlot();
+      slot = new ListenerSlot(this);
       this.#byKey.set(registration.key, slot);
     }
     const current = slot.list;
@@ -99,13 +102,18 @@ export class ListenerRegistry {
     const slot = registration.slot;
     if (slot === undefined) return false;
     const current = slot.list;
-    const index = current.indexOf(registration);
-    if (index === -1) return false;
-    // An emptied key keeps its slot: the next on() for it then does not grow the map again.
-    const next = current.length === 1 ? NONE : new Array<Registration>(current.length - 1);
-    for (let i = 0, j = 0; i < current.length; i++)
-      if (i !== index) (next as Registration[])[j++] = current[i]!;
-    slot.list = next;
+    if (current.length === 1 && current[0] === registration) {
+      // The only listener of its key (the request-scoped one): no search, no copy. An emptied key keeps
+      // its slot: the next on() for it then does not grow the map again.
+      slot.list = NONE;
+    } else {
+      const index = current.indexOf(registration);
+      if (index === -1) return false;
+      const next = new Array<Registration>(current.length - 1);
+      for (let i = 0, j = 0; i < current.length; i++)
+        if (i !== index) (next as Registration[])[j++] = current[i]!;
+      slot.list = next;
+    }
     registration.slot = undefined;
     this.#count--;
     registration.detach?.();

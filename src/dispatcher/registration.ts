@@ -4,32 +4,52 @@ import type { ListenerSlot } from './listener-registry.js';
 /**
  * One listener registered on one key. Instances are created once per `on()` and never reshaped, so the
  * dispatch loop stays monomorphic.
+ *
+ * The fields are declared (`declare`) and assigned in the constructor, not initialised as class fields:
+ * class fields are defined one by one before the constructor body runs, and then assigned again, which
+ * `on()` per request (churn) pays for on every registration.
  */
 export class Registration {
+  declare readonly key: EventKey;
+  /** What the dispatcher calls: the listener itself, or a subscriber's method bound to it. */
+  declare readonly call: (event: never) => unknown;
+  /** What the user registered (the function, or the subscriber's method), for `off()` and introspection. */
+  declare readonly listener: (...args: never[]) => unknown;
+  declare readonly priority: number;
+  /** Global registration order: the tie-breaker among equal priorities. */
+  declare readonly sequence: number;
+  declare readonly once: boolean;
+  declare readonly subscriber: object | undefined;
   /** Set when a `once` listener has been claimed by a dispatch, so no other dispatch runs it. */
-  spent = false;
+  declare spent: boolean;
   /** Cleanup for an `AbortSignal` option; set by the dispatcher. */
-  detach: (() => void) | undefined = undefined;
+  declare detach: (() => void) | undefined;
   /** Where the registry keeps it while it is registered (`ListenerRegistry`); undefined once removed. */
-  slot: ListenerSlot | undefined = undefined;
-
+  declare slot: ListenerSlot | undefined;
   /** The display name given at registration (a subscriber's `Class.method`); else made from the listener. */
-  readonly #name: string | undefined;
+  declare readonly displayName: string | undefined;
 
   constructor(
-    readonly key: EventKey,
-    /** What the dispatcher calls: the listener itself, or a subscriber's method bound to it. */
-    readonly call: (event: never) => unknown,
-    /** What the user registered (the function, or the subscriber's method), for `off()` and introspection. */
-    readonly listener: (...args: never[]) => unknown,
-    readonly priority: number,
-    /** Global registration order: the tie-breaker among equal priorities. */
-    readonly sequence: number,
-    readonly once: boolean,
-    readonly subscriber: object | undefined,
+    key: EventKey,
+    call: (event: never) => unknown,
+    listener: (...args: never[]) => unknown,
+    priority: number,
+    sequence: number,
+    once: boolean,
+    subscriber: object | undefined,
     name?: string,
   ) {
-    this.#name = name;
+    this.key = key;
+    this.call = call;
+    this.listener = listener;
+    this.priority = priority;
+    this.sequence = sequence;
+    this.once = once;
+    this.subscriber = subscriber;
+    this.spent = false;
+    this.detach = undefined;
+    this.slot = undefined;
+    this.displayName = name;
   }
 
   /**
@@ -37,7 +57,7 @@ export class Registration {
    * introspection, so a plain `on()` does not pay for reading `Function.prototype.name`.
    */
   get name(): string {
-    return this.#name ?? listenerName(this.listener);
+    return this.displayName ?? listenerName(this.listener);
   }
 }
 
