@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import type { Options } from 'amqplib';
 import type { Admin, Names } from './admin.js';
 import type { MachineReport } from './machine.js';
+import { brokerTicks, TICKS_PER_SECOND } from './proc-ticks.js';
 
 export const AMQP_URL = process.env['AMQP_URL'] ?? 'amqp://guest:guest@127.0.0.1:5672';
 export const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
@@ -88,6 +89,8 @@ export interface Row {
   readonly rounds: number[];
   /** Throughput rows: CPU time of the case's process per message, in µs, of each repetition. */
   readonly cpu?: number[];
+  /** Throughput rows: the broker's CPU time per message, in µs, of each repetition (NaN: not read). */
+  readonly broker?: number[];
   /** Latency rows: the p99 of each repetition (`values` then holds the p50s). */
   readonly p99?: number[];
   /** Errors of failed repetitions (the row still shows the ones that worked). */
@@ -184,6 +187,11 @@ export interface Throughput {
    * `rate` by other processes competing for the CPU (it also counts the harness's few hundred ns).
    */
   readonly cpuUs: number;
+  /**
+   * RabbitMQ's CPU time per message over the same stretch, in µs (all of its threads, from /proc: the
+   * broker is on this machine and the cases run one at a time); absent when it cannot be read.
+   */
+  readonly brokerCpuUs?: number;
 }
 
 /** What a latency case measures in one repetition, in ms. */
@@ -196,20 +204,24 @@ export interface PumpResult extends Throughput {
   readonly completed: number;
 }
 
-/** A point in time and this process's CPU time then. */
+/** A point in time, this process's CPU time then, and the local broker's (`undefined`: none to read). */
 export interface Mark {
   readonly time: number;
   readonly cpu: NodeJS.CpuUsage;
+  readonly brokerTicks: number | undefined;
 }
 
 export function mark(): Mark {
-  return { time: performance.now(), cpu: process.cpuUsage() };
+  return { time: performance.now(), cpu: process.cpuUsage(), brokerTicks: brokerTicks() };
 }
 
 /** Throughput of `messages` completed between two marks. */
 export function between(start: Mark, end: Mark, messages: number): Throughput {
   const cpu = end.cpu.user - start.cpu.user + end.cpu.system - start.cpu.system;
-  return { rate: (messages * 1000) / (end.time - start.time), cpuUs: cpu / messages };
+  const throughput = { rate: (messages * 1000) / (end.time - start.time), cpuUs: cpu / messages };
+  if (start.brokerTicks === undefined || end.brokerTicks === undefined) return throughput;
+  const brokerUs = ((end.brokerTicks - start.brokerTicks) * 1e6) / TICKS_PER_SECOND;
+  return { ...throughput, brokerCpuUs: brokerUs / messages };
 }
 
 /**

@@ -1,9 +1,10 @@
 // The machine while a scenario runs: load average, and how many cores the benchmark's processes,
 // RabbitMQ, Redis and everything else kept busy (from /proc, Linux only). Used by the parent: the
 // `bench` figure counts the parent and every child it ran (their CPU time is reaped by the parent).
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { sleep } from './harness.js';
+import { ticksOf, TICKS_PER_SECOND } from './proc-ticks.js';
 
 export interface MachineReport {
   readonly loadAtStart: number;
@@ -25,9 +26,6 @@ interface CpuSnapshot {
   readonly brokerTicks: number;
   readonly redisTicks: number;
 }
-
-/** Linux USER_HZ: /proc reports CPU time in these ticks. */
-const TICKS_PER_SECOND = 100;
 
 export class MachineMonitor {
   #start: CpuSnapshot | undefined;
@@ -90,36 +88,6 @@ function cpuSnapshot(): CpuSnapshot | undefined {
   } catch {
     return undefined; // not Linux
   }
-}
-
-const pidCache = new Map<string, number[]>();
-
-function ticksOf(command: string): number {
-  let pids = pidCache.get(command);
-  if (pids === undefined) {
-    pids = [];
-    for (const entry of readdirSync('/proc')) {
-      if (!/^\d+$/.test(entry)) continue;
-      try {
-        if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === command) pids.push(Number(entry));
-      } catch {
-        // gone meanwhile
-      }
-    }
-    pidCache.set(command, pids);
-  }
-  let ticks = 0;
-  for (const pid of pids) {
-    try {
-      // Fields after the command name (which may contain spaces): utime and stime are the 12th and 13th.
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(rest[11]) + Number(rest[12]);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return ticks;
 }
 
 /** CPU ticks of this process and of its children that have ended (utime, stime, cutime, cstime). */

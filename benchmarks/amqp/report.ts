@@ -47,6 +47,8 @@ function throughputHeader(showModes: boolean): string[] {
     '×amqplib',
     'CPU µs/msg',
     'CPU ×amqplib',
+    'broker µs/msg',
+    'broker ×amqplib',
     showModes ? 'modes: slow | fast (n)' : '',
   ];
 }
@@ -68,12 +70,20 @@ function throughputLine(row: Row, result: ScenarioResult): string[] {
     vsBase(),
     median(row.cpu ?? []).toFixed(1),
     vsBase((r) => r.cpu ?? []),
+    brokerMedian(row),
+    vsBase((r) => r.broker ?? []),
     !result.showModes
       ? ''
       : split === undefined
         ? 'one mode'
         : `${formatInteger(median(split.slow))} (${split.slow.length}) | ${formatInteger(median(split.fast))} (${split.fast.length})`,
   ];
+}
+
+/** The broker's CPU µs per message, median of the repetitions where it could be read; else '-'. */
+function brokerMedian(row: Row): string {
+  const read = (row.broker ?? []).filter((value) => Number.isFinite(value));
+  return read.length === 0 ? '-' : median(read).toFixed(1);
 }
 
 function latencyHeader(): string[] {

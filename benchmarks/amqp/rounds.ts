@@ -96,7 +96,7 @@ function newRow(testCase: Case<unknown>, latency: boolean): Row {
   };
   return latency
     ? { ...base, values: [], rounds: [], p99: [], errors: [] }
-    : { ...base, values: [], rounds: [], cpu: [], errors: [] };
+    : { ...base, values: [], rounds: [], cpu: [], broker: [], errors: [] };
 }
 
 function record(row: Row, round: number, value: Throughput | Latency): void {
@@ -104,6 +104,7 @@ function record(row: Row, round: number, value: Throughput | Latency): void {
   if ('rate' in value) {
     row.values.push(value.rate);
     row.cpu!.push(value.cpuUs);
+    row.broker!.push(value.brokerCpuUs ?? Number.NaN);
   } else {
     row.values.push(value.p50);
     row.p99!.push(value.p99);
@@ -112,7 +113,8 @@ function record(row: Row, round: number, value: Throughput | Latency): void {
 
 function shown(value: Throughput | Latency): string {
   return 'rate' in value
-    ? `${Math.round(value.rate).toLocaleString('en-US')} msgs/s, ${value.cpuUs.toFixed(1)} µs CPU/msg`
+    ? `${Math.round(value.rate).toLocaleString('en-US')} msgs/s, ${value.cpuUs.toFixed(1)} µs CPU/msg` +
+        (value.brokerCpuUs === undefined ? '' : `, broker ${value.brokerCpuUs.toFixed(1)} µs/msg`)
     : `p50 ${value.p50.toFixed(2)} ms, p99 ${value.p99.toFixed(2)} ms`;
 }
 
