@@ -110,8 +110,7 @@ export class ListenerRegistry {
       const index = current.indexOf(registration);
       if (index === -1) return false;
       const next = new Array<Registration>(current.length - 1);
-      for (let i = 0, j = 0; i < current.length; i++)
-        if (i !== index) (next as Registration[])[j++] = current[i]!;
+      for (let i = 0, j = 0; i < current.length; i++) if (i !== index) next[j++] = current[i]!;
       slot.list = next;
     }
     registration.slot = undefined;
