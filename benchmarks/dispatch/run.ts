@@ -23,6 +23,8 @@
 //   --in-process    run every case in this process (forks become repetitions), to see the interference
 //   --import-runs <n> fresh processes per contender for the import time (default 21, --quick 5; 0 skips it)
 //   --json <file>   also write every measurement as JSON
+//   --instructions  count machine instructions per operation under valgrind instead of timing (see
+//                   instructions.ts): for checking a change on a machine too noisy to time it
 import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -35,6 +37,7 @@ import { formatImportTimes, measureImportTimes, type ImportTimes } from './impor
 import { DEFAULT_TIMING, measure, QUICK_TIMING, type Measurement, type Scenario } from './harness.js';
 import { scenario as mixedPriorities } from './mixed-priorities.js';
 import { scenario as oneListener } from './one-listener.js';
+import { countInstructions, formatInstructions, type InstructionCount } from './instructions.js';
 import { caseKey, formatReport } from './report.js';
 import { scenario as tenListeners } from './ten-listeners.js';
 import { compileTidings, type Build } from '../shared/build.js';
@@ -58,6 +61,8 @@ const { values: args } = parseArgs({
     'from-src': { type: 'boolean', default: false },
     'import-runs': { type: 'string' },
     json: { type: 'string' },
+    instructions: { type: 'boolean', default: false },
+    ops: { type: 'string' },
   },
 });
 const timing = args.quick ? QUICK_TIMING : DEFAULT_TIMING;
@@ -69,15 +74,21 @@ if (args.case !== undefined) {
   const [scenarioId, index] = args.case.split(':');
   const testCase = SCENARIOS.find((scenario) => scenario.id === scenarioId)?.cases[Number(index)];
   if (testCase === undefined) throw new Error(`no such case: ${args.case}`);
-  process.stdout.write(`${JSON.stringify(await measure(testCase, timing))}\n`);
+  if (args.ops !== undefined) {
+    // Counted, not timed (`--instructions`): just the operations.
+    await testCase.setup().run(Number(args.ops));
+  } else {
+    process.stdout.write(`${JSON.stringify(await measure(testCase, timing))}\n`);
+  }
+} else if (args.instructions) {
+  await countAll();
 } else {
   await main();
 }
 
-async function main(): Promise<void> {
-  const forks = Number(args.forks ?? (args.quick ? 1 : 5));
-  if (!Number.isInteger(forks) || forks < 1) throw new Error('--forks must be a positive integer');
-  const selected = SCENARIOS.flatMap((scenario) =>
+/** The cases `--filter` selects, with their scenario and index (the child's `--case scenario:index`). */
+function selectedCases() {
+  return SCENARIOS.flatMap((scenario) =>
     scenario.cases
       .map((testCase, index) => ({ scenario, testCase, index }))
       .filter(
@@ -87,6 +98,12 @@ async function main(): Promise<void> {
           testCase.label.includes(args.filter),
       ),
   );
+}
+
+async function main(): Promise<void> {
+  const forks = Number(args.forks ?? (args.quick ? 1 : 5));
+  if (!Number.isInteger(forks) || forks < 1) throw new Error('--forks must be a positive integer');
+  const selected = selectedCases();
   // Children load tidings compiled as published (tidings.ts), unless asked for src/.
   build = args['in-process'] || args['from-src'] ? undefined : compileTidings();
   const loadBefore = loadAverage();
@@ -131,6 +148,34 @@ async function main(): Promise<void> {
     const json = { ...Object.fromEntries(results), ...(importTimes ? { 'import-time': importTimes } : {}) };
     writeFileSync(args.json, `${JSON.stringify(json, null, 2)}\n`);
   }
+}
+
+/** `--instructions`: every selected case counted under callgrind, one after another. */
+async function countAll(): Promise<void> {
+  build = args['from-src'] ? undefined : compileTidings();
+  const env = build === undefined ? process.env : { ...process.env, TIDINGS_BENCH_BUILD: build.dir };
+  const counts: InstructionCount[] = [];
+  for (const { scenario, testCase, index } of selectedCases()) {
+    const key = caseKey(scenario, testCase.label);
+    process.stderr.write(`counting ${key} ...`);
+    const childArgv = (ops: number) => [
+      ...process.execArgv.filter((flag) => flag !== '--expose-gc'),
+      fileURLToPath(import.meta.url),
+      '--case',
+      `${scenario.id}:${index}`,
+      '--ops',
+      String(ops),
+    ];
+    const instructionsPerOp = await countInstructions(childArgv, env);
+    process.stderr.write(` ${Math.round(instructionsPerOp)} instructions/op\n`);
+    counts.push({ key, label: testCase.label, instructionsPerOp });
+  }
+  const baselineOf = (key: string) => {
+    const scenario = SCENARIOS.find((candidate) => key.startsWith(`${candidate.id}/`));
+    return scenario === undefined ? undefined : caseKey(scenario, scenario.baseline);
+  };
+  const header = `tidings dispatch benchmarks, --instructions: Node ${process.version}, ${build?.description ?? 'src/ through tsx'}`;
+  process.stdout.write(`\n${header}\n${formatInstructions(counts, baselineOf)}\n`);
 }
 
 async function measureInChild(caseId: string): Promise<Measurement> {
