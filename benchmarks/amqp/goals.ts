@@ -16,7 +16,7 @@ export function pairedRatio(row: Row, base: Row, pick: Pick = VALUES): number | 
     const other = base.rounds.indexOf(round);
     if (other === -1) return;
     const ratio = pick(row)[index]! / pick(base)[other]!;
-    if (Number.isFinite(ratio)) ratios.push(ratio); // NaN: a figure that could not be read (broker CPU)
+    if (!Number.isNaN(ratio)) ratios.push(ratio); // NaN: a figure that could not be read (broker CPU)
   });
   return ratios.length === 0 ? undefined : median(ratios);
 }

@@ -104,7 +104,8 @@ function record(row: Row, round: number, value: Throughput | Latency): void {
   if ('rate' in value) {
     row.values.push(value.rate);
     row.cpu!.push(value.cpuUs);
-    row.broker!.push(value.brokerCpuUs ?? Number.NaN);
+    // JSON turns a non-finite figure into null: not read, as when absent.
+    row.broker!.push(typeof value.brokerCpuUs === 'number' ? value.brokerCpuUs : Number.NaN);
   } else {
     row.values.push(value.p50);
     row.p99!.push(value.p99);
@@ -114,7 +115,7 @@ function record(row: Row, round: number, value: Throughput | Latency): void {
 function shown(value: Throughput | Latency): string {
   return 'rate' in value
     ? `${Math.round(value.rate).toLocaleString('en-US')} msgs/s, ${value.cpuUs.toFixed(1)} µs CPU/msg` +
-        (value.brokerCpuUs === undefined ? '' : `, broker ${value.brokerCpuUs.toFixed(1)} µs/msg`)
+        (typeof value.brokerCpuUs === 'number' ? `, broker ${value.brokerCpuUs.toFixed(1)} µs/msg` : '')
     : `p50 ${value.p50.toFixed(2)} ms, p99 ${value.p99.toFixed(2)} ms`;
 }
 

@@ -76,7 +76,9 @@ if (args.case !== undefined) {
   if (testCase === undefined) throw new Error(`no such case: ${args.case}`);
   if (args.ops !== undefined) {
     // Counted, not timed (`--instructions`): just the operations.
-    await testCase.setup().run(Number(args.ops));
+    const ops = Number(args.ops);
+    if (!Number.isInteger(ops) || ops < 1) throw new Error('--ops must be a positive integer');
+    await testCase.setup().run(ops);
   } else {
     process.stdout.write(`${JSON.stringify(await measure(testCase, timing))}\n`);
   }
@@ -153,7 +155,7 @@ async function main(): Promise<void> {
 /** `--instructions`: every selected case counted under callgrind, one after another. */
 async function countAll(): Promise<void> {
   build = args['from-src'] ? undefined : compileTidings();
-  const env = build === undefined ? process.env : { ...process.env, TIDINGS_BENCH_BUILD: build.dir };
+  const env = childEnv();
   const counts: InstructionCount[] = [];
   for (const { scenario, testCase, index } of selectedCases()) {
     const key = caseKey(scenario, testCase.label);
@@ -185,10 +187,15 @@ async function measureInChild(caseId: string): Promise<Measurement> {
     : ['--expose-gc', ...process.execArgv];
   const argv = [...execArgv, fileURLToPath(import.meta.url), '--case', caseId];
   if (args.quick) argv.push('--quick');
-  const env = build === undefined ? process.env : { ...process.env, TIDINGS_BENCH_BUILD: build.dir };
+  const env = childEnv();
   const { stdout } = await promisify(execFile)(process.execPath, argv, { maxBuffer: 1 << 20, env });
   const lastLine = stdout.trimEnd().split('\n').at(-1) ?? '';
   return JSON.parse(lastLine) as Measurement;
+}
+
+/** A child's environment: where the build it loads is (none: it loads src/ through tsx). */
+function childEnv(): NodeJS.ProcessEnv {
+  return build === undefined ? process.env : { ...process.env, TIDINGS_BENCH_BUILD: build.dir };
 }
 
 function loadAverage(): string {

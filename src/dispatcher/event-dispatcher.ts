@@ -276,7 +276,7 @@ export class EventDispatcher<Named extends NamedEvents = Record<string, unknown>
     );
     this.#registry.add(registration);
     if (signal !== undefined) {
-      const onAbort = (): void => void this.#registry.remove(registration);
+      const onAbort = unsubscriber(registration);
       signal.addEventListener('abort', onAbort, { once: true });
       registration.detach = () => signal.removeEventListener('abort', onAbort);
     }
