@@ -112,9 +112,16 @@ describe('OutboxRelay pipeline', () => {
     await transport.close();
   });
 
-  it('a batch that fails while the next one is in flight: the next one is still marked, nothing more is claimed', async () => {
-    const outbox = new RecordingOutbox();
-    const ids = await fill(outbox, 8);
+  it('a batch that fails while the next one is in flight: the next one and the one claimed before the failure was seen are still published and marked, nothing more is claimed', async () => {
+    class CountingOutbox extends RecordingOutbox {
+      claims = 0;
+      override claim(owner: string, limit: number, leaseMs: number) {
+        this.claims += 1;
+        return super.claim(owner, limit, leaseMs);
+      }
+    }
+    const outbox = new CountingOutbox();
+    const ids = await fill(outbox, 10);
     const { transport, started, settle } = gatedTransport();
     const failed: string[] = [];
     const relay = new OutboxRelay({
@@ -127,15 +134,20 @@ describe('OutboxRelay pipeline', () => {
     relay.on('failed', ({ id }) => failed.push(id));
     relay.start();
     await waitFor(() => started.length === 4, 2000, 'two batches published');
+    // Batch 3 is claimed before batch 2 is published: the claim does not wait for batch 1's confirms.
+    await waitFor(() => outbox.claims === 3, 2000, 'batch 3 claimed');
     settle(ids.slice(0, 2), new Error('the broker refused'));
     settle(ids.slice(2, 4));
-    await waitFor(() => outbox.marks.length === 1, 2000, 'batch 2 marked');
+    // Batch 3 was claimed before batch 1's failure was seen: it is published, and nothing after it.
+    await waitFor(() => started.length === 6, 2000, 'batch 3 published');
+    settle(ids.slice(4, 6));
+    await waitFor(() => outbox.marks.length === 2, 2000, 'batches 2 and 3 marked');
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(failed).toEqual(ids.slice(0, 2));
-    expect(outbox.marks).toEqual([ids.slice(2, 4)]);
-    // The batch claimed after the failure was seen is not published until the next poll.
-    expect(started).toEqual(ids.slice(0, 4));
-    expect(await outbox.stats()).toMatchObject({ pending: 6, failing: 2, published: 2 });
+    expect(outbox.marks).toEqual([ids.slice(2, 4), ids.slice(4, 6)]);
+    expect(started).toEqual(ids.slice(0, 6));
+    expect(outbox.claims).toBe(3);
+    expect(await outbox.stats()).toMatchObject({ pending: 6, failing: 2, published: 4 });
     await relay.stop();
     await transport.close();
   });

@@ -142,10 +142,11 @@ export class OutboxRelay extends EventEmitter<OutboxRelayEvents> {
    * What the loop runs: batches until a claim comes back short, pipelined so that neither the broker
    * nor the database waits for the other. A batch is published while the confirms of the one before
    * come in (waiting for them emptied the confirm window at each batch boundary); the next batch is
-   * claimed meanwhile; a batch's marks are written once its confirms are in, one mark in flight, in
-   * claim order. Every row from its claim to its mark is in one renewal set. Stops claiming at `until`
-   * (housekeeping is due), once stopping, and after a batch with failures (a broker that refuses
-   * everything must not be fed the whole backlog at full speed); says whether more may be due.
+   * claimed before a batch is published; a batch's marks are written once its confirms are in, one
+   * mark in flight, in claim order. Every row from its claim to its mark is in one renewal set. Stops
+   * claiming at `until` (housekeeping is due), once stopping, and after a batch with failures (a broker
+   * that refuses everything must not be fed the whole backlog at full speed: the batch claimed before
+   * the failure was seen is the last one published); says whether more may be due.
    */
   async #relayPipelined(until: number): Promise<{ more: boolean }> {
     const held = new Set<ClaimedRow>();
@@ -208,17 +209,19 @@ export class OutboxRelay extends EventEmitter<OutboxRelayEvents> {
           previous = undefined; // settled once only, even if settle throws
           await settle(confirmed);
         }
-        const claimEarly = previous === undefined;
-        if (claimEarly && claimNext && this.#mayClaim(claimAhead, until)) next = claim();
+        // The next claim goes out before this batch is published, whether or not the batch before is
+        // confirmed: the database claims while the broker confirms. Waiting for those confirms first
+        // left the claim's round trip on the path of every batch (0.76× direct sending, against 0.89×
+        // claiming now; bench:outbox). A failure seen meanwhile stops the claim after this one.
+        if (claimNext && this.#mayClaim(claimAhead, until)) next = claim();
         // The batch before is still being confirmed: the marks of the one before it are written first
         // (they usually are by now). So at most two batches are ever published and not yet marked:
         // what a relay killed at any moment leaves to be published again.
-        if (!claimEarly) await marking;
+        if (previous !== undefined) await marking;
         const before = previous;
         // The current batch is `previous` before anything can throw: the finally waits for its confirms.
         previous = inFlight(rows, this.#publishAll(rows));
         if (before !== undefined) await settle(before);
-        if (!claimEarly && claimNext && this.#mayClaim(claimAhead, until)) next = claim();
       }
       const last = previous;
       previous = undefined;
