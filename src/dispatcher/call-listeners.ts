@@ -29,8 +29,9 @@ export function callListeners(
   const stoppable = isStoppableValue(event);
   let failures: ListenerFailure[] | undefined;
   for (let index = 0; index < list.length; index++) {
-    if (stoppable && event.isPropagationStopped()) break;
+    // Read before anything else runs: a list may be refilled once its listener is removed (ListenerSlot.spare).
     const registration = list[index]!;
+    if (stoppable && event.isPropagationStopped()) break;
     if (registration.once && !claim(registry, registration)) continue;
     let result: unknown;
     try {
@@ -41,7 +42,18 @@ export function callListeners(
       continue;
     }
     if (isThenable(result)) {
-      return continueAsync(registry, collect, key, event, list, index, result, stoppable, failures);
+      return continueAsync(
+        registry,
+        collect,
+        key,
+        event,
+        list,
+        index,
+        registration,
+        result,
+        stoppable,
+        failures,
+      );
     }
   }
   if (failures !== undefined) return Promise.reject(new ListenersFailedError(eventNameOf(key), failures));
@@ -62,8 +74,9 @@ export function callListenersSync(
   const stoppable = isStoppableValue(event);
   let failures: ListenerFailure[] | undefined;
   for (let index = 0; index < list.length; index++) {
-    if (stoppable && event.isPropagationStopped()) break;
+    // Read before anything else runs: a list may be refilled once its listener is removed (ListenerSlot.spare).
     const registration = list[index]!;
+    if (stoppable && event.isPropagationStopped()) break;
     if (registration.once && !claim(registry, registration)) continue;
     let result: unknown;
     try {
@@ -94,6 +107,8 @@ async function continueAsync(
   event: unknown,
   list: readonly Registration[],
   index: number,
+  /** The listener at `index`, whose promise is `pending` (`list[index]` may be refilled meanwhile). */
+  running: Registration,
   pending: PromiseLike<unknown>,
   stoppable: boolean,
   failures: ListenerFailure[] | undefined,
@@ -102,11 +117,11 @@ async function continueAsync(
     await pending;
   } catch (error) {
     if (!collect) throw error;
-    (failures ??= []).push(failure(list[index]!, error));
+    (failures ??= []).push(failure(running, error));
   }
   for (index++; index < list.length; index++) {
-    if (stoppable && (event as StoppableEvent).isPropagationStopped()) break;
     const registration = list[index]!;
+    if (stoppable && (event as StoppableEvent).isPropagationStopped()) break;
     if (registration.once && !claim(registry, registration)) continue;
     try {
       const result = registration.call(event as never);

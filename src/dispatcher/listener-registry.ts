@@ -9,6 +9,14 @@ const NONE: readonly Registration[] = Object.freeze([]);
  */
 export class ListenerSlot {
   list: readonly Registration[] = NONE;
+  /**
+   * The one-element list of the key's last sole listener, emptied when that listener was removed: the
+   * next `on()` on an empty key refills it instead of allocating (request-scoped listeners come and go
+   * one at a time). Safe to refill although a dispatch may still hold it: a dispatch reads a list's
+   * element before calling it and never again, and a one-element list has no element left to read
+   * once its only listener is running (see `remove`).
+   */
+  spare: (Registration | undefined)[] | undefined = undefined;
 
   /** The registry it belongs to: what an unsubscribe function reaches through its registration. */
   constructor(readonly registry: ListenerRegistry) {}
@@ -80,7 +88,14 @@ export class ListenerRegistry {
     }
     const current = slot.list;
     if (current.length === 0) {
-      slot.list = [registration];
+      const spare = slot.spare;
+      if (spare === undefined) {
+        slot.list = [registration];
+      } else {
+        spare[0] = registration;
+        slot.spare = undefined;
+        slot.list = spare as Registration[];
+      }
     } else {
       // Insert after every registration that sorts before it: keeps the list ordered and stable. A plain
       // copy loop: spreading slices of a frozen array takes V8's slow path, and churn pays for it.
@@ -104,7 +119,13 @@ export class ListenerRegistry {
     const current = slot.list;
     if (current.length === 1 && current[0] === registration) {
       // The only listener of its key (the request-scoped one): no search, no copy. An emptied key keeps
-      // its slot: the next on() for it then does not grow the map again.
+      // its slot: the next on() for it then does not grow the map again, and its list becomes the spare
+      // for that on(). Emptied, so that the spare keeps no listener (and what it captured) alive. A
+      // dispatch holding this list has read its one element already: it is calling that listener, or
+      // awaiting it, and only moves past its end afterwards.
+      const spare = current as (Registration | undefined)[];
+      spare[0] = undefined;
+      slot.spare = spare;
       slot.list = NONE;
     } else {
       const index = current.indexOf(registration);

@@ -253,3 +253,65 @@ describe('a dispatch keeps the listener list it started with', () => {
     expect(calls).toEqual(['placed o-1', 'registered buyer of o-1', 'domain', 'domain', 'placed done']);
   });
 });
+
+// A key's one-element list is refilled by the next on() once its only listener is removed
+// (ListenerSlot.spare): request-scoped listeners then allocate no list. These pin what that must not change.
+describe('the only listener of a key, replaced', () => {
+  it('replaced while it runs: the new one runs from the next dispatch on, once per dispatch', () => {
+    const dispatcher = new EventDispatcher();
+    const calls: string[] = [];
+    const next = (event: OrderPlaced): void => void calls.push(`next ${event.orderId}`);
+    const off = dispatcher.on(OrderPlaced, (event) => {
+      calls.push(`first ${event.orderId}`);
+      off();
+      dispatcher.on(OrderPlaced, next);
+    });
+    dispatcher.dispatchSync(new OrderPlaced('a', 1));
+    expect(calls).toEqual(['first a']);
+    dispatcher.dispatchSync(new OrderPlaced('b', 1));
+    expect(calls).toEqual(['first a', 'next b']);
+    expect(dispatcher.getListeners(OrderPlaced).map((info) => info.name)).toEqual(['next']);
+  });
+
+  it('replaced while its promise is pending: the dispatch reports the failing one, not its successor', async () => {
+    const dispatcher = new EventDispatcher({ errorPolicy: 'collect' });
+    const successor = vi.fn();
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const off = dispatcher.on(OrderPlaced, async function failing() {
+      await gate;
+      throw new Error('refused');
+    });
+    const dispatching = dispatcher.dispatch(new OrderPlaced('a', 1));
+    off();
+    dispatcher.on(OrderPlaced, successor);
+    release();
+    const error = await dispatching.then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+    expect(error).toMatchObject({ failures: [{ listener: 'failing' }] });
+    expect(successor).not.toHaveBeenCalled();
+    await dispatcher.dispatch(new OrderPlaced('b', 1));
+    expect(successor).toHaveBeenCalledTimes(1);
+  });
+
+  it('removed: the dispatcher keeps neither the listener nor what it captured alive', async () => {
+    const { setFlagsFromString } = await import('node:v8');
+    const { runInNewContext } = await import('node:vm');
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const dispatcher = new EventDispatcher();
+    const captured = ((): WeakRef<object> => {
+      const request = { body: 'x'.repeat(1000) };
+      const off = dispatcher.on(OrderPlaced, () => void request.body);
+      dispatcher.dispatchSync(new OrderPlaced('a', 1));
+      off();
+      return new WeakRef(request);
+    })();
+    await new Promise((resolve) => setTimeout(resolve, 0)); // a WeakRef holds its target until the job ends
+    gc();
+    expect(captured.deref()).toBeUndefined();
+    expect(dispatcher.hasListeners(OrderPlaced)).toBe(false);
+  });
+});
