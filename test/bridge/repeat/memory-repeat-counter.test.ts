@@ -79,6 +79,21 @@ describe('MemoryRepeatCounter', () => {
     expect(await counter.increment('q', 'a')).toBe(3);
   });
 
+  it('sweeps each message when it expires, also after the one due first was forgotten', async () => {
+    const counter = new MemoryRepeatCounter({ ttlMs: 1000 });
+    await counter.increment('q', 'a');
+    vi.advanceTimersByTime(400);
+    await counter.increment('q', 'b'); // expires at 1400
+    await counter.forget('q', 'a');
+    vi.advanceTimersByTime(700); // 1100: past a's expiry, before b's
+    await counter.increment('q', 'c');
+    expect(counter.size).toBe(2);
+    vi.advanceTimersByTime(300); // 1400: b expired
+    await counter.increment('q', 'd');
+    expect(counter.size).toBe(2); // c and d
+    expect(await counter.increment('q', 'b')).toBe(1);
+  });
+
   it('drops the least recently delivered message beyond maxKeys', async () => {
     const counter = new MemoryRepeatCounter({ maxKeys: 2 });
     await counter.increment('q', 'a');
