@@ -52,8 +52,8 @@ export class MemoryRepeatCounter implements RepeatCounter {
   /**
    * No key expires before this (a lower bound: removing keys only makes the earliest expiry later).
    * `#sweep` walks the map only once it has passed: a Map's deleted entries stay in its table until the
-   * table is rebuilt, and walking from the front on every increment stepped over all of them (6.3 µs
-   * per fail-fail-succeed message with 300 in flight; 1.1 µs with this bound).
+   * table is rebuilt, and walking from the front on every increment stepped over all of them (5.4 µs
+   * of counting per fail-fail-succeed message with 300 in flight; 4.4 µs with this bound).
    */
   #nextExpiry = Number.POSITIVE_INFINITY;
   #closed = false;
