@@ -88,6 +88,12 @@ export interface Row {
   readonly values: number[];
   /** CPU time of the measuring process per flush or per message, in µs, one per repetition. */
   readonly cpu: number[];
+  /**
+   * CPU time of RabbitMQ and of the databases (PostgreSQL and MariaDB/MySQL together) per flush or per
+   * message over the same stretch, in µs, one per repetition that could read them (Linux, local servers).
+   */
+  readonly broker: number[];
+  readonly database: number[];
   /** SQL round trips per flush or per message, by kind of statement, summed over the repetitions. */
   readonly roundTrips: RoundTripTally;
   /** Relay rows: time spent in each phase of its batches, summed over the repetitions. */
@@ -142,7 +148,15 @@ export interface ScenarioResult {
 
 export function newRow(testCase: CaseSpec): Row {
   const roundTrips: RoundTripTally = { units: 0, repetitions: 0, byKind: new Map(), perUnit: new Map() };
-  const row: Row = { label: testCase.label, values: [], cpu: [], roundTrips, errors: [] };
+  const row: Row = {
+    label: testCase.label,
+    values: [],
+    cpu: [],
+    broker: [],
+    database: [],
+    roundTrips,
+    errors: [],
+  };
   return testCase.relay === true
     ? { ...row, phases: { batches: 0, claimMs: 0, markMs: 0, publishMs: 0 } }
     : row;
@@ -152,6 +166,11 @@ export function newRow(testCase: CaseSpec): Row {
 export function record(row: Row, repetition: Repetition): void {
   row.values.push(repetition.rate);
   row.cpu.push(repetition.cpuUs);
+  const sample = repetition.cpuSample;
+  if (sample !== undefined && repetition.units > 0) {
+    row.broker.push((sample.broker * 1e6) / repetition.units);
+    row.database.push(((sample.postgres + sample.mysql) * 1e6) / repetition.units);
+  }
   const tally = row.roundTrips;
   tally.units += repetition.units;
   tally.repetitions++;

@@ -1,5 +1,5 @@
 // The machine while the outbox benchmarks measure: who used the CPU during a repetition (the measuring
-// process, RabbitMQ, PostgreSQL, everything else, from /proc) and the load average.
+// process, RabbitMQ, PostgreSQL, MariaDB/MySQL, everything else, from /proc) and the load average.
 import { readdirSync, readFileSync } from 'node:fs';
 
 export interface MachineReport {
@@ -10,6 +10,7 @@ export interface MachineReport {
     readonly self: number;
     readonly broker: number;
     readonly postgres: number;
+    readonly mysql: number;
     readonly other: number;
   };
 }
@@ -21,6 +22,7 @@ export interface CpuSample {
   readonly self: number;
   readonly broker: number;
   readonly postgres: number;
+  readonly mysql: number;
   /** The whole machine. */
   readonly busy: number;
 }
@@ -31,6 +33,7 @@ interface CpuSnapshot {
   readonly self: NodeJS.CpuUsage;
   readonly broker: ReadonlyMap<number, number>;
   readonly postgres: ReadonlyMap<number, number>;
+  readonly mysql: ReadonlyMap<number, number>;
 }
 
 /** Linux USER_HZ: /proc reports CPU time in these ticks. */
@@ -59,6 +62,7 @@ export class CpuMeter {
       self: (now.self.user - start.self.user + now.self.system - start.self.system) / 1e6,
       broker: ticksSince(start.broker, now.broker) / TICKS_PER_SECOND,
       postgres: ticksSince(start.postgres, now.postgres) / TICKS_PER_SECOND,
+      mysql: ticksSince(start.mysql, now.mysql) / TICKS_PER_SECOND,
       busy: (now.busyTicks - start.busyTicks) / TICKS_PER_SECOND,
     };
   }
@@ -70,6 +74,7 @@ export class MachineTotals {
   #self = 0;
   #broker = 0;
   #postgres = 0;
+  #mysql = 0;
   #busy = 0;
   readonly #loadAtStart = loadavg1();
 
@@ -79,6 +84,7 @@ export class MachineTotals {
     this.#self += sample.self;
     this.#broker += sample.broker;
     this.#postgres += sample.postgres;
+    this.#mysql += sample.mysql;
     this.#busy += sample.busy;
   }
 
@@ -92,7 +98,8 @@ export class MachineTotals {
         self: per(this.#self),
         broker: per(this.#broker),
         postgres: per(this.#postgres),
-        other: Math.max(0, per(this.#busy - this.#self - this.#broker - this.#postgres)),
+        mysql: per(this.#mysql),
+        other: Math.max(0, per(this.#busy - this.#self - this.#broker - this.#postgres - this.#mysql)),
       },
     };
   }
@@ -124,12 +131,20 @@ function cpuSnapshot(): CpuSnapshot | undefined {
     const total = fields.slice(0, 8).reduce((sum, value) => sum + value, 0);
     const broker = new Map<number, number>();
     const postgres = new Map<number, number>();
+    const mysql = new Map<number, number>();
     for (const entry of readdirSync('/proc')) {
       if (!/^\d+$/.test(entry)) continue;
       try {
         const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
         const command = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-        const into = command === 'beam.smp' ? broker : command === 'postgres' ? postgres : undefined;
+        const into =
+          command === 'beam.smp'
+            ? broker
+            : command === 'postgres'
+              ? postgres
+              : command === 'mariadbd' || command === 'mysqld'
+                ? mysql
+                : undefined;
         if (into === undefined) continue;
         // Fields after the command name: utime and stime are the 12th and 13th.
         const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
@@ -144,6 +159,7 @@ function cpuSnapshot(): CpuSnapshot | undefined {
       self: process.cpuUsage(),
       broker,
       postgres,
+      mysql,
     };
   } catch {
     return undefined; // not Linux

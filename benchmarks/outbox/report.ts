@@ -21,6 +21,8 @@ export function formatScenario(result: ScenarioResult, index: number, verdicts: 
       flush ? 'ms/flush' : 'µs/msg',
       flush ? 'overhead ms' : '',
       `CPU µs/${result.per}`,
+      `broker µs/${result.per}`,
+      `DB µs/${result.per}`,
       `SQL round trips/${result.per}`,
     ],
   ];
@@ -43,6 +45,8 @@ export function formatScenario(result: ScenarioResult, index: number, verdicts: 
           ? signed(ms - 1000 / median(reference.values), 3)
           : '',
         median(row.cpu).toFixed(1),
+        row.broker.length > 0 ? median(row.broker).toFixed(1) : '-',
+        row.database.length > 0 ? median(row.database).toFixed(1) : '-',
         flush ? formatTrips(row) : perUnit(row),
       ]);
     }
@@ -138,6 +142,6 @@ function formatMachine(machine: MachineReport): string {
   if (cores === undefined) return load;
   return (
     `${load}; cores busy while measuring: bench ${cores.self.toFixed(2)}, RabbitMQ ${cores.broker.toFixed(2)}, ` +
-    `PostgreSQL ${cores.postgres.toFixed(2)}, other processes ${cores.other.toFixed(2)}`
+    `PostgreSQL ${cores.postgres.toFixed(2)}, MariaDB/MySQL ${cores.mysql.toFixed(2)}, other processes ${cores.other.toFixed(2)}`
   );
 }
