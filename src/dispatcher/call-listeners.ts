@@ -14,6 +14,11 @@ import type { Registration } from './registration.js';
  * The loop stays synchronous until a listener returns a thenable: synchronous listeners cost no
  * microtask, and a dispatch whose listeners are all synchronous allocates nothing. These are plain
  * functions rather than closures for the same reason.
+ *
+ * A key's one-element list may be refilled in place once its listener is removed (`ListenerSlot.spare`).
+ * So no user code runs between taking the list and reading an element (`isPropagationStopped` may be
+ * user code: the event is checked first and each element read before it is asked), and a listener is
+ * named by the registration read, never by reading the list again after an await.
  */
 
 const noop = (): void => {};
@@ -25,11 +30,10 @@ export function callListeners(
   key: EventKey,
   event: unknown,
 ): Promise<unknown> {
-  const list = registry.resolve(key);
   const stoppable = isStoppableValue(event);
+  const list = registry.resolve(key);
   let failures: ListenerFailure[] | undefined;
   for (let index = 0; index < list.length; index++) {
-    // Read before anything else runs: a list may be refilled once its listener is removed (ListenerSlot.spare).
     const registration = list[index]!;
     if (stoppable && event.isPropagationStopped()) break;
     if (registration.once && !claim(registry, registration)) continue;
@@ -70,11 +74,10 @@ export function callListenersSync(
   key: EventKey,
   event: unknown,
 ): unknown {
-  const list = registry.resolve(key);
   const stoppable = isStoppableValue(event);
+  const list = registry.resolve(key);
   let failures: ListenerFailure[] | undefined;
   for (let index = 0; index < list.length; index++) {
-    // Read before anything else runs: a list may be refilled once its listener is removed (ListenerSlot.spare).
     const registration = list[index]!;
     if (stoppable && event.isPropagationStopped()) break;
     if (registration.once && !claim(registry, registration)) continue;

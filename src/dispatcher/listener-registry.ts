@@ -24,8 +24,10 @@ export class ListenerSlot {
 
 /**
  * Stores registrations per key and answers "which listeners, in which order, for an event of this
- * class?". Lists are copy-on-write: a change builds new arrays and never mutates one a running dispatch
- * may hold, which is what lets a dispatch keep the listener list it started with. Each key has a slot
+ * class?". Lists are copy-on-write: a change builds new arrays, which is what lets a dispatch keep the
+ * listener list it started with. The one exception is a key's one-element list, emptied when its only
+ * listener is removed and refilled by the next `on()` (`ListenerSlot.spare`): a dispatch holding it has
+ * read its element already, so it cannot see the refill (call-listeners.ts). Each key has a slot
  * (`ListenerSlot`) that holds its list: `on()` + dispatch + `off()` costs two map lookups, not six.
  *
  * The list per concrete class merged from its own listeners and those of its base classes (sorted) is

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { EventDispatcher } from '../../src/index.js';
+import { Event, EventDispatcher } from '../../src/index.js';
 import { AdminRegistered, DomainEvent, OrderPlaced, UserRegistered } from './fixtures.js';
 
 describe('on / once / off', () => {
@@ -271,6 +271,28 @@ describe('the only listener of a key, replaced', () => {
     dispatcher.dispatchSync(new OrderPlaced('b', 1));
     expect(calls).toEqual(['first a', 'next b']);
     expect(dispatcher.getListeners(OrderPlaced).map((info) => info.name)).toEqual(['next']);
+  });
+
+  it('replaced by code in the event itself (isPropagationStopped) before it runs: that dispatch calls the one it started with', () => {
+    const dispatcher = new EventDispatcher();
+    const calls: string[] = [];
+    let replace: (() => void) | undefined;
+    class Checked extends Event {
+      override isPropagationStopped(): boolean {
+        replace?.(); // user code the dispatch runs before each listener
+        replace = undefined;
+        return super.isPropagationStopped();
+      }
+    }
+    const off = dispatcher.on(Checked, () => void calls.push('first'));
+    replace = () => {
+      off();
+      dispatcher.on(Checked, () => void calls.push('successor'));
+    };
+    dispatcher.dispatchSync(new Checked());
+    expect(calls).toEqual(['first']);
+    dispatcher.dispatchSync(new Checked());
+    expect(calls).toEqual(['first', 'successor']);
   });
 
   it('replaced while its promise is pending: the dispatch reports the failing one, not its successor', async () => {

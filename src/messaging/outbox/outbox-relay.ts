@@ -209,15 +209,16 @@ export class OutboxRelay extends EventEmitter<OutboxRelayEvents> {
           previous = undefined; // settled once only, even if settle throws
           await settle(confirmed);
         }
+        // The batch before is still being confirmed: the marks of the one before it are written first
+        // (they usually are by now). So at most two batches are ever published and not yet marked:
+        // what a relay killed at any moment leaves to be published again. Before the next claim, so
+        // that a failed mark leaves one claimed batch to its lease's expiry, not two.
+        if (previous !== undefined) await marking;
         // The next claim goes out before this batch is published, whether or not the batch before is
         // confirmed: the database claims while the broker confirms. Waiting for those confirms first
         // left the claim's round trip on the path of every batch (0.76× direct sending, against 0.89×
         // claiming now; bench:outbox). A failure seen meanwhile stops the claim after this one.
         if (claimNext && this.#mayClaim(claimAhead, until)) next = claim();
-        // The batch before is still being confirmed: the marks of the one before it are written first
-        // (they usually are by now). So at most two batches are ever published and not yet marked:
-        // what a relay killed at any moment leaves to be published again.
-        if (previous !== undefined) await marking;
         const before = previous;
         // The current batch is `previous` before anything can throw: the finally waits for its confirms.
         previous = inFlight(rows, this.#publishAll(rows));
