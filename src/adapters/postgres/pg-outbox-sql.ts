@@ -211,8 +211,14 @@ export interface PgOutboxStatements {
 const CLAIMED_COLUMNS = `id::text AS id, exchange, routing_key, encode(body, 'hex') AS body,
     typed_headers::text AS typed_headers, payload::text AS payload, headers::text AS headers,
     properties::text AS properties, attempts,
-    (extract(epoch FROM created_at) * 1000)::float8 AS created_at_ms, lease_token::text AS lease_token,
-    available_at`;
+    (extract(epoch FROM created_at) * 1000)::float8 AS created_at_ms, lease_token::text AS lease_token`;
+
+/**
+ * The claim's result columns: `CLAIMED_COLUMNS` by name, without the `available_at` it is sorted by, which
+ * would cost a timestamp's text on the server and a `Date` parsed by pg per row, for nothing.
+ */
+const CLAIMED_OUTPUT = `id, exchange, routing_key, body, typed_headers, payload, headers, properties, attempts,
+    created_at_ms, lease_token`;
 
 export function pgOutboxStatements(names: PgOutboxNames): PgOutboxStatements {
   const t = names.qualifiedTable;
@@ -251,9 +257,9 @@ SELECT pg_notify($7, '')`,
       lease_token = nextval(${quoteLiteral(names.qualifiedSequence)}::regclass),
       lease_expires_at = now() + $3::bigint * interval '1 millisecond'
   WHERE id = ANY (ARRAY(SELECT id FROM due))
-  RETURNING ${CLAIMED_COLUMNS}
+  RETURNING ${CLAIMED_COLUMNS}, available_at
 )
-SELECT * FROM claimed ORDER BY available_at, id`,
+SELECT ${CLAIMED_OUTPUT} FROM claimed ORDER BY available_at, id`,
 
     // Fencing: only the owner holding the current token may mark a row. A relay whose lease expired
     // and was claimed again (with a new token) is refused; one whose lease expired but was not taken
@@ -263,6 +269,8 @@ SELECT * FROM claimed ORDER BY available_at, id`,
     // The rows are found by primary key (id = ANY) and each one's token looked up by position: joining
     // the table with unnest() of the arrays got a nested-loop plan, quadratic in the batch (143 ms for
     // 1,000 rows against 8 ms this way, benchmarks/outbox). The same goes for markFailed and extendLease.
+    // (Checking tokens as a set, `lease_token = ANY ($3)`, is hashed and 15 % faster for 500 rows, but a
+    // row would then be marked by its token found anywhere in the batch, not only beside its id.)
     markPublished: `UPDATE ${t} AS o
 SET published_at = now(), lease_expires_at = NULL
 WHERE o.id = ANY ($2::uuid[]) AND o.lease_owner = $1 AND o.published_at IS NULL

@@ -124,6 +124,27 @@ describe('PgOutbox.claim', () => {
     expect(await ids('published_at IS NOT NULL')).toEqual([m.id]);
   });
 
+  it('marks a batch row by row: a row sent with an old token is refused beside rows with theirs', async () => {
+    // A row is marked only with the token of its own current lease, given beside its own id, whatever
+    // else the batch carries (a set check of the batch's tokens would fail the second expectation).
+    const [a, b] = [message(), message()];
+    await unitOfWork.transaction((client) => outbox.add([a, b], client));
+    const stale = await outbox.claim('relay-a', 10, 200);
+    expect(stale.map((row) => row.id).sort()).toEqual([a.id, b.id].sort());
+    await sleep(300); // both leases expire
+    const fresh = await outbox.claim('relay-a', 10, LEASE_MS); // the same owner claims them again
+    const freshA = fresh.find((row) => row.id === a.id)!;
+    const staleB = stale.find((row) => row.id === b.id)!;
+    const freshB = fresh.find((row) => row.id === b.id)!;
+    // b comes with its old token, next to a with its current one: only a is marked.
+    expect(await outbox.markPublished('relay-a', [freshA, staleB])).toEqual([a.id]);
+    // b's current token carried by another row's entry does not mark b either.
+    expect(
+      await outbox.markPublished('relay-a', [{ id: a.id, leaseToken: freshB.leaseToken }, staleB]),
+    ).toEqual([]);
+    expect(await outbox.markPublished('relay-a', [freshB])).toEqual([b.id]);
+  });
+
   it('lets an owner whose lease expired but was not taken over still mark its row', async () => {
     const m = message();
     await unitOfWork.transaction((client) => outbox.add([m], client));
