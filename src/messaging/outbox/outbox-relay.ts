@@ -216,8 +216,9 @@ export class OutboxRelay extends EventEmitter<OutboxRelayEvents> {
         if (previous !== undefined) await marking;
         // The next claim goes out before this batch is published, whether or not the batch before is
         // confirmed: the database claims while the broker confirms. Waiting for those confirms first
-        // left the claim's round trip on the path of every batch (0.76× direct sending, against 0.89×
-        // claiming now; bench:outbox). A failure seen meanwhile stops the claim after this one.
+        // left the claim's round trip on the path of every batch (a before/after pair of bench:outbox
+        // runs: 0.76× → 0.89× direct sending; benchmarks/outbox/README.md has the run-to-run spread).
+        // A failure seen meanwhile stops the claim after this one.
         if (claimNext && this.#mayClaim(claimAhead, until)) next = claim();
         const before = previous;
         // The current batch is `previous` before anything can throw: the finally waits for its confirms.
