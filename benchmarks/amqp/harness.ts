@@ -313,12 +313,28 @@ export class Completions {
     this.first ??= mark();
   };
 
+  /**
+   * Called by a case's client when a message can no longer complete (its client failed to settle it):
+   * the wait fails at once with this error instead of running into its timeout.
+   */
+  readonly fail = (error: Error): void => {
+    this.#failure ??= error;
+    this.#reject?.(error);
+  };
+
+  #failure: Error | undefined;
+  #reject: ((error: Error) => void) | undefined;
+
   /** Resolves with the time of the n-th completion (within `timeoutMs`). */
   at(n: number, timeoutMs: number, what: string): Promise<Mark> {
     const known = this.#marks.get(n);
     if (known !== undefined || this.count >= n) return Promise.resolve(known ?? mark());
+    if (this.#failure !== undefined) return Promise.reject(this.#failure);
     return withTimeout(
-      new Promise<Mark>((resolve) => this.#waiters.set(n, () => resolve(this.#marks.get(n)!))),
+      new Promise<Mark>((resolve, reject) => {
+        this.#waiters.set(n, () => resolve(this.#marks.get(n)!));
+        this.#reject = reject;
+      }),
       timeoutMs,
       () => `${what}: only ${this.count} of ${n} messages completed within ${timeoutMs} ms`,
     );

@@ -162,7 +162,7 @@ const cases: Case<Setup>[] = [
           (
             message: { properties: { headers?: Record<string, any> } },
             _content: unknown,
-            ackOrNack: (error?: Error, recovery?: object) => void,
+            ackOrNack: (error?: Error, recovery?: object, settled?: (failure?: Error) => void) => void,
           ) => {
             delivered();
             const republished = Number(
@@ -171,7 +171,14 @@ const cases: Case<Setup>[] = [
             try {
               handle(republished + 1);
             } catch (error) {
-              ackOrNack(error as Error, { strategy: 'republish' });
+              // Rascal opens a confirm channel per republish: under load amqplib can run out of channel
+              // numbers ("No channels left to allocate", seen with 10,000 messages), and the message is
+              // then neither republished nor acked. Reported as such, at once, not as a timeout.
+              ackOrNack(error as Error, { strategy: 'republish' }, (failure) => {
+                if (failure !== undefined) {
+                  completions.fail(new Error(`Rascal's republish recovery failed: ${failure.message}`));
+                }
+              });
               return;
             }
             ackOrNack();
