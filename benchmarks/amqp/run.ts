@@ -21,8 +21,8 @@
 //   --timeout-s <n>   give up after this long measuring, waits not counted (default 1800): cleans up and
 //                     prints what it has
 //   --json <file>     also write every repetition's value as JSON
-//   --repeat-messages <n>  messages per repetition of repeat-cycle (default 1500: each repetition is a
-//                     fresh process, so this mostly measures a cold start; 10000 gets near steady state)
+//   --repeat-messages <n>  messages per repetition of repeat-cycle (default 20000, the size issue 15
+//                     measured at; each repetition is a fresh process, so 1500 measures mostly its cold start)
 //   --from-src        load tidings from src/ through tsx instead of a build as published (see tidings.ts)
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -51,7 +51,7 @@ const { values: args } = parseArgs({
     'timeout-s': { type: 'string', default: '1800' },
     json: { type: 'string' },
     'from-src': { type: 'boolean', default: false },
-    'repeat-messages': { type: 'string', default: '1500' },
+    'repeat-messages': { type: 'string', default: '20000' },
   },
 });
 
