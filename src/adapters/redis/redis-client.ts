@@ -9,7 +9,7 @@ export interface RedisClientLike {
   /** Read only to name the endpoint in errors and to learn which password to redact. */
   readonly options?: object | undefined;
   defineCommand(name: string, definition: { lua: string; numberOfKeys?: number }): void;
-  del(key: string): Promise<number>;
+  del(...keys: string[]): Promise<number>;
   connect(): Promise<void>;
   disconnect(): void;
   on(event: 'error', listener: (error: Error) => void): unknown;

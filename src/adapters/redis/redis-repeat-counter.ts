@@ -8,6 +8,7 @@ import type { RepeatCounter } from '../../messaging/repeat/repeat-counter.js';
 import { repeatKey } from '../../messaging/repeat/repeat-key.js';
 import { ClientReadiness } from './client-readiness.js';
 import { withIncrementScript, type ScriptedClient } from './increment-script.js';
+import { KeyBatch } from './key-batch.js';
 import { ownedClientOptions } from './owned-client-options.js';
 import type { RedisEndpoint } from './redis-endpoint.js';
 import {
@@ -19,7 +20,9 @@ import { toUnavailableError, unavailableError, type CounterOperation } from './u
 /**
  * Counts deliveries in Redis, so that a message whose handler crashes the process is counted too.
  *
- * One Lua script increments the key and sets its TTL atomically, on every delivery. Failures never
+ * One Lua script increments the key and sets its TTL atomically, on every delivery; the deliveries
+ * counted in one turn of the event loop share one call of it, and the messages forgotten in one turn one
+ * `DEL` (one key per command on a Redis Cluster, whose keys live in different slots). Failures never
  * hang or crash a consumer: `increment` and `forget` settle within `timeoutMs`, rejecting with a
  * `RepeatCounterUnavailableError` when Redis is unreachable, slow or answers with an error, and the
  * client reconnects on its own in the background.
@@ -45,6 +48,8 @@ export class RedisRepeatCounter implements RepeatCounter {
   readonly #readiness: ClientReadiness;
   /** Calls in flight, so that `close()` can settle them at once. */
   readonly #pending = new Set<() => void>();
+  readonly #increments: KeyBatch<number>;
+  readonly #forgets: KeyBatch<void>;
   #closed = false;
 
   constructor(options: RedisRepeatCounterOptions) {
@@ -61,23 +66,58 @@ export class RedisRepeatCounter implements RepeatCounter {
         : connection.client;
     this.#client = withIncrementScript(client);
     this.#readiness = new ClientReadiness(this.#client, this.#owned);
+    // A Cluster sends a command to the node of its keys' slot, and refuses keys of several slots.
+    const maxKeys = (client as { isCluster?: unknown }).isCluster === true ? 1 : MAX_KEYS_PER_COMMAND;
+    this.#increments = new KeyBatch<number>((keys) => this.#incrementAll(keys), maxKeys);
+    this.#forgets = new KeyBatch<void>((keys) => this.#forgetAll(keys), maxKeys);
   }
 
   async increment(queue: string, messageId: string): Promise<number> {
     const key = repeatKey(this.#keyPrefix, queue, messageId, 'RedisRepeatCounter.increment');
-    const reply = await this.#run('increment', key, (client) =>
-      client.tidingsRepeatIncrement(key, this.#ttlMs),
-    );
-    const count = typeof reply === 'string' || typeof reply === 'bigint' ? Number(reply) : reply;
-    if (typeof count !== 'number' || !Number.isSafeInteger(count) || count < 1) {
-      throw this.#unavailable('increment', key, 'failed', `unexpected reply ${describeValue(reply)}`);
-    }
-    return count;
+    if (this.#closed) throw this.#unavailable('increment', key, 'closed', 'it is closed');
+    return this.#increments.add(key);
   }
 
   async forget(queue: string, messageId: string): Promise<void> {
     const key = repeatKey(this.#keyPrefix, queue, messageId, 'RedisRepeatCounter.forget');
-    await this.#run('forget', key, (client) => client.del(key));
+    if (this.#closed) throw this.#unavailable('forget', key, 'closed', 'it is closed');
+    return this.#forgets.add(key);
+  }
+
+  /** One script call for the keys of a turn: each key's count, or its own error. */
+  async #incrementAll(keys: readonly string[]): Promise<(number | RepeatCounterUnavailableError)[]> {
+    let replies: unknown;
+    try {
+      replies = await this.#run((client) =>
+        client.tidingsRepeatIncrementMany(keys.length, ...keys, this.#ttlMs),
+      );
+    } catch (failure) {
+      return keys.map((key) => this.#failed('increment', key, failure));
+    }
+    return keys.map((key, index) => {
+      const reply: unknown = Array.isArray(replies) ? replies[index] : replies;
+      // The script answers a key Redis refused with `{ error }`: that key alone fails.
+      if (Array.isArray(reply)) {
+        const refusal = new Error(String(reply[0]));
+        return unavailableError(this.#endpoint, 'increment', key, 'failed', 'Redis failed', refusal);
+      }
+      // A client made with `stringNumbers` gives integers as text.
+      const count = typeof reply === 'string' || typeof reply === 'bigint' ? Number(reply) : reply;
+      if (typeof count !== 'number' || !Number.isSafeInteger(count) || count < 1) {
+        return this.#unavailable('increment', key, 'failed', `unexpected reply ${describeValue(reply)}`);
+      }
+      return count;
+    });
+  }
+
+  /** One `DEL` for the keys of a turn. */
+  async #forgetAll(keys: readonly string[]): Promise<(undefined | RepeatCounterUnavailableError)[]> {
+    try {
+      await this.#run((client) => client.del(...keys));
+    } catch (failure) {
+      return keys.map((key) => this.#failed('forget', key, failure));
+    }
+    return keys.map(() => undefined);
   }
 
   /**
@@ -98,14 +138,11 @@ export class RedisRepeatCounter implements RepeatCounter {
 
   /**
    * Runs one command once the client is ready (see `ClientReadiness`), bounded by `timeoutMs`.
-   * Every call settles: with the reply, at the deadline, or when the counter is closed.
+   * Every call settles: with the reply, at the deadline, or when the counter is closed. Rejects with a
+   * `CallFailure`, which `#failed` tells per key.
    */
-  #run<T>(
-    operation: CounterOperation,
-    key: string,
-    send: (client: ScriptedClient) => Promise<T>,
-  ): Promise<T> {
-    if (this.#closed) return Promise.reject(this.#unavailable(operation, key, 'closed', 'it is closed'));
+  #run<T>(send: (client: ScriptedClient) => Promise<T>): Promise<T> {
+    if (this.#closed) return Promise.reject(new CallFailure('closed', 'it is closed'));
     return new Promise<T>((resolve, reject) => {
       let sent = false;
       const settle = (): boolean => {
@@ -113,13 +150,13 @@ export class RedisRepeatCounter implements RepeatCounter {
         clearTimeout(timer);
         return true;
       };
-      const fail = (error: RepeatCounterUnavailableError): void => {
-        if (settle()) reject(error);
+      const fail = (failure: CallFailure): void => {
+        if (settle()) reject(failure);
       };
-      const abort = (): void => fail(this.#unavailable(operation, key, 'closed', 'it was closed'));
+      const abort = (): void => fail(new CallFailure('closed', 'it was closed'));
       const timer = setTimeout(() => {
         const what = sent ? 'no answer' : 'not connected';
-        fail(this.#unavailable(operation, key, 'timeout', `${what} within ${this.#timeoutMs} ms`));
+        fail(new CallFailure('timeout', `${what} within ${this.#timeoutMs} ms`));
       }, this.#timeoutMs);
       // The deadline alone must never keep the process alive.
       timer.unref();
@@ -143,12 +180,21 @@ export class RedisRepeatCounter implements RepeatCounter {
         (value) => {
           if (settle()) resolve(value);
         },
-        (error: unknown) => {
-          const call = { endpoint: this.#endpoint, operation, key, timeoutMs: this.#timeoutMs };
-          fail(toUnavailableError(error, { ...call, sent, closed: this.#closed }));
-        },
+        (error: unknown) => fail(new CallFailure(undefined, '', error, sent, this.#closed)),
       );
     });
+  }
+
+  /** What a failed call (`#run`) means for one of its keys. */
+  #failed(operation: CounterOperation, key: string, failure: unknown): RepeatCounterUnavailableError {
+    if (failure instanceof CallFailure && failure.reason !== undefined) {
+      return this.#unavailable(operation, key, failure.reason, failure.what);
+    }
+    const error = failure instanceof CallFailure ? failure.error : failure;
+    const sent = failure instanceof CallFailure ? failure.sent : true;
+    const closed = failure instanceof CallFailure ? failure.closed : this.#closed;
+    const call = { endpoint: this.#endpoint, operation, key, timeoutMs: this.#timeoutMs };
+    return toUnavailableError(error, { ...call, sent, closed });
   }
 
   #unavailable(
@@ -158,5 +204,25 @@ export class RedisRepeatCounter implements RepeatCounter {
     what: string,
   ): RepeatCounterUnavailableError {
     return unavailableError(this.#endpoint, operation, key, reason, what);
+  }
+}
+
+/** The most keys one command carries: a script call of 200 keys keeps Redis busy for well under a millisecond. */
+const MAX_KEYS_PER_COMMAND = 200;
+
+/**
+ * Why a command failed, before it is told per key (never shown as such): the counter's own reason
+ * (closed, timed out), or the client's error with whether the command had been sent and the counter
+ * closed by then.
+ */
+class CallFailure extends Error {
+  constructor(
+    readonly reason: 'closed' | 'timeout' | undefined,
+    readonly what: string,
+    readonly error?: unknown,
+    readonly sent = false,
+    readonly closed = false,
+  ) {
+    super('A RedisRepeatCounter command failed');
   }
 }

@@ -37,7 +37,7 @@ describe('RedisRepeatCounter options', () => {
   it('registers its script on a client you bring, and does not close that client', async () => {
     const client = fakeClient();
     const counter = new RedisRepeatCounter({ redis: client });
-    expect(client.defined).toEqual(['tidingsRepeatIncrement']);
+    expect(client.defined).toEqual(['tidingsRepeatIncrementMany']);
     await counter.close();
     expect(client.disconnected).toBe(false);
   });
