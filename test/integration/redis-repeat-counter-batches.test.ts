@@ -26,7 +26,7 @@ afterAll(async () => {
 });
 
 /** A client of this test's own, with the commands it sends counted by name, and a counter on it. */
-async function countedCounter(options: { cluster?: boolean } = {}) {
+async function countedCounter(options: { cluster?: boolean; maxKeysPerCommand?: number } = {}) {
   const client = new Redis(REDIS_URL, { lazyConnect: true });
   await client.connect();
   // What RedisRepeatCounter reads to tell a Cluster: the rest of the client is a plain one.
@@ -37,7 +37,12 @@ async function countedCounter(options: { cluster?: boolean } = {}) {
     sent.push(command.name);
     return sendCommand(command, stream);
   });
-  const counter = new RedisRepeatCounter({ redis: client, keyPrefix: PREFIX });
+  const { maxKeysPerCommand } = options;
+  const counter = new RedisRepeatCounter({
+    redis: client,
+    keyPrefix: PREFIX,
+    ...(maxKeysPerCommand === undefined ? {} : { maxKeysPerCommand }),
+  });
   cleanups.push(async () => {
     await counter.close();
     await client.quit();
@@ -117,6 +122,26 @@ describe('RedisRepeatCounter batches the calls of one turn', () => {
     expect(scriptCalls()).toBe(3);
     await Promise.all(ids.map((id) => counter.forget('q', id)));
     expect(deletes()).toBe(3);
+  });
+
+  it('maxKeysPerCommand: 1 sends each key alone (a proxy that spreads keys over servers)', async () => {
+    const { counter, scriptCalls, deletes } = await countedCounter({ maxKeysPerCommand: 1 });
+    const ids = ['p-1', 'p-2', 'p-3'];
+    expect(await Promise.all(ids.map((id) => counter.increment('q', id)))).toEqual([1, 1, 1]);
+    expect(scriptCalls()).toBe(3);
+    await Promise.all(ids.map((id) => counter.forget('q', id)));
+    expect(deletes()).toBe(3);
+  });
+
+  it('Redis runs the calls of one turn in the order they were made, increments and forgets mixed', async () => {
+    const { counter } = await countedCounter();
+    expect(await counter.increment('q', 'x')).toBe(1);
+    // Batched by kind only, the DEL of y and x would be sent first (it was scheduled first), then the
+    // INCR of x: x would be left at 2 instead of deleted.
+    await Promise.all([counter.forget('q', 'y'), counter.increment('q', 'x'), counter.forget('q', 'x')]);
+    expect(await admin.exists(key('q', 'x'))).toBe(0);
+    await Promise.all([counter.increment('q', 'z'), counter.forget('q', 'z'), counter.increment('q', 'z')]);
+    expect(await admin.get(key('q', 'z'))).toBe('1');
   });
 
   it('calls of one turn made before close() are settled as closed, none is left hanging', async () => {

@@ -27,6 +27,11 @@ export class KeyBatch<T> {
     return new Promise<T>((resolve, reject) => this.#waiters.push({ resolve, reject }));
   }
 
+  /** Sends the keys added so far now, not at the end of the turn (the scheduled flush then finds none). */
+  flush(): void {
+    if (this.#keys.length > 0) this.#flush();
+  }
+
   #flush(): void {
     const keys = this.#keys;
     const waiters = this.#waiters;

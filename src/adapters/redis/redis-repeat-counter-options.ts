@@ -38,7 +38,18 @@ export interface RedisRepeatCounterOptions {
    * @defaultValue 500
    */
   timeoutMs?: number;
+  /**
+   * The most keys one command carries: the deliveries counted in one turn of the event loop share one
+   * script call, and the messages forgotten in one turn one `DEL`. `1` sends each key alone, which a
+   * proxy that spreads keys over several servers (twemproxy, Envoy) needs: it would send a command of
+   * many keys to the server of its first key. With an ioredis `Cluster` each key goes alone anyway.
+   * @defaultValue 200
+   */
+  maxKeysPerCommand?: number;
 }
+
+/** A script call of 200 keys keeps Redis busy for well under a millisecond. */
+const DEFAULT_MAX_KEYS_PER_COMMAND = 200;
 
 const OPTION_KEYS = optionKeys<RedisRepeatCounterOptions>({
   redis: true,
@@ -46,6 +57,7 @@ const OPTION_KEYS = optionKeys<RedisRepeatCounterOptions>({
   keyPrefix: true,
   ttlMs: true,
   timeoutMs: true,
+  maxKeysPerCommand: true,
 });
 
 /** The options with every default applied and every value checked. */
@@ -53,6 +65,7 @@ export interface RedisRepeatCounterSettings {
   readonly keyPrefix: string;
   readonly ttlMs: number;
   readonly timeoutMs: number;
+  readonly maxKeysPerCommand: number;
   /** Where the counter's Redis is, as errors may show it. */
   readonly endpoint: RedisEndpoint;
   /** A URL to create (and own) a client from, or the client the user manages. */
@@ -73,13 +86,20 @@ export function redisRepeatCounterSettings(options: RedisRepeatCounterOptions): 
     `${where}: timeoutMs`,
     1,
   );
+  const maxKeysPerCommand = integerOption(
+    options.maxKeysPerCommand,
+    DEFAULT_MAX_KEYS_PER_COMMAND,
+    `${where}: maxKeysPerCommand`,
+    1,
+    10_000,
+  );
   const keyPrefix = options.keyPrefix ?? DEFAULT_REPEAT_KEY_PREFIX;
   if (typeof keyPrefix !== 'string') {
     throw new InvalidArgumentError(`${where}: keyPrefix must be a string, got ${describeValue(keyPrefix)}`);
   }
   if (options.url !== undefined) {
     const endpoint = redisEndpointFromUrl(options.url, where);
-    return { keyPrefix, ttlMs, timeoutMs, endpoint, connection: { url: options.url } };
+    return { keyPrefix, ttlMs, timeoutMs, maxKeysPerCommand, endpoint, connection: { url: options.url } };
   }
   const client = options.redis as unknown;
   if (!isRedisClient(client)) {
@@ -87,5 +107,6 @@ export function redisRepeatCounterSettings(options: RedisRepeatCounterOptions): 
       `${where}: redis must be an ioredis client (Redis or Cluster), got ${describeValue(client)}`,
     );
   }
-  return { keyPrefix, ttlMs, timeoutMs, endpoint: redisEndpointFromClient(client), connection: { client } };
+  const endpoint = redisEndpointFromClient(client);
+  return { keyPrefix, ttlMs, timeoutMs, maxKeysPerCommand, endpoint, connection: { client } };
 }

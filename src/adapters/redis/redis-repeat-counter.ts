@@ -67,7 +67,8 @@ export class RedisRepeatCounter implements RepeatCounter {
     this.#client = withIncrementScript(client);
     this.#readiness = new ClientReadiness(this.#client, this.#owned);
     // A Cluster sends a command to the node of its keys' slot, and refuses keys of several slots.
-    const maxKeys = (client as { isCluster?: unknown }).isCluster === true ? 1 : MAX_KEYS_PER_COMMAND;
+    const cluster = (client as { isCluster?: unknown }).isCluster === true;
+    const maxKeys = cluster ? 1 : settings.maxKeysPerCommand;
     this.#increments = new KeyBatch<number>((keys) => this.#incrementAll(keys), maxKeys);
     this.#forgets = new KeyBatch<void>((keys) => this.#forgetAll(keys), maxKeys);
   }
@@ -75,12 +76,15 @@ export class RedisRepeatCounter implements RepeatCounter {
   async increment(queue: string, messageId: string): Promise<number> {
     const key = repeatKey(this.#keyPrefix, queue, messageId, 'RedisRepeatCounter.increment');
     if (this.#closed) throw this.#unavailable('increment', key, 'closed', 'it is closed');
+    // Redis runs the calls in the order they were made: a forget of this turn goes before this.
+    this.#forgets.flush();
     return this.#increments.add(key);
   }
 
   async forget(queue: string, messageId: string): Promise<void> {
     const key = repeatKey(this.#keyPrefix, queue, messageId, 'RedisRepeatCounter.forget');
     if (this.#closed) throw this.#unavailable('forget', key, 'closed', 'it is closed');
+    this.#increments.flush();
     return this.#forgets.add(key);
   }
 
@@ -94,8 +98,13 @@ export class RedisRepeatCounter implements RepeatCounter {
     } catch (failure) {
       return keys.map((key) => this.#failed('increment', key, failure));
     }
+    // One reply per key, in order; any other shape says nothing about which count is whose.
+    if (!Array.isArray(replies) || replies.length !== keys.length) {
+      const what = `unexpected reply ${describeValue(replies)}`;
+      return keys.map((key) => this.#unavailable('increment', key, 'failed', what));
+    }
     return keys.map((key, index) => {
-      const reply: unknown = Array.isArray(replies) ? replies[index] : replies;
+      const reply: unknown = replies[index];
       // The script answers a key Redis refused with `{ error }`: that key alone fails.
       if (Array.isArray(reply)) {
         const refusal = new Error(String(reply[0]));
@@ -142,7 +151,8 @@ export class RedisRepeatCounter implements RepeatCounter {
    * `CallFailure`, which `#failed` tells per key.
    */
   #run<T>(send: (client: ScriptedClient) => Promise<T>): Promise<T> {
-    if (this.#closed) return Promise.reject(new CallFailure('closed', 'it is closed'));
+    // Reached when the calls were made before close() and their turn ended after it.
+    if (this.#closed) return Promise.reject(new CallFailure('closed', 'it was closed'));
     return new Promise<T>((resolve, reject) => {
       let sent = false;
       const settle = (): boolean => {
@@ -206,9 +216,6 @@ export class RedisRepeatCounter implements RepeatCounter {
     return unavailableError(this.#endpoint, operation, key, reason, what);
   }
 }
-
-/** The most keys one command carries: a script call of 200 keys keeps Redis busy for well under a millisecond. */
-const MAX_KEYS_PER_COMMAND = 200;
 
 /**
  * Why a command failed, before it is told per key (never shown as such): the counter's own reason

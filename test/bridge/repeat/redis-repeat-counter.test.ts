@@ -26,6 +26,11 @@ describe('RedisRepeatCounter options', () => {
       /keyPrefix must be a string/,
     );
     expect(() => new RedisRepeatCounter({ redis: {} as never })).toThrow(/redis must be an ioredis client/);
+    for (const maxKeysPerCommand of [0, 1.5, 10_001, '5' as never]) {
+      expect(() => new RedisRepeatCounter({ url: 'redis://cache', maxKeysPerCommand })).toThrow(
+        /maxKeysPerCommand must be an integer from 1 to 10000/,
+      );
+    }
   });
 
   it('constructs and closes without connecting', async () => {
@@ -40,6 +45,19 @@ describe('RedisRepeatCounter options', () => {
     expect(client.defined).toEqual(['tidingsRepeatIncrementMany']);
     await counter.close();
     expect(client.disconnected).toBe(false);
+  });
+
+  it('fails every key of a call whose reply is not one count per key, rather than guess whose is whose', async () => {
+    for (const reply of [7, [1], [1, 2, 3], null]) {
+      const client = Object.assign(fakeClient(), { tidingsRepeatIncrementMany: async () => reply });
+      const counter = new RedisRepeatCounter({ redis: client });
+      const results = await Promise.allSettled([counter.increment('q', 'a'), counter.increment('q', 'b')]);
+      for (const result of results) {
+        expect(result).toMatchObject({ status: 'rejected', reason: { reason: 'failed' } });
+        expect(String((result as PromiseRejectedResult).reason)).toMatch(/unexpected reply/);
+      }
+      await counter.close();
+    }
   });
 
   it('rejects invalid queue and message id before touching Redis', async () => {
