@@ -115,18 +115,16 @@ describe('RedisRepeatCounter batches the calls of one turn', () => {
     expect(scriptCalls()).toBe(3);
   });
 
-  it('on a Redis Cluster client each key goes alone (a command may not span slots)', async () => {
-    const { counter, scriptCalls, deletes } = await countedCounter({ cluster: true });
-    const ids = ['c-1', 'c-2', 'c-3'];
-    expect(await Promise.all(ids.map((id) => counter.increment('q', id)))).toEqual([1, 1, 1]);
-    expect(scriptCalls()).toBe(3);
-    await Promise.all(ids.map((id) => counter.forget('q', id)));
-    expect(deletes()).toBe(3);
-  });
-
-  it('maxKeysPerCommand: 1 sends each key alone (a proxy that spreads keys over servers)', async () => {
-    const { counter, scriptCalls, deletes } = await countedCounter({ maxKeysPerCommand: 1 });
-    const ids = ['p-1', 'p-2', 'p-3'];
+  it.each([
+    { setup: 'a Redis Cluster client (a command may not span slots)', options: { cluster: true }, tag: 'c' },
+    {
+      setup: 'maxKeysPerCommand: 1 (a proxy that spreads keys over servers)',
+      options: { maxKeysPerCommand: 1 },
+      tag: 'p',
+    },
+  ])('with $setup each key goes alone', async ({ options, tag }) => {
+    const { counter, scriptCalls, deletes } = await countedCounter(options);
+    const ids = [`${tag}-1`, `${tag}-2`, `${tag}-3`];
     expect(await Promise.all(ids.map((id) => counter.increment('q', id)))).toEqual([1, 1, 1]);
     expect(scriptCalls()).toBe(3);
     await Promise.all(ids.map((id) => counter.forget('q', id)));
