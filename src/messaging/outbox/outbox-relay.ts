@@ -26,6 +26,9 @@ import { observeOutbox, relayBatchClaimed } from '../telemetry/outbox-metrics.js
 
 export type { OutboxRelayEvents, OutboxRelayOptions } from './outbox-relay-options.js';
 
+/** How often a relay that could not set up its LISTEN tries again. */
+const LISTEN_RETRY_MS = 1000;
+
 /**
  * Moves committed outbox rows to the broker: claims due rows under a lease, publishes them with
  * confirms, marks them published only after the broker confirmed. A row that fails is tried again
@@ -302,14 +305,20 @@ export class OutboxRelay extends EventEmitter<OutboxRelayEvents> {
   async #loop(): Promise<void> {
     await this.#listen();
     let nextHousekeeping = 0;
+    let nextListen = Date.now() + LISTEN_RETRY_MS;
     let failures = 0;
     try {
       while (!this.#stopping.signal.aborted) {
         let more = false;
         try {
+          // A relay that could not listen (started while the database was down) tries again, at most
+          // once a second, until it does: meanwhile every commit waits for a poll. Not tied to the
+          // housekeeping, which may succeed just after a LISTEN failed and then wait a whole interval.
+          if (this.#unwatch === undefined && Date.now() >= nextListen) {
+            await this.#listen();
+            nextListen = Date.now() + LISTEN_RETRY_MS;
+          }
           if (Date.now() >= nextHousekeeping) {
-            // A relay started while the database was down could not listen: it tries again here.
-            if (this.#unwatch === undefined) await this.#listen();
             await this.#housekeeping();
             nextHousekeeping = Date.now() + this.#housekeepingIntervalMs;
           }

@@ -280,9 +280,8 @@ it(`the relay survives a PostgreSQL outage of 1.5 s while ${TOTAL} rows drain`, 
 
 // The relay's process starts while PostgreSQL is unreachable (a deploy during a database failover): the
 // first claims fail, and so does the LISTEN that start() sets up. Once PostgreSQL is back the relay
-// publishes every row — and it should listen again too, or every later commit waits for a poll.
-// FAILS: OutboxRelay calls outbox.watch() once, when its loop starts, and never again after it failed
-// (src/messaging/outbox/outbox-relay.ts, #loop); the relay polls for the rest of its life.
+// publishes every row — and it listens again too (it retries its LISTEN about once a second), or every
+// later commit would wait for a poll.
 it(`a relay started while PostgreSQL is unreachable relays ${TOTAL} rows, and listens, once it is back`, async () => {
   const { proxy, url } = await proxyTo(DATABASE_URL, 5432);
   cleanups.add(() => proxy.close());
