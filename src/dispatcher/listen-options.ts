@@ -13,22 +13,17 @@ export interface ResolvedListenOptions {
 
 const OPTION_KEYS = optionKeys<ListenOptions>({ priority: true, once: true, signal: true });
 
-/** What `on()` without options means; shared, so that registering without options allocates nothing here. */
-const DEFAULTS: ResolvedListenOptions = Object.freeze({ priority: 0, once: false, signal: undefined });
-
 /**
- * Checks the options of a registration on `key` (an `InvalidArgumentError` naming the option) and
- * applies the defaults. `name` is the listener's display name (else the function's own), for the error of
- * a bad priority.
+ * Checks the options given to a registration on `key` (an `InvalidArgumentError` naming the option) and
+ * applies the defaults: priority 0, not once, no signal. `name` is the listener's display name (else the
+ * function's own), for the error of a bad priority. A registration without options does not call it.
  */
 export function resolveListenOptions(
   key: EventKey,
-  options: ListenOptions | undefined,
+  options: ListenOptions,
   name: string | undefined,
   listener: unknown,
 ): ResolvedListenOptions {
-  // Error texts are built only when options are given: on() without options stays cheap for churn.
-  if (options === undefined) return DEFAULTS;
   name ??= listenerName(listener);
   const where = `on(${describeKey(key)})`;
   assertKnownOptions(options, OPTION_KEYS, where);

@@ -18,8 +18,11 @@ export class ListenerSlot {
    */
   spare: (Registration | undefined)[] | undefined = undefined;
 
-  /** The registry it belongs to: what an unsubscribe function reaches through its registration. */
-  constructor(readonly registry: ListenerRegistry) {}
+  constructor(
+    /** The registry it belongs to: what an unsubscribe function reaches through its registration. */
+    readonly registry: ListenerRegistry,
+    readonly key: EventKey,
+  ) {}
 }
 
 /**
@@ -49,6 +52,11 @@ export class ListenerRegistry {
    * per request, then dispatched, walks no class hierarchy). Any other slot changing drops the cache.
    */
   #lastSlot: ListenerSlot | undefined = undefined;
+  /**
+   * The slot `add()` used last: request-scoped listeners register on the same key again and again, and
+   * a map lookup by class is a tenth of an `on()` + `off()`. Slots are never removed, so it cannot go stale.
+   */
+  #lastAdded: ListenerSlot | undefined = undefined;
   #count = 0;
 
   /** The listeners for an event of this concrete class (or this name), in call order. */
@@ -83,10 +91,14 @@ export class ListenerRegistry {
   }
 
   add(registration: Registration): void {
-    let slot = this.#byKey.get(registration.key);
-    if (slot === undefined) {
-      slot = new ListenerSlot(this);
-      this.#byKey.set(registration.key, slot);
+    let slot = this.#lastAdded;
+    if (slot?.key !== registration.key) {
+      slot = this.#byKey.get(registration.key);
+      if (slot === undefined) {
+        slot = new ListenerSlot(this, registration.key);
+        this.#byKey.set(registration.key, slot);
+      }
+      this.#lastAdded = slot;
     }
     const current = slot.list;
     if (current.length === 0) {

@@ -1,8 +1,9 @@
-// The registry caches what it resolved for the class dispatched last, and keeps that cache across a
-// change to the one slot all of that class's listeners live in (ListenerRegistry's `#lastSlot`). These
-// tests drive random sequences of on / off / dispatch over a class hierarchy and string names, and check
-// every dispatch against a model written without any cache: the listeners of the class and of each base
-// class, higher priority first, then in registration order.
+// The registry caches the slot it added to last (`#lastAdded`) and what it resolved for the class
+// dispatched last, and keeps the latter across a change to the one slot all of that class's listeners
+// live in (ListenerRegistry's `#lastSlot`). These tests drive random sequences of on / off / dispatch
+// over a class hierarchy and string names, and check every dispatch against a model written without any
+// cache: the listeners of the class and of each base class, higher priority first, then in registration
+// order.
 import { describe, expect, it } from 'vitest';
 import { EventDispatcher } from '../../src/index.js';
 
