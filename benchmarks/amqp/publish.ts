@@ -13,6 +13,7 @@ import {
   rawConnection,
   tidingsTransport,
 } from './clients.js';
+import type { Options } from 'amqplib';
 import {
   CONFIRM_WINDOW,
   jsonBody,
@@ -23,13 +24,15 @@ import {
   sleep,
   type Case,
   type Done,
+  type Plan,
   type PumpResult,
+  type RunContext,
   type Scenario,
 } from './harness.js';
 import { installTracing } from './otel.js';
 import { ratioGoal, reportedRatio } from './goals.js';
 
-interface Setup {
+export interface Setup {
   readonly exchange: string;
   readonly routingKey: string;
   readonly warmupMs: number;
@@ -54,7 +57,7 @@ function timed(setup: Setup, window: number, start: (done: Done) => void): Promi
   return pump({ window, warmupMs: setup.warmupMs, measureMs: setup.measureMs }, start);
 }
 
-function sendCase(label: string, window: number, traced: boolean): Case<Setup> {
+export function sendCase(label: string, window: number, traced: boolean): Case<Setup> {
   return {
     label,
     library: 'tidings',
@@ -80,39 +83,44 @@ function sendCase(label: string, window: number, traced: boolean): Case<Setup> {
   };
 }
 
+/** What a raw amqplib case publishes as message `seq`. */
+export type RawMessage = (seq: number, setup: Setup) => { content: Buffer; properties: Options.Publish };
+
+/** The peers' message: the same 200-byte body every time, persistent, mandatory, a short id. */
+const bareMessage =
+  (body: Buffer): RawMessage =>
+  (seq) => ({
+    content: body,
+    properties: persistent(String(seq)),
+  });
+
 /**
- * Raw amqplib on a confirm channel. With `envelope`, a reference, not a peer: it also does per message
- * what `Publisher.send` does besides publishing — JSON-encode the payload and send tidings' envelope —
- * which tells the envelope's cost from the library's.
+ * tidings' work by hand: the payload JSON-encoded per message and tidings' envelope (what
+ * `Publisher.send` does besides publishing), which tells the envelope's cost from the library's.
  */
-function rawCase(label: string, window: number, envelope = false): Case<Setup> {
+const PAYLOAD = jsonPayload(1);
+const envelopeMessage: RawMessage = (_seq, setup) => ({
+  content: Buffer.from(JSON.stringify(PAYLOAD)),
+  properties: tidingsEnvelope(setup.routingKey),
+});
+
+/** Raw amqplib on a confirm channel, publishing `message(seq)`; a `reference` row is never a peer. */
+export function rawCase(label: string, window: number, message: RawMessage, reference = false): Case<Setup> {
   return {
     label,
     library: 'amqplib',
     group: window === 1 ? ONE : PIPELINED,
-    ...(envelope ? { reference: true } : {}),
+    ...(reference ? { reference: true } : {}),
     async once(setup) {
-      const connection = await rawConnection(`bench-publish-amqplib${envelope ? '-envelope' : ''}`);
+      const connection = await rawConnection(`bench-publish-amqplib${reference ? '-reference' : ''}`);
       try {
         const channel = await connection.createConfirmChannel();
         let returned = 0;
         channel.on('return', () => returned++);
-        const body = jsonBody(1);
-        const payload = jsonPayload(1);
         let seq = 0;
         const result = await timed(setup, window, (done) => {
-          if (envelope) {
-            const content = Buffer.from(JSON.stringify(payload));
-            channel.publish(
-              setup.exchange,
-              setup.routingKey,
-              content,
-              tidingsEnvelope(setup.routingKey),
-              done,
-            );
-          } else {
-            channel.publish(setup.exchange, setup.routingKey, body, persistent(String(seq++)), done);
-          }
+          const { content, properties } = message(seq++, setup);
+          channel.publish(setup.exchange, setup.routingKey, content, properties, done);
         });
         if (returned > 0) throw new Error(`${returned} messages were returned`);
         return result;
@@ -176,8 +184,8 @@ const cases: Case<Setup>[] = [
   },
   sendCase(SEND, CONFIRM_WINDOW, false),
   sendCase(SEND_OTEL, CONFIRM_WINDOW, true),
-  rawCase(RAW, CONFIRM_WINDOW),
-  rawCase(RAW_ENVELOPE, CONFIRM_WINDOW, true),
+  rawCase(RAW, CONFIRM_WINDOW, bareMessage(jsonBody(1))),
+  rawCase(RAW_ENVELOPE, CONFIRM_WINDOW, envelopeMessage, true),
   acmCase(ACM, CONFIRM_WINDOW),
   {
     label: RASCAL,
@@ -201,35 +209,50 @@ const cases: Case<Setup>[] = [
     },
   },
   sendCase(SEND_ONE, 1, false),
-  rawCase(RAW_ONE, 1),
-  rawCase(RAW_ENVELOPE_ONE, 1, true),
+  rawCase(RAW_ONE, 1, bareMessage(jsonBody(1))),
+  rawCase(RAW_ENVELOPE_ONE, 1, envelopeMessage, true),
   acmCase(ACM_ONE, 1),
 ];
+
+/**
+ * In the parent: a durable topic exchange bound to one durable queue (named by `suffix`), purged after
+ * each repetition; 5 interleaved repetitions of 400 ms warm-up then 1 s measured (`--quick`: 1, shorter).
+ */
+export async function preparePublishing(
+  { names, admin, quick }: RunContext,
+  suffix: string,
+): Promise<Omit<Plan<Setup>, 'report'> & { timing: string }> {
+  const exchange = names.exchange;
+  const routingKey = `${exchange}.${suffix}`;
+  const queue = names.queue(suffix);
+  await admin.exchange(exchange);
+  await admin.queue(queue);
+  await admin.bind(queue, exchange, routingKey);
+  const timing = quick ? { warmupMs: 200, measureMs: 400 } : { warmupMs: 400, measureMs: 1000 };
+  const rounds = quick ? 1 : 5;
+  return {
+    setup: { exchange, routingKey, ...timing },
+    rounds,
+    discardFirst: false,
+    async afterCase() {
+      await admin.purge(queue);
+      await sleep(200);
+    },
+    timing: `${timing.warmupMs} ms warm-up then ${timing.measureMs} ms measured per repetition; each repetition in a fresh process on a fresh connection; ${rounds} repetitions, interleaved`,
+  };
+}
 
 export const scenario: Scenario<Setup> = {
   id: 'publish',
   cases,
-  async prepare({ names, admin, quick }) {
-    const exchange = names.exchange;
-    const routingKey = `${exchange}.published`;
-    const queue = names.queue('publish');
-    await admin.exchange(exchange);
-    await admin.queue(queue);
-    await admin.bind(queue, exchange, routingKey);
-    const timing = quick ? { warmupMs: 200, measureMs: 400 } : { warmupMs: 400, measureMs: 1000 };
-    const rounds = quick ? 1 : 5;
+  async prepare(context) {
+    const { timing, ...plan } = await preparePublishing(context, 'published');
     return {
-      setup: { exchange, routingKey, ...timing },
-      rounds,
-      discardFirst: false,
-      async afterCase() {
-        await admin.purge(queue);
-        await sleep(200);
-      },
+      ...plan,
       report: {
         title: `Publish with confirms: 200-byte persistent mandatory messages, ${PIPELINED} and ${ONE}`,
         notes: [
-          `${timing.warmupMs} ms warm-up then ${timing.measureMs} ms measured per repetition; each repetition in a fresh process on a fresh connection; ${rounds} repetitions, interleaved`,
+          timing,
           'Publisher.send also JSON-encodes the payload and builds the envelope (id, type, timestamp, headers)',
           '"amqplib + the same envelope": raw amqplib JSON-encoding the payload and sending tidings\' envelope (UUID id, type, appId, timestamp, x-tidings-origin) per message: a reference, not a peer',
           'Rascal borrows a channel from its pool (max 5) for each publish and holds it until the confirm',
