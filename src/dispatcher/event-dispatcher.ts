@@ -100,7 +100,14 @@ export class EventDispatcher<Named extends NamedEvents = Record<string, unknown>
     options?: ListenOptions,
   ): Unsubscribe;
   on(type: EventKey, listener: Listener<never>, options?: ListenOptions): Unsubscribe {
-    return this.#listen(type, listener, options);
+    if (options !== undefined) return this.#listen(type, listener, options);
+    // Without options (a request-scoped listener, registered and removed per request), the registration
+    // is made here: no call levels below on(), which V8 does not always inline into the caller.
+    assertKey(type);
+    if (typeof listener !== 'function') throw listenerNotAFunction(type, listener);
+    const registration = new Registration(type, listener, listener, 0, this.#sequence++, false, undefined);
+    this.#registry.add(registration);
+    return unsubscriber(registration);
   }
 
   /** Registers a listener that is removed after its first call. */
@@ -262,11 +269,7 @@ export class EventDispatcher<Named extends NamedEvents = Record<string, unknown>
     name: string | undefined,
   ): Registration | undefined {
     assertKey(key);
-    if (typeof listener !== 'function') {
-      throw new InvalidArgumentError(
-        `on(${describeKey(key)}): the listener must be a function, got ${describeValue(listener)}`,
-      );
-    }
+    if (typeof listener !== 'function') throw listenerNotAFunction(key, listener);
     // Without options, nothing to read: the defaults as constants (destructuring a shared defaults
     // object was an eighth of an on() + off() per request).
     let priority = 0;
@@ -294,4 +297,10 @@ export class EventDispatcher<Named extends NamedEvents = Record<string, unknown>
     }
     return registration;
   }
+}
+
+function listenerNotAFunction(key: EventKey, listener: unknown): InvalidArgumentError {
+  return new InvalidArgumentError(
+    `on(${describeKey(key)}): the listener must be a function, got ${describeValue(listener)}`,
+  );
 }

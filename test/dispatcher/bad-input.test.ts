@@ -37,6 +37,10 @@ describe('bad input gets a clear TypeError naming the culprit', () => {
       'on(order.placed): the listener must be a function, got "handler"',
     );
     expect(thrown(() => dispatcher.on(OrderPlaced, undefined as never)).message).toMatch(/got undefined/);
+    // With options, on() registers through another path: the same check, the same message.
+    expect(thrown(() => dispatcher.on(OrderPlaced, 'handler' as never, { priority: 1 })).message).toBe(
+      'on(order.placed): the listener must be a function, got "handler"',
+    );
   });
 
   it('a priority that is not an integer', () => {
