@@ -15,6 +15,7 @@ import {
   type PeerEvents,
 } from './fixtures.js';
 import type { Case, Scenario } from './harness.js';
+import { churnFloor } from './churn-floor.js';
 
 const tidings: Case = {
   label: 'tidings on + dispatchSync + off',
@@ -114,5 +115,5 @@ export const scenario: Scenario = {
   baseline: 'eventemitter3 on + emit + off',
   primary: 'tidings on + dispatchSync + off',
   goals: [{ label: 'tidings on + dispatchSync + off', atLeast: 1 }],
-  cases: [tidings, eventemitter3, nodeEvents, mittCase],
+  cases: [tidings, churnFloor, eventemitter3, nodeEvents, mittCase],
 };
