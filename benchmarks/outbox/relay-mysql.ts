@@ -35,7 +35,8 @@ import {
   type Scenario,
   type ScenarioResult,
 } from './harness.js';
-import { connectedTransport, directSendCase, fillOutbox, relayGoals, SEND } from './relay.js';
+import { connectedTransport, directSendCase, SEND } from './direct-send.js';
+import { fillOutbox, relayGoals } from './relay.js';
 import { WireRoundTrips } from './wire.js';
 
 const { Bridge, EventDispatcher, Flusher, MemoryTransport, OutboxRelay } = tidings;

@@ -10,17 +10,9 @@
 import type { Pool } from 'pg';
 import type { ClaimedRow } from '../../src/index.js';
 import type { PgOutboxOptions } from '../../src/postgres.js';
-import {
-  AMQP_URL,
-  CONFIRM_WINDOW,
-  mark,
-  median,
-  pump,
-  withTimeout,
-  type Done,
-  type Mark,
-} from '../amqp/harness.js';
+import { CONFIRM_WINDOW, mark, median, withTimeout, type Mark } from '../amqp/harness.js';
 import { tidings, tidingsPostgres } from '../amqp/tidings.js';
+import { connectedTransport, directCase, directSendCase, SEND } from './direct-send.js';
 import { Order, OrderPlaced, shop } from './fixtures.js';
 import {
   CpuMeter,
@@ -39,10 +31,16 @@ import {
   type ScenarioResult,
 } from './harness.js';
 
-const { AmqpTransport, Bridge, EventDispatcher, OutboxRelay, Publisher } = tidings;
+const { Bridge, EventDispatcher, OutboxRelay } = tidings;
 const { PgOutbox } = tidingsPostgres;
 
-export const SEND = `tidings Publisher.send, window ${CONFIRM_WINDOW}`;
+/**
+ * About what the relay adds on this 2-core machine (the database's claim and mark, 20-24 µs a message,
+ * and the relay's own 10-11 µs over `send`, at ~13,000 messages/s): direct sending beside that much
+ * busy CPU shows how much of the relay's gap is CPU alone.
+ */
+const BUSY_SHARE = 0.4;
+const SEND_BUSY = `${SEND}, ${BUSY_SHARE} of a core busy beside it`;
 const FORWARD = `tidings Bridge.forward (dispatch), window ${CONFIRM_WINDOW}`;
 const relayLabel = (batchSize: number, isDefault: boolean) =>
   `OutboxRelay, batchSize ${batchSize}${isDefault ? ' (default)' : ''}`;
@@ -133,6 +131,12 @@ export const scenario: Scenario = {
 
     return [
       directSendCase(SEND, routingKey, { warmup, rows: options.rows, after: checkAndPurge }),
+      directSendCase(SEND_BUSY, routingKey, {
+        warmup,
+        rows: options.rows,
+        after: checkAndPurge,
+        busyShare: BUSY_SHARE,
+      }),
       directCase(FORWARD, { warmup, rows: options.rows, after: checkAndPurge }, (transport) => {
         const dispatcher = new EventDispatcher();
         new Bridge({ dispatcher, transport, appId: 'bench' }).forward(OrderPlaced, { routingKey });
@@ -167,6 +171,7 @@ export const scenario: Scenario = {
         `relay: rows written beforehand by flushes through Bridge.useOutbox (${FILL_CHUNK} events each, then ANALYZE); ` +
           'the clock runs from the mark of the warm-up rows to the mark of the last row',
         'every repetition checks that the queue got exactly every message (and that no row is left unpublished)',
+        `"${BUSY_SHARE} of a core busy beside it": direct sending while another process spins for that share of each 10 ms, about the CPU the relay's claims, marks and row reading take: a reference for the relay's gap`,
         'relay phases per batch: claim (1 query), publish = from the claim result to the markPublished call ' +
           '(all rows of the batch published, all confirms back), mark (1 query)',
       ],
@@ -179,67 +184,6 @@ export const scenario: Scenario = {
     };
   },
 };
-
-/** What a direct-publishing case needs: messages before the clock starts, messages timed, the check. */
-export interface DirectSpec {
-  readonly warmup: number;
-  readonly rows: number;
-  readonly after: (context: ParentContext) => Promise<void>;
-}
-
-/**
- * Publishing directly, 1000 unconfirmed at most: `warmup` messages, then `rows` timed, each one an
- * OrderPlaced event published by what `setUp` returns.
- */
-function directCase(
-  label: string,
-  spec: DirectSpec,
-  setUp: (transport: InstanceType<typeof AmqpTransport>) => (event: OrderPlaced) => Promise<unknown>,
-): CaseSpec {
-  const total = spec.warmup + spec.rows;
-  return {
-    label,
-    async measure() {
-      const events = Array.from({ length: total }, (_, seq) => new OrderPlaced(seq));
-      const transport = await connectedTransport('bench-outbox-direct');
-      try {
-        const publish = setUp(transport);
-        let next = 0;
-        const start = (done: Done) => void publish(events[next++]!).then(() => done(), done);
-        await pump({ window: CONFIRM_WINDOW, total: spec.warmup }, start);
-        const meter = new CpuMeter();
-        meter.begin();
-        const result = await pump({ window: CONFIRM_WINDOW, total: spec.rows }, start);
-        const cpuSample = meter.end();
-        return {
-          rate: result.rate,
-          cpuUs: result.cpuUs,
-          units: spec.rows,
-          kinds: [],
-          ...(cpuSample === undefined ? {} : { cpuSample }),
-        };
-      } finally {
-        await transport.close();
-      }
-    },
-    after: spec.after,
-  };
-}
-
-/** `Publisher.send` of the same events to `routingKey`: what the relay is compared with (relay-mysql too). */
-export function directSendCase(label: string, routingKey: string, spec: DirectSpec): CaseSpec {
-  return directCase(label, spec, (transport) => {
-    const publisher = new Publisher(transport, { appId: 'bench' });
-    return (event) => publisher.send(event, routingKey, { eventName: OrderPlaced.eventName });
-  });
-}
-
-export async function connectedTransport(name: string): Promise<InstanceType<typeof AmqpTransport>> {
-  const transport = new AmqpTransport({ url: AMQP_URL, connectionName: name });
-  transport.on('error', () => {});
-  await transport.connect();
-  return transport;
-}
 
 /**
  * In the child: starts `relays` relays (sharing one transport and one pool, as they would in one
