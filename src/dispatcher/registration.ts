@@ -52,6 +52,11 @@ export class Registration {
     this.displayName = name;
   }
 
+  /** Removes it from its registry; does nothing once removed. Bound, it is what `on()` returns. */
+  unsubscribe(): void {
+    this.slot?.registry.remove(this);
+  }
+
   /**
    * Display name, e.g. `Mailer.onOrderPlaced`, or the listener function's name. Read only for errors and
    * introspection, so a plain `on()` does not pay for reading `Function.prototype.name`.
