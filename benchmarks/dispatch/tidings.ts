@@ -1,8 +1,7 @@
 // The EventDispatcher under test, as it ships: `run.ts` builds src/ once as dist/esm is
 // (../shared/build.ts) and hands the directory to every child in TIDINGS_BENCH_BUILD. Loaded through tsx, src/ would carry
 // esbuild's `keepNames` wrappers — a `__name(fn, "…")` (an Object.defineProperty) for every closure
-// created, e.g. the unsubscribe function of each `on()` — a cost the published package does not have and
-// the peers (plain JavaScript) never pay. Without the variable (`--in-process`, `--from-src`), src/.
+// created — a cost the published package does not have and the peers (plain JavaScript) never pay. Without the variable (`--in-process`, `--from-src`), src/.
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type * as DispatcherEntry from '../../src/dispatcher.js';
