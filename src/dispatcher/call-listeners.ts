@@ -42,7 +42,7 @@ export function callListeners(
       result = registration.call(event as never);
     } catch (error) {
       if (!collect) return Promise.reject(error);
-      (failures ??= []).push(failure(registration, error));
+      failures = withFailure(failures, registration, error);
       continue;
     }
     if (isThenable(result)) {
@@ -81,25 +81,29 @@ export function callListenersSync(
     const registration = list[index]!;
     if (stoppable && event.isPropagationStopped()) break;
     if (registration.once && !claim(registry, registration)) continue;
-    let result: unknown;
     try {
-      result = registration.call(event as never);
+      const result = registration.call(event as never);
+      if (isThenable(result)) throw asyncListenerMisuse(registration, key, result);
     } catch (error) {
       if (!collect) throw error;
-      (failures ??= []).push(failure(registration, error));
-      continue;
-    }
-    if (isThenable(result)) {
-      // The dispatch reports the misuse; observing the promise keeps its outcome from surfacing again
-      // as an unhandled rejection.
-      result.then(undefined, noop);
-      const error = new AsyncListenerError(registration.name, eventNameOf(key));
-      if (!collect) throw error;
-      (failures ??= []).push(failure(registration, error));
+      failures = withFailure(failures, registration, error);
     }
   }
   if (failures !== undefined) throw new ListenersFailedError(eventNameOf(key), failures);
   return event;
+}
+
+/**
+ * The error for a listener that returned a thenable to `dispatchSync()`. Observing the promise keeps
+ * its outcome from surfacing again as an unhandled rejection: the dispatch reports the misuse.
+ */
+function asyncListenerMisuse(
+  registration: Registration,
+  key: EventKey,
+  result: PromiseLike<unknown>,
+): AsyncListenerError {
+  result.then(undefined, noop);
+  return new AsyncListenerError(registration.name, eventNameOf(key));
 }
 
 /** The rest of a dispatch once the listener at `index` returned `pending`: awaited one by one. */
@@ -120,7 +124,7 @@ async function continueAsync(
     await pending;
   } catch (error) {
     if (!collect) throw error;
-    (failures ??= []).push(failure(running, error));
+    failures = withFailure(failures, running, error);
   }
   for (index++; index < list.length; index++) {
     const registration = list[index]!;
@@ -131,7 +135,7 @@ async function continueAsync(
       if (isThenable(result)) await result;
     } catch (error) {
       if (!collect) throw error;
-      (failures ??= []).push(failure(registration, error));
+      failures = withFailure(failures, registration, error);
     }
   }
   if (failures !== undefined) throw new ListenersFailedError(eventNameOf(key), failures);
@@ -156,4 +160,15 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 
 function failure(registration: Registration, error: unknown): ListenerFailure {
   return { listener: registration.name, priority: registration.priority, error };
+}
+
+/** `failures` with one more (created on the first): a function, so the dispatch loops stay small. */
+function withFailure(
+  failures: ListenerFailure[] | undefined,
+  registration: Registration,
+  error: unknown,
+): ListenerFailure[] {
+  const list = failures ?? [];
+  list.push(failure(registration, error));
+  return list;
 }

@@ -1,7 +1,7 @@
 import { InvalidArgumentError } from '../errors/invalid-argument-error.js';
 import { assertKnownOptions, describeValue, optionKeys } from '../internal/options.js';
 import { callListeners, callListenersSync } from './call-listeners.js';
-import { assertKey, classOf, describeKey } from './event-key.js';
+import { assertKey, classOf, describeKey, isKey } from './event-key.js';
 import type {
   EventClass,
   EventKey,
@@ -13,7 +13,7 @@ import type {
 import { ListenerRegistry } from './listener-registry.js';
 import { formatListenerTable, listenerInfo, type ListenerInfo } from './listener-info.js';
 import { resolveListenOptions } from './listen-options.js';
-import { Registration } from './registration.js';
+import { Registration, type RegistrationExtras } from './registration.js';
 import { subscriberName, subscriptionsOf } from './subscriptions.js';
 
 export interface EventDispatcherOptions {
@@ -100,12 +100,13 @@ export class EventDispatcher<Named extends NamedEvents = Record<string, unknown>
     options?: ListenOptions,
   ): Unsubscribe;
   on(type: EventKey, listener: Listener<never>, options?: ListenOptions): Unsubscribe {
-    if (options !== undefined) return this.#listen(type, listener, options);
     // Without options (a request-scoped listener, registered and removed per request), the registration
-    // is made here: no call levels below on(), which V8 does not always inline into the caller.
-    assertKey(type);
-    if (typeof listener !== 'function') throw listenerNotAFunction(type, listener);
-    const registration = new Registration(type, listener, listener, 0, this.#sequence++, false, undefined);
+    // is made here: no call levels below on(), which V8 does not always inline into the caller. Options
+    // and wrong arguments (which throw there) take #listen.
+    if (options !== undefined || typeof listener !== 'function' || !isKey(type)) {
+      return this.#listen(type, listener, options);
+    }
+    const registration = new Registration(type, listener, 0, this.#sequence++, false, undefined);
     this.#registry.add(registration);
     return unsubscriber(registration);
   }
@@ -213,17 +214,11 @@ export class EventDispatcher<Named extends NamedEvents = Record<string, unknown>
   dispatchSync<E extends object>(event: E): E;
   dispatchSync<K extends keyof Named & string>(name: K, ...payload: PayloadArgs<Named[K]>): Named[K];
   dispatchSync(eventOrName: object | string, payload?: unknown): unknown {
-    let event: unknown;
-    let key: EventKey;
-    if (typeof eventOrName === 'string') {
-      assertKey(eventOrName);
-      event = payload;
-      key = eventOrName;
-    } else {
-      event = eventOrName;
-      key = classOf(eventOrName);
+    if (typeof eventOrName !== 'string') {
+      return callListenersSync(this.#registry, this.#collect, classOf(eventOrName), eventOrName);
     }
-    return callListenersSync(this.#registry, this.#collect, key, event);
+    assertKey(eventOrName);
+    return callListenersSync(this.#registry, this.#collect, eventOrName, payload);
   }
 
   /** The listeners an event of this class (or name) would reach, in call order, base-class ones included. */
@@ -279,21 +274,17 @@ export class EventDispatcher<Named extends NamedEvents = Record<string, unknown>
       ({ priority, once, signal } = resolveListenOptions(key, options, name, listener));
       if (signal?.aborted) return undefined;
     }
-    const registration = new Registration(
-      key,
-      call,
-      listener,
-      priority,
-      this.#sequence++,
-      once,
-      subscriber,
-      name,
-    );
+    // Only subscribers and signals need the extras record; a plain registration stays small.
+    const extras: RegistrationExtras | undefined =
+      subscriber !== undefined || signal !== undefined
+        ? { listener, subscriber, displayName: name, detach: undefined }
+        : undefined;
+    const registration = new Registration(key, call, priority, this.#sequence++, once, extras);
     this.#registry.add(registration);
     if (signal !== undefined) {
       const onAbort = unsubscriber(registration);
       signal.addEventListener('abort', onAbort, { once: true });
-      registration.detach = () => signal.removeEventListener('abort', onAbort);
+      extras!.detach = () => signal.removeEventListener('abort', onAbort);
     }
     return registration;
   }

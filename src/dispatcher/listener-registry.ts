@@ -14,7 +14,7 @@ export class ListenerSlot {
    * next `on()` on an empty key refills it instead of allocating (request-scoped listeners come and go
    * one at a time). Safe to refill although a dispatch may still hold it: a dispatch reads a list's
    * element before calling it and never again, and a one-element list has no element left to read
-   * once its only listener is running (see `remove`).
+   * once its only listener is running (see `empty`).
    */
   spare: (Registration | undefined)[] | undefined = undefined;
 
@@ -23,6 +23,55 @@ export class ListenerSlot {
     readonly registry: ListenerRegistry,
     readonly key: EventKey,
   ) {}
+
+  /** The list for an empty key holding only `registration`: the spare one refilled, if there is one. */
+  refill(registration: Registration): readonly Registration[] {
+    const spare = this.spare;
+    if (spare === undefined) return [registration];
+    spare[0] = registration;
+    this.spare = undefined;
+    return spare as Registration[];
+  }
+
+  /**
+   * Removes the key's only listener (the request-scoped one): no search, no copy. An emptied key keeps
+   * its slot: the next on() for it then does not grow the map again, and its list becomes the spare
+   * for that on(). Emptied, so that the spare keeps no listener (and what it captured) alive. A
+   * dispatch holding this list has read its one element already: it is calling that listener, or
+   * awaiting it, and only moves past its end afterwards.
+   */
+  empty(): void {
+    const spare = this.list as (Registration | undefined)[];
+    spare[0] = undefined;
+    this.spare = spare;
+    this.list = NONE;
+  }
+
+  /** Removes one registration of several, copying the list; false when it is not in it. */
+  drop(registration: Registration): boolean {
+    const current = this.list;
+    const index = current.indexOf(registration);
+    if (index === -1) return false;
+    const next = new Array<Registration>(current.length - 1);
+    for (let i = 0, j = 0; i < current.length; i++) if (i !== index) next[j++] = current[i]!;
+    this.list = next;
+    return true;
+  }
+}
+
+/**
+ * A copy of a non-empty list with `registration` inserted after every registration that sorts before
+ * it: the list stays ordered, and stable. A plain copy loop: spreading slices of a frozen array takes
+ * V8's slow path, and churn pays for it.
+ */
+function inserted(current: readonly Registration[], registration: Registration): Registration[] {
+  let index = current.length;
+  while (index > 0 && compareRegistrations(current[index - 1]!, registration) > 0) index--;
+  const next = new Array<Registration>(current.length + 1);
+  for (let i = 0; i < index; i++) next[i] = current[i]!;
+  next[index] = registration;
+  for (let i = index; i < current.length; i++) next[i + 1] = current[i]!;
+  return next;
 }
 
 /**
@@ -42,7 +91,7 @@ export class ListenerSlot {
 export class ListenerRegistry {
   readonly #byKey = new Map<EventKey, ListenerSlot>();
   /** Call orders merged from several classes of a hierarchy (sorted, so worth keeping), per class. */
-  readonly #merged = new Map<EventKey, readonly Registration[]>();
+  #merged: Map<EventKey, readonly Registration[]> | undefined = undefined;
   // A one-entry cache in front of the map: most code dispatches the same class many times in a row.
   #lastClass: unknown = undefined;
   #lastList: readonly Registration[] = NONE;
@@ -57,19 +106,20 @@ export class ListenerRegistry {
    * a map lookup by class is a tenth of an `on()` + `off()`. Slots are never removed, so it cannot go stale.
    */
   #lastAdded: ListenerSlot | undefined = undefined;
-  #count = 0;
 
   /** The listeners for an event of this concrete class (or this name), in call order. */
   resolve(key: EventKey): readonly Registration[] {
-    if (key === this.#lastClass) return this.#lastList;
+    return key === this.#lastClass ? this.#lastList : this.#resolveAnew(key);
+  }
+
+  #resolveAnew(key: EventKey): readonly Registration[] {
     let list: readonly Registration[];
     if (typeof key === 'string') {
       this.#lastSlot = this.#byKey.get(key);
       list = this.#lastSlot?.list ?? NONE;
     } else {
-      const merged = this.#merged.size > 0 ? this.#merged.get(key) : undefined;
       this.#lastSlot = undefined;
-      list = merged ?? this.#collect(key);
+      list = this.#merged?.get(key) ?? this.#collect(key);
     }
     this.#lastClass = key;
     this.#lastList = list;
@@ -86,44 +136,20 @@ export class ListenerRegistry {
     for (const [key, slot] of this.#byKey) if (slot.list.length > 0) yield key;
   }
 
+  /** Whether any key has a registration: a walk over the keys, kept out of `on()` and `off()`. */
   hasAny(): boolean {
-    return this.#count > 0;
+    for (const slot of this.#byKey.values()) if (slot.list.length > 0) return true;
+    return false;
   }
 
   add(registration: Registration): void {
+    const key = registration.key;
     let slot = this.#lastAdded;
-    if (slot?.key !== registration.key) {
-      slot = this.#byKey.get(registration.key);
-      if (slot === undefined) {
-        slot = new ListenerSlot(this, registration.key);
-        this.#byKey.set(registration.key, slot);
-      }
-      this.#lastAdded = slot;
-    }
+    if (slot === undefined || slot.key !== key) slot = this.#slotFor(key);
     const current = slot.list;
-    if (current.length === 0) {
-      const spare = slot.spare;
-      if (spare === undefined) {
-        slot.list = [registration];
-      } else {
-        spare[0] = registration;
-        slot.spare = undefined;
-        slot.list = spare as Registration[];
-      }
-    } else {
-      // Insert after every registration that sorts before it: keeps the list ordered and stable. A plain
-      // copy loop: spreading slices of a frozen array takes V8's slow path, and churn pays for it.
-      let index = current.length;
-      while (index > 0 && compareRegistrations(current[index - 1]!, registration) > 0) index--;
-      const next = new Array<Registration>(current.length + 1);
-      for (let i = 0; i < index; i++) next[i] = current[i]!;
-      next[index] = registration;
-      for (let i = index; i < current.length; i++) next[i + 1] = current[i]!;
-      slot.list = next;
-    }
+    slot.list = current.length === 0 ? slot.refill(registration) : inserted(current, registration);
     registration.slot = slot;
-    this.#count++;
-    this.#changed(slot, registration.key);
+    this.#changed(slot);
   }
 
   /** Removes one registration; returns false when it was not (or no longer) registered. */
@@ -131,28 +157,23 @@ export class ListenerRegistry {
     const slot = registration.slot;
     if (slot === undefined) return false;
     const current = slot.list;
-    if (current.length === 1 && current[0] === registration) {
-      // The only listener of its key (the request-scoped one): no search, no copy. An emptied key keeps
-      // its slot: the next on() for it then does not grow the map again, and its list becomes the spare
-      // for that on(). Emptied, so that the spare keeps no listener (and what it captured) alive. A
-      // dispatch holding this list has read its one element already: it is calling that listener, or
-      // awaiting it, and only moves past its end afterwards.
-      const spare = current as (Registration | undefined)[];
-      spare[0] = undefined;
-      slot.spare = spare;
-      slot.list = NONE;
-    } else {
-      const index = current.indexOf(registration);
-      if (index === -1) return false;
-      const next = new Array<Registration>(current.length - 1);
-      for (let i = 0, j = 0; i < current.length; i++) if (i !== index) next[j++] = current[i]!;
-      slot.list = next;
-    }
+    if (current.length === 1 && current[0] === registration) slot.empty();
+    else if (!slot.drop(registration)) return false;
     registration.slot = undefined;
-    this.#count--;
-    registration.detach?.();
-    this.#changed(slot, registration.key);
+    registration.extras?.detach?.();
+    this.#changed(slot);
     return true;
+  }
+
+  /** The key's slot, created on its first registration; remembered as the one `add()` used last. */
+  #slotFor(key: EventKey): ListenerSlot {
+    let slot = this.#byKey.get(key);
+    if (slot === undefined) {
+      slot = new ListenerSlot(this, key);
+      this.#byKey.set(key, slot);
+    }
+    this.#lastAdded = slot;
+    return slot;
   }
 
   /**
@@ -162,15 +183,16 @@ export class ListenerRegistry {
    * constant-time whatever the number of event classes (request-scoped listeners churn). The class
    * dispatched last keeps its cache when its listeners all live in this very slot (`#lastSlot`).
    */
-  #changed(slot: ListenerSlot, key: EventKey): void {
-    if (slot === this.#lastSlot) {
-      this.#lastList = slot.list;
-    } else {
-      this.#lastClass = undefined;
-      this.#lastList = NONE;
-      this.#lastSlot = undefined;
-    }
-    if (typeof key !== 'string' && this.#merged.size > 0) this.#merged.clear();
+  #changed(slot: ListenerSlot): void {
+    if (slot === this.#lastSlot) this.#lastList = slot.list;
+    else this.#forgetLast();
+    if (typeof slot.key !== 'string') this.#merged = undefined;
+  }
+
+  #forgetLast(): void {
+    this.#lastClass = undefined;
+    this.#lastList = NONE;
+    this.#lastSlot = undefined;
   }
 
   /**
@@ -202,7 +224,7 @@ export class ListenerRegistry {
     }
     const merged = more.flat();
     merged.sort(compareRegistrations); // the comparator breaks ties by registration order
-    this.#merged.set(eventClass, merged);
+    (this.#merged ??= new Map()).set(eventClass, merged);
     return merged;
   }
 }

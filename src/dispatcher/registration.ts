@@ -2,6 +2,21 @@ import type { EventKey } from './event-types.js';
 import type { ListenerSlot } from './listener-registry.js';
 
 /**
+ * What only some registrations carry: a subscriber's (its method, its instance, its display name) and
+ * an `AbortSignal`'s cleanup. Kept apart so that the plain `on()` a request makes allocates a smaller
+ * record: churn pays per byte, since every registration is garbage a moment later.
+ */
+export interface RegistrationExtras {
+  /** What the user registered when it is not what the dispatcher calls: a subscriber's unbound method. */
+  listener?: (...args: never[]) => unknown;
+  subscriber?: object;
+  /** The display name given at registration (a subscriber's `Class.method`). */
+  displayName?: string;
+  /** Cleanup for an `AbortSignal` option; set by the dispatcher. */
+  detach?: () => void;
+}
+
+/**
  * One listener registered on one key. Instances are created once per `on()` and never reshaped, so the
  * dispatch loop stays monomorphic.
  *
@@ -13,43 +28,42 @@ export class Registration {
   declare readonly key: EventKey;
   /** What the dispatcher calls: the listener itself, or a subscriber's method bound to it. */
   declare readonly call: (event: never) => unknown;
-  /** What the user registered (the function, or the subscriber's method), for `off()` and introspection. */
-  declare readonly listener: (...args: never[]) => unknown;
   declare readonly priority: number;
   /** Global registration order: the tie-breaker among equal priorities. */
   declare readonly sequence: number;
   declare readonly once: boolean;
-  declare readonly subscriber: object | undefined;
   /** Set when a `once` listener has been claimed by a dispatch, so no other dispatch runs it. */
   declare spent: boolean;
-  /** Cleanup for an `AbortSignal` option; set by the dispatcher. */
-  declare detach: (() => void) | undefined;
   /** Where the registry keeps it while it is registered (`ListenerRegistry`); undefined once removed. */
   declare slot: ListenerSlot | undefined;
-  /** The display name given at registration (a subscriber's `Class.method`); else made from the listener. */
-  declare readonly displayName: string | undefined;
+  /** Undefined for a plain `on()`; see `RegistrationExtras`. */
+  declare extras: RegistrationExtras | undefined;
 
   constructor(
     key: EventKey,
     call: (event: never) => unknown,
-    listener: (...args: never[]) => unknown,
     priority: number,
     sequence: number,
     once: boolean,
-    subscriber: object | undefined,
-    name?: string,
+    extras: RegistrationExtras | undefined,
   ) {
     this.key = key;
     this.call = call;
-    this.listener = listener;
     this.priority = priority;
     this.sequence = sequence;
     this.once = once;
-    this.subscriber = subscriber;
     this.spent = false;
-    this.detach = undefined;
     this.slot = undefined;
-    this.displayName = name;
+    this.extras = extras;
+  }
+
+  /** What the user registered (the function, or the subscriber's method), for `off()` and introspection. */
+  get listener(): (...args: never[]) => unknown {
+    return this.extras?.listener ?? this.call;
+  }
+
+  get subscriber(): object | undefined {
+    return this.extras?.subscriber;
   }
 
   /** Removes it from its registry; does nothing once removed. Bound, it is what `on()` returns. */
@@ -62,7 +76,7 @@ export class Registration {
    * introspection, so a plain `on()` does not pay for reading `Function.prototype.name`.
    */
   get name(): string {
-    return this.displayName ?? listenerName(this.listener);
+    return this.extras?.displayName ?? listenerName(this.listener);
   }
 }
 

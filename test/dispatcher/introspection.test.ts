@@ -36,6 +36,21 @@ describe('introspection', () => {
     expect(registered[0]!.subscriber).toBeUndefined();
   });
 
+  it('hasListeners() is false again once every listener came and went', () => {
+    const dispatcher = new EventDispatcher();
+    const offs = [
+      dispatcher.on(OrderPlaced, () => {}),
+      dispatcher.on('user.login', () => {}),
+      dispatcher.on(DomainEvent, () => {}, { priority: 5 }),
+    ];
+    expect(dispatcher.hasListeners()).toBe(true);
+    offs[0]!();
+    offs[2]!();
+    expect(dispatcher.hasListeners()).toBe(true);
+    offs[1]!();
+    expect(dispatcher.hasListeners()).toBe(false);
+  });
+
   it('hasListeners accounts for base classes and for string names', () => {
     const dispatcher = new EventDispatcher();
     expect(dispatcher.hasListeners()).toBe(false);
