@@ -47,15 +47,13 @@ export class ListenerSlot {
     this.list = NONE;
   }
 
-  /** Removes one registration of several, copying the list; false when it is not in it. */
-  drop(registration: Registration): boolean {
+  /** Removes one of several registrations (one in the list), copying the list. */
+  drop(registration: Registration): void {
     const current = this.list;
     const index = current.indexOf(registration);
-    if (index === -1) return false;
     const next = new Array<Registration>(current.length - 1);
     for (let i = 0, j = 0; i < current.length; i++) if (i !== index) next[j++] = current[i]!;
     this.list = next;
-    return true;
   }
 }
 
@@ -154,11 +152,11 @@ export class ListenerRegistry {
 
   /** Removes one registration; returns false when it was not (or no longer) registered. */
   remove(registration: Registration): boolean {
+    // A registration has a slot exactly while it is in that slot's list: a one-element list holds it.
     const slot = registration.slot;
     if (slot === undefined) return false;
-    const current = slot.list;
-    if (current.length === 1 && current[0] === registration) slot.empty();
-    else if (!slot.drop(registration)) return false;
+    if (slot.list.length === 1) slot.empty();
+    else slot.drop(registration);
     registration.slot = undefined;
     registration.extras?.detach?.();
     this.#changed(slot);
