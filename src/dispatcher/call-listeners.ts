@@ -1,6 +1,6 @@
 import { AsyncListenerError } from '../errors/async-listener-error.js';
 import { ListenersFailedError, type ListenerFailure } from '../errors/listeners-failed-error.js';
-import { isStoppable, type StoppableEvent } from './event.js';
+import type { StoppableEvent } from './event.js';
 import { eventNameOf, type EventKey } from './event-types.js';
 import type { ListenerRegistry } from './listener-registry.js';
 import type { Registration } from './registration.js';
@@ -89,7 +89,7 @@ export function callListenersSync(
       failures = withFailure(failures, registration, error);
     }
   }
-  if (failures !== undefined) throw new ListenersFailedError(eventNameOf(key), failures);
+  if (failures !== undefined) throw listenersFailed(key, failures);
   return event;
 }
 
@@ -138,7 +138,7 @@ async function continueAsync(
       failures = withFailure(failures, registration, error);
     }
   }
-  if (failures !== undefined) throw new ListenersFailedError(eventNameOf(key), failures);
+  if (failures !== undefined) throw listenersFailed(key, failures);
   return event;
 }
 
@@ -151,7 +151,11 @@ function claim(registry: ListenerRegistry, registration: Registration): boolean 
 }
 
 function isStoppableValue(value: unknown): value is StoppableEvent {
-  return typeof value === 'object' && value !== null && isStoppable(value);
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as Partial<StoppableEvent>).isPropagationStopped === 'function'
+  );
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
@@ -160,6 +164,10 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 
 function failure(registration: Registration, error: unknown): ListenerFailure {
   return { listener: registration.name, priority: registration.priority, error };
+}
+
+function listenersFailed(key: EventKey, failures: ListenerFailure[]): ListenersFailedError {
+  return new ListenersFailedError(eventNameOf(key), failures);
 }
 
 /** `failures` with one more (created on the first): a function, so the dispatch loops stay small. */

@@ -25,11 +25,7 @@ export class Event {
 
 const STOPPED = Symbol('tidings.propagation-stopped');
 
-/** Anything with `isPropagationStopped()`: the dispatcher's test for "can this event stop?". */
+/** Anything with `isPropagationStopped()`: what the dispatcher tests for ("can this event stop?"). */
 export interface StoppableEvent {
   isPropagationStopped(): boolean;
-}
-
-export function isStoppable(event: object): event is StoppableEvent {
-  return typeof (event as Partial<StoppableEvent>).isPropagationStopped === 'function';
 }

@@ -87,67 +87,70 @@ function inserted(current: readonly Registration[], registration: Registration):
  * after it was dispatched may keep reaching the listeners of its former base classes.
  */
 export class ListenerRegistry {
-  readonly #byKey = new Map<EventKey, ListenerSlot>();
+  // TypeScript's `private`, not `#private`: this class is internal, and on the churn path every byte of
+  // bytecode counts against V8's inlining budget (a `#method()` call is twice the bytes of a plain
+  // one, with a brand check) — see benchmarks/README.md, "Within V8's inlining budget".
+  private readonly byKey = new Map<EventKey, ListenerSlot>();
   /** Call orders merged from several classes of a hierarchy (sorted, so worth keeping), per class. */
-  #merged: Map<EventKey, readonly Registration[]> | undefined = undefined;
+  private merged: Map<EventKey, readonly Registration[]> | undefined = undefined;
   // A one-entry cache in front of the map: most code dispatches the same class many times in a row.
-  #lastClass: unknown = undefined;
-  #lastList: readonly Registration[] = NONE;
+  private lastClass: unknown = undefined;
+  private lastList: readonly Registration[] = NONE;
   /**
-   * When every listener of `#lastClass` is registered on one key, that key's slot: its list is the
+   * When every listener of `lastClass` is registered on one key, that key's slot: its list is the
    * answer, so a change to that slot alone updates the cache instead of dropping it (an `on()`/`off()`
    * per request, then dispatched, walks no class hierarchy). Any other slot changing drops the cache.
    */
-  #lastSlot: ListenerSlot | undefined = undefined;
+  private lastSlot: ListenerSlot | undefined = undefined;
   /**
    * The slot `add()` used last: request-scoped listeners register on the same key again and again, and
    * a map lookup by class is a tenth of an `on()` + `off()`. Slots are never removed, so it cannot go stale.
    */
-  #lastAdded: ListenerSlot | undefined = undefined;
+  private lastAdded: ListenerSlot | undefined = undefined;
 
   /** The listeners for an event of this concrete class (or this name), in call order. */
   resolve(key: EventKey): readonly Registration[] {
-    return key === this.#lastClass ? this.#lastList : this.#resolveAnew(key);
+    return key === this.lastClass ? this.lastList : this.resolveAnew(key);
   }
 
-  #resolveAnew(key: EventKey): readonly Registration[] {
+  private resolveAnew(key: EventKey): readonly Registration[] {
     let list: readonly Registration[];
     if (typeof key === 'string') {
-      this.#lastSlot = this.#byKey.get(key);
-      list = this.#lastSlot?.list ?? NONE;
+      this.lastSlot = this.byKey.get(key);
+      list = this.lastSlot?.list ?? NONE;
     } else {
-      this.#lastSlot = undefined;
-      list = this.#merged?.get(key) ?? this.#collect(key);
+      this.lastSlot = undefined;
+      list = this.merged?.get(key) ?? this.collect(key);
     }
-    this.#lastClass = key;
-    this.#lastList = list;
+    this.lastClass = key;
+    this.lastList = list;
     return list;
   }
 
   /** Registrations made directly on this key (not inherited), in call order. */
   own(key: EventKey): readonly Registration[] {
-    return this.#byKey.get(key)?.list ?? NONE;
+    return this.byKey.get(key)?.list ?? NONE;
   }
 
   /** Every key that has registrations, in the order the keys were first used. */
   *keys(): IterableIterator<EventKey> {
-    for (const [key, slot] of this.#byKey) if (slot.list.length > 0) yield key;
+    for (const [key, slot] of this.byKey) if (slot.list.length > 0) yield key;
   }
 
   /** Whether any key has a registration: a walk over the keys, kept out of `on()` and `off()`. */
   hasAny(): boolean {
-    for (const slot of this.#byKey.values()) if (slot.list.length > 0) return true;
+    for (const slot of this.byKey.values()) if (slot.list.length > 0) return true;
     return false;
   }
 
   add(registration: Registration): void {
     const key = registration.key;
-    let slot = this.#lastAdded;
-    if (slot === undefined || slot.key !== key) slot = this.#slotFor(key);
+    let slot = this.lastAdded;
+    if (slot === undefined || slot.key !== key) slot = this.slotFor(key);
     const current = slot.list;
     slot.list = current.length === 0 ? slot.refill(registration) : inserted(current, registration);
     registration.slot = slot;
-    this.#changed(slot);
+    this.changed(slot);
   }
 
   /** Removes one registration; returns false when it was not (or no longer) registered. */
@@ -159,18 +162,18 @@ export class ListenerRegistry {
     else slot.drop(registration);
     registration.slot = undefined;
     registration.extras?.detach?.();
-    this.#changed(slot);
+    this.changed(slot);
     return true;
   }
 
   /** The key's slot, created on its first registration; remembered as the one `add()` used last. */
-  #slotFor(key: EventKey): ListenerSlot {
-    let slot = this.#byKey.get(key);
+  private slotFor(key: EventKey): ListenerSlot {
+    let slot = this.byKey.get(key);
     if (slot === undefined) {
       slot = new ListenerSlot(this, key);
-      this.#byKey.set(key, slot);
+      this.byKey.set(key, slot);
     }
-    this.#lastAdded = slot;
+    this.lastAdded = slot;
     return slot;
   }
 
@@ -179,27 +182,27 @@ export class ListenerRegistry {
    * All merged ones, in fact: finding the subclasses would walk every cached class, while rebuilding a
    * list is a short prototype walk, done on the next dispatch of a class. This keeps `on()` and `off()`
    * constant-time whatever the number of event classes (request-scoped listeners churn). The class
-   * dispatched last keeps its cache when its listeners all live in this very slot (`#lastSlot`).
+   * dispatched last keeps its cache when its listeners all live in this very slot (`lastSlot`).
    */
-  #changed(slot: ListenerSlot): void {
-    if (slot === this.#lastSlot) this.#lastList = slot.list;
-    else this.#forgetLast();
-    if (typeof slot.key !== 'string') this.#merged = undefined;
+  private changed(slot: ListenerSlot): void {
+    if (slot === this.lastSlot) this.lastList = slot.list;
+    else this.forgetLast();
+    if (typeof slot.key !== 'string') this.merged = undefined;
   }
 
-  #forgetLast(): void {
-    this.#lastClass = undefined;
-    this.#lastList = NONE;
-    this.#lastSlot = undefined;
+  private forgetLast(): void {
+    this.lastClass = undefined;
+    this.lastList = NONE;
+    this.lastSlot = undefined;
   }
 
   /**
    * Own listeners of the class and of each base class, merged into one call order. Only merged lists are
    * kept (sorting is worth saving); any other is one map lookup per level away, allocation-free. When
    * at most one slot of the hierarchy has listeners, that slot (or, with none, the class's own or its
-   * nearest base's) becomes `#lastSlot`.
+   * nearest base's) becomes `lastSlot`.
    */
-  #collect(eventClass: EventKey): readonly Registration[] {
+  private collect(eventClass: EventKey): readonly Registration[] {
     // Most classes have listeners on one level only: that list is the answer, with nothing allocated.
     let first: ListenerSlot | undefined;
     let more: (readonly Registration[])[] | undefined;
@@ -209,7 +212,7 @@ export class ListenerRegistry {
       typeof current === 'function' && current !== Function.prototype;
       current = Object.getPrototypeOf(current)
     ) {
-      const slot = this.#byKey.get(current);
+      const slot = this.byKey.get(current);
       if (slot === undefined) continue;
       anySlot ??= slot;
       if (slot.list.length === 0) continue;
@@ -217,12 +220,12 @@ export class ListenerRegistry {
       else (more ??= [first.list]).push(slot.list);
     }
     if (more === undefined) {
-      this.#lastSlot = first ?? anySlot;
+      this.lastSlot = first ?? anySlot;
       return first?.list ?? NONE;
     }
     const merged = more.flat();
     merged.sort(compareRegistrations); // the comparator breaks ties by registration order
-    (this.#merged ??= new Map()).set(eventClass, merged);
+    (this.merged ??= new Map()).set(eventClass, merged);
     return merged;
   }
 }
