@@ -67,6 +67,10 @@ export function callListeners(
 /**
  * `dispatchSync()`: returns the event. A listener that returns a thenable is a misuse, reported as an
  * `AsyncListenerError` naming it, under the same error policy as any other failure.
+ *
+ * Under `'stop'` (the default) a listener's error simply propagates: no try/catch, so the loop's
+ * bytecode is small enough for V8 to inline it into the caller's loop along with `on()` and `off()`
+ * (its inlining budget is counted in bytes). `'collect'` has a loop of its own.
  */
 export function callListenersSync(
   registry: ListenerRegistry,
@@ -74,6 +78,21 @@ export function callListenersSync(
   key: EventKey,
   event: unknown,
 ): unknown {
+  if (collect) return callListenersSyncCollecting(registry, key, event);
+  const stoppable = isStoppableValue(event);
+  const list = registry.resolve(key);
+  for (let index = 0; index < list.length; index++) {
+    const registration = list[index]!;
+    if (stoppable && event.isPropagationStopped()) break;
+    if (registration.once && !claim(registry, registration)) continue;
+    const result = registration.call(event as never);
+    if (isThenable(result)) throw asyncListenerMisuse(registration, key, result);
+  }
+  return event;
+}
+
+/** `callListenersSync` under `'collect'`: every listener runs, then one `ListenersFailedError`. */
+function callListenersSyncCollecting(registry: ListenerRegistry, key: EventKey, event: unknown): unknown {
   const stoppable = isStoppableValue(event);
   const list = registry.resolve(key);
   let failures: ListenerFailure[] | undefined;
@@ -85,7 +104,6 @@ export function callListenersSync(
       const result = registration.call(event as never);
       if (isThenable(result)) throw asyncListenerMisuse(registration, key, result);
     } catch (error) {
-      if (!collect) throw error;
       failures = withFailure(failures, registration, error);
     }
   }
