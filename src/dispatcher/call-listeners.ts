@@ -162,8 +162,10 @@ async function continueAsync(
 
 /** A `once` listener runs in exactly one dispatch, even when dispatches overlap. */
 function claim(registry: ListenerRegistry, registration: Registration): boolean {
-  if (registration.spent) return false;
-  registration.spent = true;
+  // A `once` registration always has its extras record (event-dispatcher.ts).
+  const extras = registration.extras!;
+  if (extras.spent === true) return false;
+  extras.spent = true;
   registry.remove(registration);
   return true;
 }

@@ -277,10 +277,10 @@ export class EventDispatcher<Named extends NamedEvents = Record<string, unknown>
       ({ priority, once, signal } = resolveListenOptions(key, options, name, listener));
       if (signal?.aborted) return undefined;
     }
-    // Only subscribers and signals need the extras record; a plain registration stays small.
+    // Only subscribers, signals and `once` need the extras record; a plain registration stays small.
     const extras: RegistrationExtras | undefined =
-      subscriber !== undefined || signal !== undefined
-        ? { listener, subscriber, displayName: name, detach: undefined }
+      subscriber !== undefined || signal !== undefined || once
+        ? { listener, subscriber, displayName: name, detach: undefined, spent: false }
         : undefined;
     const registration = new Registration(key, call, priority, this.#sequence++, once, extras);
     this.#registry.add(registration);

@@ -2,8 +2,8 @@ import type { EventKey } from './event-types.js';
 import type { ListenerSlot } from './listener-registry.js';
 
 /**
- * What only some registrations carry: a subscriber's (its method, its instance, its display name) and
- * an `AbortSignal`'s cleanup. Kept apart so that the plain `on()` a request makes allocates a smaller
+ * What only some registrations carry: a subscriber's (its method, its instance, its display name), an
+ * `AbortSignal`'s cleanup, and whether a `once` listener was claimed. Kept apart so that the plain `on()` a request makes allocates a smaller
  * record: churn pays per byte, since every registration is garbage a moment later.
  */
 export interface RegistrationExtras {
@@ -14,6 +14,8 @@ export interface RegistrationExtras {
   displayName?: string;
   /** Cleanup for an `AbortSignal` option; set by the dispatcher. */
   detach?: () => void;
+  /** Set when a `once` listener has been claimed by a dispatch, so no other dispatch runs it. */
+  spent?: boolean;
 }
 
 /**
@@ -32,8 +34,6 @@ export class Registration {
   /** Global registration order: the tie-breaker among equal priorities. */
   declare readonly sequence: number;
   declare readonly once: boolean;
-  /** Set when a `once` listener has been claimed by a dispatch, so no other dispatch runs it. */
-  declare spent: boolean;
   /** Where the registry keeps it while it is registered (`ListenerRegistry`); undefined once removed. */
   declare slot: ListenerSlot | undefined;
   /** Undefined for a plain `on()`; see `RegistrationExtras`. */
@@ -52,7 +52,6 @@ export class Registration {
     this.priority = priority;
     this.sequence = sequence;
     this.once = once;
-    this.spent = false;
     this.slot = undefined;
     this.extras = extras;
   }
