@@ -106,8 +106,8 @@ export class EventDispatcher<Named extends NamedEvents = Record<string, unknown>
     if (options !== undefined || typeof listener !== 'function' || !isKey(type)) {
       return this.#listen(type, listener, options);
     }
-    const registration = new Registration(type, listener, 0, this.#sequence++, false, undefined);
-    this.#registry.add(registration);
+    const registration = new Registration(listener, 0, this.#sequence++, false, undefined);
+    this.#registry.add(type, registration);
     return unsubscriber(registration);
   }
 
@@ -282,8 +282,8 @@ export class EventDispatcher<Named extends NamedEvents = Record<string, unknown>
       subscriber !== undefined || signal !== undefined || once
         ? { listener, subscriber, displayName: name, detach: undefined, spent: false }
         : undefined;
-    const registration = new Registration(key, call, priority, this.#sequence++, once, extras);
-    this.#registry.add(registration);
+    const registration = new Registration(call, priority, this.#sequence++, once, extras);
+    this.#registry.add(key, registration);
     if (signal !== undefined) {
       const onAbort = unsubscriber(registration);
       signal.addEventListener('abort', onAbort, { once: true });

@@ -17,7 +17,8 @@ export interface ListenerInfo {
 
 export function listenerInfo(registration: Registration): ListenerInfo {
   return Object.freeze({
-    event: eventNameOf(registration.key),
+    // Listings are taken from the registry's lists: every registration in them is registered.
+    event: eventNameOf(registration.key!),
     name: registration.name,
     priority: registration.priority,
     once: registration.once,

@@ -143,8 +143,7 @@ export class ListenerRegistry {
     return false;
   }
 
-  add(registration: Registration): void {
-    const key = registration.key;
+  add(key: EventKey, registration: Registration): void {
     let slot = this.lastAdded;
     if (slot === undefined || slot.key !== key) slot = this.slotFor(key);
     const current = slot.list;

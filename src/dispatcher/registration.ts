@@ -27,7 +27,6 @@ export interface RegistrationExtras {
  * `on()` per request (churn) pays for on every registration.
  */
 export class Registration {
-  declare readonly key: EventKey;
   /** What the dispatcher calls: the listener itself, or a subscriber's method bound to it. */
   declare readonly call: (event: never) => unknown;
   declare readonly priority: number;
@@ -40,20 +39,26 @@ export class Registration {
   declare extras: RegistrationExtras | undefined;
 
   constructor(
-    key: EventKey,
     call: (event: never) => unknown,
     priority: number,
     sequence: number,
     once: boolean,
     extras: RegistrationExtras | undefined,
   ) {
-    this.key = key;
     this.call = call;
     this.priority = priority;
     this.sequence = sequence;
     this.once = once;
     this.slot = undefined;
     this.extras = extras;
+  }
+
+  /**
+   * The key it is registered on, read from its slot (a field less for every `on()`); listings only
+   * hold registered ones. Undefined once removed.
+   */
+  get key(): EventKey | undefined {
+    return this.slot?.key;
   }
 
   /** What the user registered (the function, or the subscriber's method), for `off()` and introspection. */
