@@ -177,7 +177,7 @@ export class ListenerRegistry {
   }
 
   /**
-   * Drops the cached call orders a change on `slot` (of `key`) affects: its own and its subclasses'.
+   * Drops the cached call orders a change on `slot` affects: those of its key and of its subclasses.
    * All merged ones, in fact: finding the subclasses would walk every cached class, while rebuilding a
    * list is a short prototype walk, done on the next dispatch of a class. This keeps `on()` and `off()`
    * constant-time whatever the number of event classes (request-scoped listeners churn). The class

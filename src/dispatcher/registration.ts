@@ -3,8 +3,9 @@ import type { ListenerSlot } from './listener-registry.js';
 
 /**
  * What only some registrations carry: a subscriber's (its method, its instance, its display name), an
- * `AbortSignal`'s cleanup, and whether a `once` listener was claimed. Kept apart so that the plain `on()` a request makes allocates a smaller
- * record: churn pays per byte, since every registration is garbage a moment later.
+ * `AbortSignal`'s cleanup, and whether a `once` listener was claimed. Kept apart so that the plain
+ * `on()` a request makes allocates a smaller record: churn pays per byte, since every registration is
+ * garbage a moment later.
  */
 export interface RegistrationExtras {
   /** What the user registered when it is not what the dispatcher calls: a subscriber's unbound method. */
