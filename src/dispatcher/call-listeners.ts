@@ -60,7 +60,7 @@ export function callListeners(
       );
     }
   }
-  if (failures !== undefined) return Promise.reject(new ListenersFailedError(eventNameOf(key), failures));
+  if (failures !== undefined) return Promise.reject(listenersFailed(key, failures));
   return Promise.resolve(event);
 }
 
