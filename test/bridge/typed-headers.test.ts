@@ -54,6 +54,21 @@ describe('typed headers', () => {
     }
   });
 
+  it('read __proto__ and constructor as own headers, leaving the prototype alone', () => {
+    const raw = table([
+      ['__proto__', field('F', long(table([['polluted', field('t', u8(1))]])))],
+      ['constructor', field('S', long(Buffer.from('x')))],
+      ['after', field('b', u8(7))],
+    ]);
+    const typed = decodeTypedTable(raw);
+    expect(Object.getPrototypeOf(typed)).toBe(Object.prototype);
+    expect(Object.keys(typed)).toStrictEqual(['__proto__', 'constructor', 'after']);
+    expect(Object.getOwnPropertyDescriptor(typed, '__proto__')?.value).toStrictEqual({ polluted: true });
+    expect(typed['constructor']).toBe('x');
+    expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
+    expect(amqplibEncode(typed).equals(raw)).toBe(true);
+  });
+
   it('stay plain where amqplib would guess the type anyway', () => {
     const typed = decodeTypedTable(table(EVERY_TYPE));
     expect(typed['bool']).toBe(true);

@@ -67,8 +67,9 @@ export class CopyThenAck {
   ): Promise<void> {
     const { queue, events } = this.context;
     const headers = repeatHeaders(headersToCopy(delivery), {
-      ...identity,
       attempt,
+      exchange: identity.exchange,
+      routingKey: identity.routingKey,
       error,
       now: new Date(),
     });
