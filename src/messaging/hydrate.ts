@@ -33,7 +33,14 @@ export function hydrate<E extends object>(eventClass: EventClass<E>, payload: un
   const event = Object.create(eventClass.prototype as object) as E;
   for (const [key, value] of Object.entries(payload)) {
     if (IGNORED_KEYS.has(key)) continue;
-    Object.defineProperty(event, key, { value, enumerable: true, writable: true, configurable: true });
+    // Defined, not assigned, where the class or Object.prototype has the name (an accessor, a method):
+    // the payload's value is what the event holds. Any other key is assigned, which is the same and
+    // several times faster (every consumed message goes through here).
+    if (key in event) {
+      Object.defineProperty(event, key, { value, enumerable: true, writable: true, configurable: true });
+    } else {
+      (event as Record<string, unknown>)[key] = value;
+    }
   }
   return event;
 }

@@ -6,6 +6,7 @@
  * `{ '!': 'int64', value: 2n ** 62n }`. amqplib writes such a table back byte for byte, so repeats, dead
  * letters and replays are made from typed headers; handlers see plain ones (`plainHeaders`).
  */
+import { setOwn } from '../internal/set-own.js';
 
 /**
  * How deep a header table may be nested (tables and arrays, the top-level table not counted). Deeper
@@ -56,12 +57,7 @@ export function plainHeaders(typed: Readonly<Record<string, unknown>>): Record<s
 function plainTable(table: object, depth: number): Record<string, unknown> {
   const plain: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(table)) {
-    Object.defineProperty(plain, key, {
-      value: plainValue(value, depth + 1),
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
+    setOwn(plain, key, plainValue(value, depth + 1));
   }
   return plain;
 }

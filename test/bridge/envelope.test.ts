@@ -179,6 +179,23 @@ describe('hydration', () => {
     expect(() => hydrate(Placed, [1])).toThrow(/must be a JSON object/);
   });
 
+  it('holds a key the class has as a getter or a method as the payload’s own value', () => {
+    class Labelled {
+      declare readonly id: string;
+      get label(): string {
+        return `order ${this.id}`;
+      }
+      describe(): string {
+        return this.label;
+      }
+    }
+    const event = hydrate(Labelled, { id: 'o-1', label: 'from the payload', toString: 'text' });
+    expect(Object.keys(event)).toEqual(['id', 'label', 'toString']);
+    expect(event.label).toBe('from the payload');
+    expect(event.describe()).toBe('from the payload');
+    expect(Object.getOwnPropertyDescriptor(event, 'toString')?.value).toBe('text');
+  });
+
   it('uses a static fromPayload when the class has one; its failure is invalid content', () => {
     expect(hydrate(WithFactory, { at: '2026-01-01T00:00:00Z' }).at).toBeInstanceOf(Date);
     expect(() => hydrate(WithFactory, { at: 'never' })).toThrow(InvalidContentError);

@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from '../../errors/invalid-argument-error.js';
+import { setOwn } from '../../internal/set-own.js';
 import { isTypedValue, MAX_HEADER_DEPTH } from '../../messaging/typed-headers.js';
 
 /**
@@ -68,12 +69,7 @@ function rewriteTable(table: object): object {
   if (Array.isArray(table)) return table.map(rewriteValue);
   const copy: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(table)) {
-    Object.defineProperty(copy, key, {
-      value: rewriteValue(value),
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
+    setOwn(copy, key, rewriteValue(value));
   }
   return copy;
 }

@@ -1,3 +1,4 @@
+import { setOwn } from '../../internal/set-own.js';
 import { MAX_HEADER_DEPTH } from '../../messaging/typed-headers.js';
 
 /**
@@ -29,14 +30,7 @@ class FieldReader {
       const keyLength = this.bytes.readUInt8(this.#offset);
       const key = this.bytes.toString('utf8', this.#offset + 1, this.#offset + 1 + keyLength);
       this.#offset += 1 + keyLength;
-      const value = this.value(depth + 1);
-      // An own property even for `__proto__`, which a plain assignment would take as the prototype.
-      // Only then: defining every key cost a fifth of decoding a repeat's headers.
-      if (key === '__proto__') {
-        Object.defineProperty(fields, key, { value, enumerable: true, writable: true, configurable: true });
-      } else {
-        fields[key] = value;
-      }
+      setOwn(fields, key, this.value(depth + 1));
     }
     this.#expectEnd(end);
     return fields;

@@ -17,6 +17,7 @@
  *
  * `jsonb` does not keep the order of keys; AMQP tables are maps, so nothing depends on it.
  */
+import { setOwn } from '../../internal/set-own.js';
 
 const TAGS = new Set(['$bytes', '$date', '$number', '$bigint', '$string', '$table']);
 
@@ -105,11 +106,6 @@ function decodeTagged(tag: string, payload: unknown): unknown {
       return table;
     }
   }
-}
-
-/** An own property even for the key `__proto__`, which a plain assignment would take as the prototype. */
-function setOwn(target: object, key: string, value: unknown): void {
-  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
 /** JSON text with the keys of every object sorted: equal values give equal text, whatever their key order. */

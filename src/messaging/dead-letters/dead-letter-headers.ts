@@ -1,3 +1,4 @@
+import { setOwn } from '../../internal/set-own.js';
 import { HEADERS, type DeadLetterReason } from '../names.js';
 
 // Bounded so that what tidings adds to a message's headers stays well inside the room the consumer
@@ -140,17 +141,7 @@ function carriedHeaders(
   const copy: Record<string, unknown> = {};
   for (const key of Object.keys(original)) {
     if (left.has(key)) continue;
-    // An own property even for `__proto__`, which a plain assignment would take as the prototype.
-    if (key === '__proto__') {
-      Object.defineProperty(copy, key, {
-        value: original[key],
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      });
-    } else {
-      copy[key] = original[key];
-    }
+    setOwn(copy, key, original[key]);
   }
   return copy;
 }
