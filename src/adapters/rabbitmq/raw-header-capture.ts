@@ -6,7 +6,7 @@
  * no access to the content-header frame. So the transport wraps its connection's frame reader: before
  * amqplib reads a frame, the wrapper makes sure the whole frame is in the connection's buffer (reading the
  * socket as amqplib would), and when it is a content header with headers, keeps a copy of their table's
- * bytes, keyed by the properties object amqplib hands out with the message. Nothing is decoded here: a
+ * bytes, kept on the properties object amqplib hands out with the message. Nothing is decoded here: a
  * repeat or dead letter decodes the table, typed, only when it is made (`decodeTypedTable`).
  *
  * It also keeps a message with a header table nested some thousands deep from killing the connection:
@@ -24,11 +24,19 @@ import { amqplibVersion, isTestedAmqplib } from './amqplib-version.js';
 /** A message's header table as received, or the size of one amqplib could not decode. */
 export type RawHeaders = Buffer | { readonly undecodableBytes: number };
 
-const captured = new WeakMap<object, RawHeaders>();
+/**
+ * Where the capture keeps a message's table: on amqplib's own properties object, under a symbol. Only
+ * tidings sees that object (a `Delivery` copies the properties it hands out, by string keys), and a
+ * property on it goes when the message goes, as a `WeakMap` entry would, without the entry's cost for
+ * every delivery (an ephemeron the garbage collector visits).
+ */
+const RAW_HEADERS = Symbol('tidings.rawHeaders');
+
+type Captured = { [RAW_HEADERS]?: RawHeaders };
 
 /** What the capture kept for a message, by its `properties` object. */
 export function rawHeadersOf(properties: object): RawHeaders | undefined {
-  return captured.get(properties);
+  return (properties as Captured)[RAW_HEADERS];
 }
 
 /** amqplib's `Connection`, the parts of it the capture uses. */
@@ -83,11 +91,11 @@ export function captureRawHeaders(model: object, version = amqplibVersion()): bo
       this.rest = Buffer.concat([withoutHeaders(bytes, length, table), this.rest]);
       frame = recvFrame.call(this);
       if (typeof frame === 'object' && typeof frame.fields === 'object' && frame.fields !== null)
-        captured.set(frame.fields, { undecodableBytes: table.end - table.start + 4 });
+        (frame.fields as Captured)[RAW_HEADERS] = { undecodableBytes: table.end - table.start + 4 };
       return frame;
     }
     if (typeof frame === 'object' && typeof frame.fields === 'object' && frame.fields !== null)
-      captured.set(frame.fields, ownCopy(bytes, table.start, table.end));
+      (frame.fields as Captured)[RAW_HEADERS] = ownCopy(bytes, table.start, table.end);
     return frame;
   };
   return true;

@@ -7,6 +7,12 @@ import { repeatCounterKey } from '../names.js';
  * message id would make every id-less message share one counter and dead-letter each other.
  */
 export function repeatKey(prefix: string, queue: unknown, messageId: unknown, where: string): string {
+  assertRepeatKeyParts(queue, messageId, where);
+  return repeatCounterKey(prefix, queue as string, messageId as string);
+}
+
+/** The checks of `repeatKey`, for a counter that keys by queue and message id without building a key. */
+export function assertRepeatKeyParts(queue: unknown, messageId: unknown, where: string): void {
   if (typeof queue !== 'string' || queue === '') {
     throw new InvalidArgumentError(`${where}: queue must be a non-empty string, got ${describeValue(queue)}`);
   }
@@ -15,5 +21,4 @@ export function repeatKey(prefix: string, queue: unknown, messageId: unknown, wh
       `${where}: messageId must be a non-empty string, got ${describeValue(messageId)}`,
     );
   }
-  return repeatCounterKey(prefix, queue, messageId);
 }

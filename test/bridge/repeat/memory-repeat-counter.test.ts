@@ -105,6 +105,37 @@ describe('MemoryRepeatCounter', () => {
     expect(await counter.increment('q', 'b')).toBe(1);
   });
 
+  it('drops the least recently delivered message of all queues beyond maxKeys, also within a millisecond', async () => {
+    // The fake clock stands still: every message expires at the same time, recency alone decides.
+    const counter = new MemoryRepeatCounter({ maxKeys: 3 });
+    await counter.increment('billing', 'a');
+    await counter.increment('shipping', 'b');
+    await counter.increment('billing', 'c');
+    await counter.increment('billing', 'a'); // b is now the least recent, alone on its queue
+    await counter.increment('audit', 'd'); // a fourth message: b goes
+    expect(counter.size).toBe(3);
+    expect(await counter.increment('shipping', 'b')).toBe(1); // counted afresh; c is now the least recent
+    expect(await counter.increment('billing', 'a')).toBe(3);
+    expect(await counter.increment('audit', 'd')).toBe(2);
+    expect(await counter.increment('billing', 'c')).toBe(1);
+    expect(counter.size).toBe(3);
+  });
+
+  it('sweeps expired messages of every queue, and counts the ones left on each', async () => {
+    const counter = new MemoryRepeatCounter({ ttlMs: 1000 });
+    await counter.increment('billing', 'old');
+    await counter.increment('shipping', 'old');
+    vi.advanceTimersByTime(500);
+    await counter.increment('shipping', 'young');
+    await counter.increment('shipping', 'young');
+    vi.advanceTimersByTime(500); // both `old` expired, `young` has not
+    await counter.increment('audit', 'new');
+    expect(counter.size).toBe(2);
+    expect(await counter.increment('shipping', 'young')).toBe(3);
+    expect(await counter.increment('billing', 'old')).toBe(1);
+    expect(await counter.increment('shipping', 'old')).toBe(1);
+  });
+
   it('starts no timers: nothing keeps the process alive', async () => {
     const counter = new MemoryRepeatCounter({ ttlMs: 10 });
     await counter.increment('q', 'm');
