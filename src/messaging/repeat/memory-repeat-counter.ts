@@ -115,7 +115,11 @@ export class MemoryRepeatCounter implements RepeatCounter {
   [forgetNow](queue: string, messageId: string): void {
     assertRepeatKeyParts(queue, messageId, 'MemoryRepeatCounter.forget');
     this.#assertOpen('forget');
-    if (this.#queues.get(queue)?.delete(messageId) === true) this.#size--;
+    const entries = this.#queues.get(queue);
+    if (entries === undefined || !entries.delete(messageId)) return;
+    this.#size--;
+    // No map kept for a queue with nothing counted: a process may go through many queue names.
+    if (entries.size === 0) this.#queues.delete(queue);
   }
 
   /** Drops every count; later calls reject with `RepeatCounterUnavailableError` (reason `closed`). */
