@@ -7,12 +7,8 @@ const MAX_NAME_CHARS = 200;
 const MAX_MESSAGE_CHARS = 1000;
 const MAX_STACK_CHARS = 2000;
 
-/**
- * Headers neither a repeat nor a dead-letter copy takes over from the original: the broker's death
- * records (dropped) and tidings' own headers that both kinds of copy set afresh, with values of bounded
- * size. Everything else may be carried along.
- */
-export const REWRITTEN_HEADERS: ReadonlySet<string> = new Set([
+/** What the broker writes when it dead-letters a message (a repeat passes a wait queue that does). */
+const BROKER_DEATH_HEADERS = [
   HEADERS.death,
   'x-first-death-reason',
   'x-first-death-queue',
@@ -20,6 +16,15 @@ export const REWRITTEN_HEADERS: ReadonlySet<string> = new Set([
   'x-last-death-reason',
   'x-last-death-queue',
   'x-last-death-exchange',
+];
+
+/**
+ * Headers neither a repeat nor a dead-letter copy takes over from the original: the broker's death
+ * records (dropped) and tidings' own headers that both kinds of copy set afresh, with values of bounded
+ * size. Everything else may be carried along.
+ */
+export const REWRITTEN_HEADERS: ReadonlySet<string> = new Set([
+  ...BROKER_DEATH_HEADERS,
   HEADERS.attempt,
   HEADERS.errorName,
   HEADERS.errorMessage,
@@ -103,15 +108,6 @@ export function replayHeaders(deadLetter: Record<string, unknown>): Record<strin
   return carriedHeaders(deadLetter, NOT_ON_A_REPLAY);
 }
 
-const BROKER_DEATH_HEADERS = [
-  HEADERS.death,
-  'x-first-death-reason',
-  'x-first-death-queue',
-  'x-first-death-exchange',
-  'x-last-death-reason',
-  'x-last-death-queue',
-  'x-last-death-exchange',
-];
 const NOT_ON_A_DEAD_LETTER: ReadonlySet<string> = new Set([...BROKER_DEATH_HEADERS, HEADERS.attempt]);
 const NOT_ON_A_REPEAT: ReadonlySet<string> = new Set([...BROKER_DEATH_HEADERS, HEADERS.errorStack]);
 const NOT_ON_A_REPLAY: ReadonlySet<string> = new Set([
